@@ -1,0 +1,45 @@
+namespace MedNode.Host;
+
+/// <summary>The `mednode` command line: `serve` runs the node; the other verbs are toolkit commands.</summary>
+public static class Cli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Out.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "serve" => await ServeCommand.RunAsync(args[1..]),
+                _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Fail(ex.Message);
+        }
+    }
+
+    public const string Usage = """
+        mednode — a DICOM imaging node
+
+        usage: mednode <command> [options]
+
+          serve                              run the node (DIMSE and HTTP listeners)
+          dump FILE                          print a readable tree of a DICOM file
+          json FILE                          print the PS3.18 Annex F JSON of a DICOM file
+          transcode IN OUT --ts UID          write IN again in another transfer syntax
+          pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
+        """;
+
+    /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>
+    public static int Fail(string reason, int code = 1)
+    {
+        Console.Error.WriteLine("mednode: " + reason.ReplaceLineEndings(" "));
+        return code;
+    }
+}

@@ -1,0 +1,3 @@
+using MedNode.Host;
+
+return await Cli.RunAsync(args);
