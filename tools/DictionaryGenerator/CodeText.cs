@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>Helpers that keep the generated C# deterministic: LF line endings, invariant culture, escaped text.</summary>
 internal static class CodeText

@@ -1,4 +1,4 @@
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>
 /// Generates MedNode.Dicom's data dictionary, tag constants and UID registry from the standard's tables
@@ -35,7 +35,8 @@ public static class DictionaryGenerator
 
         var uids = UidWriter.Merge(
             StandardTables.ReadSops(Path.Combine(standardDir, "sops.json")),
-            StandardTables.ReadWellKnownUids());
+            StandardTables.ReadWellKnownUids(),
+            StandardTables.ReadSopOverrides());
 
         string[] dictSources = [AttributesSource, CommandSource];
         string[] uidSources = [SopsSource, WellKnownSource];

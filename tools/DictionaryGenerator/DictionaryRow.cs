@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>A data dictionary row ready to be written: tag and mask resolved, VRs split.</summary>
 internal sealed record DictionaryRow(uint Tag, uint Mask, string Keyword, string Name, IReadOnlyList<string> VRs, string VM, bool Retired)

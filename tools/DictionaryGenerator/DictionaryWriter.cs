@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>Writes DicomDictionaryData.cs (the encoded row table) and DicomTags.cs (one field per keyword).</summary>
 internal static class DictionaryWriter

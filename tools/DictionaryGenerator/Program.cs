@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>
 /// dotnet run --project tools/DictionaryGenerator [standardDir] [repoRoot]

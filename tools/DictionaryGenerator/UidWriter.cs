@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MedNode.Tools.DictionaryGenerator;
+namespace MedNode.CodeGeneration;
 
 /// <summary>A UID row ready to be written (PS3.6 Annex A).</summary>
 internal sealed record UidRow(string Uid, string Name, string Keyword, string Kind, bool IsStorage, string? Iod, bool Retired);
@@ -22,15 +22,19 @@ internal static class UidWriter
     /// Media Storage Directory class. Hand-listed rows are never storage unless they name an IOD and sops.json
     /// lacks them. Sorted by UID, comparing the numeric components.
     /// </summary>
-    public static IReadOnlyList<UidRow> Merge(IReadOnlyList<SopRow> sops, IReadOnlyList<WellKnownUid> wellKnown)
+    public static IReadOnlyList<UidRow> Merge(IReadOnlyList<SopRow> sops, IReadOnlyList<WellKnownUid> wellKnown, IReadOnlyList<SopOverride> overrides)
     {
+        var fixes = overrides.ToDictionary(o => o.Uid, StringComparer.Ordinal);
         var rows = new Dictionary<string, UidRow>(StringComparer.Ordinal);
         foreach (var s in sops)
         {
-            var row = new UidRow(s.Uid, s.Name, CodeText.KeywordFromName(s.Name), "SopClass",
+            fixes.Remove(s.Uid, out var fix);
+            var name = fix?.Name ?? s.Name;
+            var row = new UidRow(s.Uid, name, fix?.Keyword ?? CodeText.KeywordFromName(name), "SopClass",
                 s.Uid != MediaStorageDirectoryStorage, s.Iod.Length == 0 ? null : s.Iod, false);
             if (!rows.TryAdd(s.Uid, row)) throw new InvalidDataException($"sops.json lists {s.Uid} twice");
         }
+        if (fixes.Count > 0) throw new InvalidDataException($"sopOverrides name UIDs sops.json lacks: {string.Join(", ", fixes.Keys)}");
         foreach (var w in wellKnown)
         {
             if (!Kinds.Contains(w.Kind)) throw new InvalidDataException($"well-known-uids.json: unknown kind '{w.Kind}' for {w.Uid}");

@@ -137,7 +137,7 @@ public static class DicomUids
     /// <summary>Respiratory Waveform Storage (SOP Class, IOD Respiratory Waveform).</summary>
     public const string RespiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.1";
     /// <summary>Multi-channel Respiratory Waveform Storage (SOP Class, IOD Multi-channel Respiratory Waveform).</summary>
-    public const string MultiChannelRespiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.2";
+    public const string MultichannelRespiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.2";
     /// <summary>Routine Scalp Electroencephalogram Waveform Storage (SOP Class, IOD Routine Scalp Electroencephalogram).</summary>
     public const string RoutineScalpElectroencephalogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.1";
     /// <summary>Electromyogram Waveform Storage (SOP Class, IOD Electromyogram).</summary>
@@ -247,7 +247,7 @@ public static class DicomUids
     /// <summary>Ophthalmic Optical Coherence Tomography En Face Image Storage (SOP Class, IOD Ophthalmic Optical Coherence Tomography En Face Image).</summary>
     public const string OphthalmicOpticalCoherenceTomographyEnFaceImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.7";
     /// <summary>Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Storage (SOP Class, IOD Ophthalmic Optical Coherence Tomography B-scan Volume Analysis).</summary>
-    public const string OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.8";
+    public const string OphthalmicOpticalCoherenceTomographyBscanVolumeAnalysisStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.8";
     /// <summary>VL Whole Slide Microscopy Image Storage (SOP Class, IOD VL Whole Slide Microscopy Image).</summary>
     public const string VLWholeSlideMicroscopyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.6";
     /// <summary>Dermoscopic Photography Image Storage (SOP Class, IOD Dermoscopic Photography Image).</summary>
@@ -272,8 +272,8 @@ public static class DicomUids
     public const string OphthalmicAxialMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.7";
     /// <summary>Intraocular Lens Calculations Storage (SOP Class, IOD Intraocular Lens Calculations).</summary>
     public const string IntraocularLensCalculationsStorage = "1.2.840.10008.5.1.4.1.1.78.8";
-    /// <summary>Macular Grid Thickness and Volume Report (SOP Class, IOD Macular Grid Thickness and Volume Report).</summary>
-    public const string MacularGridThicknessAndVolumeReport = "1.2.840.10008.5.1.4.1.1.79.1";
+    /// <summary>Macular Grid Thickness and Volume Report Storage (SOP Class, IOD Macular Grid Thickness and Volume Report).</summary>
+    public const string MacularGridThicknessAndVolumeReportStorage = "1.2.840.10008.5.1.4.1.1.79.1";
     /// <summary>Ophthalmic Visual Field Static Perimetry Measurements Storage (SOP Class, IOD Ophthalmic Visual Field Static Perimetry Measurements).</summary>
     public const string OphthalmicVisualFieldStaticPerimetryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.80.1";
     /// <summary>Ophthalmic Thickness Map Storage (SOP Class, IOD Ophthalmic Thickness Map).</summary>
