@@ -85,7 +85,14 @@ public sealed class DicomCharacterSet
             if (extension.G1 != null) extensions.Add(extension.G1);
         }
 
-        var codec = new Iso2022Codec(value1?.G0 ?? DefinedTerms.IsoIr6, value1?.G1, extensions, codeExtensions);
+        // A two-byte G0 set (ISO 2022 IR 87 or 159) cannot be value 1: text starts in ASCII and reaches it by escape.
+        CodedCharacterSet initialG0 = value1?.G0 ?? DefinedTerms.IsoIr6;
+        if (initialG0.BytesPerCharacter == 2)
+        {
+            extensions.Insert(0, initialG0);
+            initialG0 = DefinedTerms.IsoIr6;
+        }
+        var codec = new Iso2022Codec(initialG0, value1?.G1, extensions, codeExtensions);
         return new DicomCharacterSet(terms, codec, unsupported, codeExtensions);
     }
 

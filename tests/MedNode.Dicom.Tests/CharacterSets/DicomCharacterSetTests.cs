@@ -197,6 +197,16 @@ public class DicomCharacterSetTests
     }
 
     [Fact]
+    public void FromTerms_Iso2022Ir87AsValue1_StartsInAsciiAndReachesJisX0208ByEscape()
+    {
+        // A common misuse: (0008,0005) = "ISO 2022 IR 87" alone. Text still starts in ISO-IR 6.
+        var set = Set("ISO 2022 IR 87");
+        byte[] bytes = Encoding.ASCII.GetBytes("Yamada^Tarou=\u001b$B;3ED\u001b(B");
+        set.Decode(bytes, DicomVR.PN).Should().Be("Yamada^Tarou=山田");
+        set.Encode("Yamada^Tarou=山田", DicomVR.PN).Should().Equal(bytes);
+    }
+
+    [Fact]
     public void FromTerms_KnownTermsWithPadding_AreFullySupported()
     {
         var set = Set("ISO 2022 IR 13 ", "ISO 2022 IR 87");
