@@ -11,7 +11,7 @@ internal static class JsonSemantics
         if (expected.ValueKind == JsonValueKind.Number && actual.ValueKind == JsonValueKind.Number)
         {
             double a = expected.GetDouble(), b = actual.GetDouble();
-            return Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(a)) ? null : $"{path}: {a.ToString(CultureInfo.InvariantCulture)} != {b.ToString(CultureInfo.InvariantCulture)}";
+            return Math.Abs(a - b) <= 1e-6 * Math.Max(1, Math.Abs(a)) ? null : $"{path}: {a.ToString(CultureInfo.InvariantCulture)} != {b.ToString(CultureInfo.InvariantCulture)}";
         }
         if (expected.ValueKind != actual.ValueKind) return $"{path}: kind {expected.ValueKind} != {actual.ValueKind} ({Short(expected)} vs {Short(actual)})";
         switch (expected.ValueKind)
