@@ -108,7 +108,15 @@ public static class DicomJsonWriter
                 var uri = options.BulkDataUri(path, e);
                 if (uri != null) { w.WriteString("BulkDataURI", uri); return; }
             }
-            w.WriteBase64String("InlineBinary", e.Buffer.GetMemory().Span);
+            var data = e.Buffer.GetMemory();
+            if (data.Length % 2 == 1)
+            {
+                // PS3.5 §7.1.1: values have even length; an odd one from a non-conformant source is padded with NUL, as DCMTK does.
+                var padded = new byte[data.Length + 1];
+                data.Span.CopyTo(padded);
+                data = padded;
+            }
+            w.WriteBase64String("InlineBinary", data.Span);
             return;
         }
         var bytes = e.Buffer.GetMemory().Span;
