@@ -36,7 +36,7 @@ public class DcmJsonComparisonTests
     {
         var ds = DicomFile.Open(Corpus.FullPath(relative)).Dataset;
         if (ds.Any(i => i is DicomFragmentSequence)) ds = ds.Clone();
-        ds.Remove(Imaging.DicomPixelData.PixelDataTag);
+        ds.Remove(MedNode.Dicom.Imaging.DicomPixelData.PixelDataTag);
         var first = DicomJsonWriter.Serialize(ds);
         var back = DicomJsonReader.Parse(first);
         var second = DicomJsonWriter.Serialize(back);
