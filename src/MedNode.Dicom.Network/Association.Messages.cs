@@ -109,13 +109,15 @@ public sealed partial class Association
     public Task SendMessageAsync(byte presentationContextId, ReadOnlyMemory<byte> command, Stream dataSet, CancellationToken cancellationToken = default) =>
         SendCoreAsync(presentationContextId, command, null, dataSet, cancellationToken);
 
+    /// <summary>The largest P-DATA-TF sent, however large the peer's Maximum Length: two buffers of this size are held while sending.</summary>
+    public const uint MaxSendPduLength = 16 * 1024 * 1024;
+
     /// <summary>The data bytes one PDV carries: the peer's Maximum Length less the PDV item overhead (PS3.8 §D.1).</summary>
     public int MaxPdvDataLength
     {
         get
         {
-            var cap = _options.SendPduLengthWhenPeerUnlimited;
-            var pdu = PeerMaxPduLength == 0 || PeerMaxPduLength > cap ? cap : PeerMaxPduLength;
+            var pdu = PeerMaxPduLength == 0 ? _options.SendPduLengthWhenPeerUnlimited : Math.Min(PeerMaxPduLength, MaxSendPduLength);
             return (int)pdu - PresentationDataValue.Overhead;
         }
     }

@@ -37,7 +37,7 @@ public sealed record AssociationOptions
     {
         if (MaxPduLength is > 0 and < 1024)
             throw new ArgumentOutOfRangeException(nameof(MaxPduLength), MaxPduLength, "AssociationOptions.MaxPduLength must be 0 (no limit) or at least 1024.");
-        if (SendPduLengthWhenPeerUnlimited < 1024)
-            throw new ArgumentOutOfRangeException(nameof(SendPduLengthWhenPeerUnlimited), SendPduLengthWhenPeerUnlimited, "AssociationOptions.SendPduLengthWhenPeerUnlimited must be at least 1024.");
+        if (SendPduLengthWhenPeerUnlimited is < 1024 or > Association.MaxSendPduLength)
+            throw new ArgumentOutOfRangeException(nameof(SendPduLengthWhenPeerUnlimited), SendPduLengthWhenPeerUnlimited, "AssociationOptions.SendPduLengthWhenPeerUnlimited must be between 1024 and 16 MiB.");
     }
 }
