@@ -232,6 +232,10 @@ public sealed partial class Association
         {
             await _transport.Output.CompleteAsync();
         }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            _log.LogDebug(e, "The transport was already gone when closing");
+        }
         finally
         {
             _writeLock.Release();

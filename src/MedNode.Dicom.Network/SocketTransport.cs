@@ -26,6 +26,9 @@ public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
 
     public System.Net.EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
 
+    /// <summary>Whether TCP_NODELAY is set (it always is, unless changed on the socket afterwards).</summary>
+    public bool NoDelay => _socket.NoDelay;
+
     /// <summary>Opens a TCP connection (the TRANSPORT CONNECT of PS3.8 §9.1.2) with TCP_NODELAY.</summary>
     public static async Task<SocketTransport> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
     {

@@ -1,0 +1,98 @@
+using System.Text.RegularExpressions;
+using MedNode.Dicom.Network;
+using MedNode.Dicom.Network.Pdus;
+using MedNode.Dicom.Network.UpperLayer;
+using MedNode.TestSupport;
+using static MedNode.Network.Tests.Fixtures;
+
+namespace MedNode.Network.Tests;
+
+/// <summary>DCMTK's echoscu against MedNode's upper layer over real sockets (../shared/PEERS.md).</summary>
+public class DcmtkInteropTests
+{
+    private static readonly Dictionary<string, string> Env = new() { ["TCP_NODELAY"] = "1" };
+
+    // DCMTK prints well-known UIDs by its own names; these are their values in PS3.6 Annex A.
+    private static readonly Dictionary<string, string> DcmtkUidNames = new()
+    {
+        ["=VerificationSOPClass"] = Verification,
+        ["=LittleEndianImplicit"] = ImplicitLE,
+        ["=LittleEndianExplicit"] = ExplicitLE,
+        ["=BigEndianExplicit"] = "1.2.840.10008.1.2.2",
+    };
+
+    private static string Field(string output, string label)
+    {
+        var m = Regex.Match(output, "^D: " + Regex.Escape(label) + @":\s*(.*)$", RegexOptions.Multiline);
+        m.Success.Should().BeTrue($"echoscu -d prints '{label}'");
+        return m.Groups[1].Value.Trim();
+    }
+
+    [RequiresFact(null, "echoscu")]
+    [Trait("Conformance", "PS3.8 9.3.2")]
+    public async Task EchoscuAssociateRq_DecodedByPduReader_MatchesWhatDcmtkSaysItSent()
+    {
+        using var loopback = new Loopback();
+        var echoscu = Task.Run(() => Tools.Run("echoscu", ["-d", "-aet", "MEDTEST", "-aec", "MEDNODE", "-pdu", "32768", "-pts", "3", "127.0.0.1", loopback.Port.ToString()], TimeSpan.FromSeconds(60), env: Env));
+        var transport = await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var peer = new RawPeer(transport);
+        var (pdu, _) = await peer.ReceiveAsync();
+        await peer.SendAsync(new AAssociateRj(AssociateRejectResult.RejectedPermanent, AssociateRejectSource.ServiceUser, AssociateRejectReason.CalledAeTitleNotRecognized));
+        var result = await echoscu.WaitAsync(TimeSpan.FromSeconds(60));
+        await transport.DisposeAsync();
+        var output = result.StdOut + result.StdErr;
+
+        var rq = pdu.Should().BeOfType<AAssociateRq>().Subject;
+        rq.ProtocolVersion.Should().Be(1);
+        rq.CallingAeTitle.Should().Be(Field(output, "Calling Application Name"));
+        rq.CalledAeTitle.Should().Be(Field(output, "Called Application Name"));
+        rq.ApplicationContextName.Should().Be(Field(output, "Application Context Name"));
+        rq.UserInformation.MaximumLength.Should().Be(uint.Parse(Field(output, "Our Max PDU Receive Size")));
+        rq.UserInformation.ImplementationClassUid.Should().Be(Field(output, "Our Implementation Class UID"));
+        rq.UserInformation.ImplementationVersionName.Should().Be(Field(output, "Our Implementation Version Name"));
+
+        var contextIds = Regex.Matches(output, @"Context ID:\s+(\d+) \(Proposed\)").Select(m => byte.Parse(m.Groups[1].Value)).ToList();
+        rq.PresentationContexts.Select(p => p.Id).Should().Equal(contextIds);
+        var abstractSyntax = Regex.Match(output, @"Abstract Syntax: (\S+)").Groups[1].Value;
+        rq.PresentationContexts[0].AbstractSyntax.Should().Be(DcmtkUidNames[abstractSyntax]);
+        var tsBlock = output[output.IndexOf("Proposed Transfer Syntax(es):", StringComparison.Ordinal)..];
+        var proposed = Regex.Matches(tsBlock, @"^D:\s+(=\S+)\s*$", RegexOptions.Multiline).Select(m => DcmtkUidNames[m.Groups[1].Value]).ToList();
+        proposed.Should().NotBeEmpty();
+        rq.PresentationContexts[0].TransferSyntaxes.Should().Equal(proposed);
+
+        // And echoscu understood our A-ASSOCIATE-RJ.
+        result.ExitCode.Should().NotBe(0);
+        output.Should().Contain("Rejected Permanent").And.Contain("Called AE Title Not Recognized");
+    }
+
+    [RequiresFact(null, "echoscu")]
+    [Trait("Conformance", "PS3.4 A.4")]
+    public async Task Echoscu_AgainstMedNodeAcceptor_ReceivesSuccessAndReleases()
+    {
+        using var loopback = new Loopback();
+        var echoscu = Task.Run(() => Tools.Run("echoscu", ["-aet", "MEDTEST", "-aec", "MEDNODE", "127.0.0.1", loopback.Port.ToString()], TimeSpan.FromSeconds(60), env: Env));
+        await using var ac = await Association.AcceptAsync(await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30)), Policy());
+        var rq = await ac.ReceiveMessageAsync();
+        rq!.HasDataSet.Should().BeFalse();
+        ReadUs(rq.Command.Span, 0x0100).Should().Be(0x0030, "C-ECHO-RQ (PS3.7 Table 9.3-12)");
+        await ac.SendMessageAsync(rq.PresentationContextId, EchoRsp(ReadUs(rq.Command.Span, 0x0110)));
+        (await ac.ReceiveMessageAsync()).Should().BeNull("echoscu releases after its echo");
+        await ac.SendReleaseResponseAsync();
+        ac.State.Should().Be(UpperLayerState.Sta1);
+        var result = await echoscu.WaitAsync(TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
+    }
+
+    [RequiresFact(null, "echoscu")]
+    [Trait("Conformance", "PS3.8 Table 9-21")]
+    public async Task Echoscu_WrongCalledAe_GetsOurRejectAndAcceptorEndsIdle()
+    {
+        using var loopback = new Loopback();
+        var echoscu = Task.Run(() => Tools.Run("echoscu", ["-aet", "MEDTEST", "-aec", "NOTUS", "127.0.0.1", loopback.Port.ToString()], TimeSpan.FromSeconds(60), env: Env));
+        var transport = await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var accept = () => Association.AcceptAsync(transport, Policy());
+        (await accept.Should().ThrowAsync<AssociationRejectedException>()).Which.Reject.Reason.Should().Be(AssociateRejectReason.CalledAeTitleNotRecognized);
+        var result = await echoscu.WaitAsync(TimeSpan.FromSeconds(60));
+        (result.StdOut + result.StdErr).Should().Contain("Called AE Title Not Recognized");
+    }
+}
