@@ -95,4 +95,77 @@ public class DcmtkInteropTests
         var result = await echoscu.WaitAsync(TimeSpan.FromSeconds(60));
         (result.StdOut + result.StdErr).Should().Contain("Called AE Title Not Recognized");
     }
+
+    /// <summary>
+    /// The golden value is what DCMTK's own storescp receives from the same storescu command, written bit-preserving
+    /// (-B): storescu re-encodes the file (explicit sequence lengths, trimmed padding), so the file itself is not it.
+    /// </summary>
+    [RequiresFact("corpus/uncompressed/dcmqi__pm-example-slice.dcm", "storescu", "storescp")]
+    [Trait("Conformance", "PS3.8 Annex E")]
+    public async Task Storescu_FileToMedNodeAcceptor_DataSetStreamsToFileAsStorescpReceivesIt()
+    {
+        var source = SharedData.Get("corpus/uncompressed/dcmqi__pm-example-slice.dcm");
+        using var dir = new TempDir();
+        var reference = await ReceiveWithStorescpAsync(source, dir.File("storescp"));
+
+        const string mrImageStorage = "1.2.840.10008.5.1.4.1.1.4";
+        var policy = new SimpleAcceptorPolicy("MEDNODE", new Dictionary<string, IReadOnlyList<string>> { [mrImageStorage] = [ExplicitLE, ImplicitLE] });
+        using var loopback = new Loopback();
+        var storescu = Task.Run(() => Tools.Run("storescu", ["-aet", "MEDTEST", "-aec", "MEDNODE", "-pdu", "4096", "127.0.0.1", loopback.Port.ToString(), source], TimeSpan.FromSeconds(60), env: Env));
+        await using var ac = await Association.AcceptAsync(await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30)), policy, new AssociationOptions { MaxPduLength = 8192 });
+        var rq = await ac.ReceiveMessageAsync();
+        rq!.HasDataSet.Should().BeTrue();
+        ReadUs(rq.Command.Span, 0x0100).Should().Be(0x0001, "C-STORE-RQ (PS3.7 Table 9.3-1)");
+        rq.PresentationContext.TransferSyntax.Should().Be(ExplicitLE);
+        var path = dir.File("received.bin");
+        await using (var output = File.Create(path))
+        {
+            await rq.CopyDataSetToAsync(output);
+        }
+        await ac.SendMessageAsync(rq.PresentationContextId, StoreRsp(ReadUs(rq.Command.Span, 0x0110), ReadUi(rq.Command.Span, 0x0002), ReadUi(rq.Command.Span, 0x1000), 0x0000));
+        (await ac.ReceiveMessageAsync()).Should().BeNull();
+        await ac.SendReleaseResponseAsync();
+        var result = await storescu.WaitAsync(TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
+        (await File.ReadAllBytesAsync(path)).Should().Equal(reference);
+    }
+
+    /// <summary>Runs storescp -B on a free port, sends it the file with the same storescu options, and returns the data set it wrote.</summary>
+    private static async Task<byte[]> ReceiveWithStorescpAsync(string source, string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        int port;
+        using (var probe = new Loopback()) port = probe.Port;
+        var psi = new System.Diagnostics.ProcessStartInfo(Tools.Find("storescp")!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-B", "+xa", "-aet", "MEDNODE", "-od", outDir, port.ToString() }) psi.ArgumentList.Add(a);
+        psi.Environment["TCP_NODELAY"] = "1";
+        using var scp = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                using var c = new System.Net.Sockets.TcpClient();
+                try
+                {
+                    await c.ConnectAsync("127.0.0.1", port);
+                    break;
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    await Task.Delay(50);
+                }
+            }
+            var r = Tools.Run("storescu", ["-aet", "MEDTEST", "-aec", "MEDNODE", "-pdu", "4096", "127.0.0.1", port.ToString(), source], TimeSpan.FromSeconds(60), env: Env);
+            r.ExitCode.Should().Be(0, r.StdOut + r.StdErr);
+        }
+        finally
+        {
+            scp.Kill();
+            await scp.WaitForExitAsync();
+        }
+        var written = await File.ReadAllBytesAsync(Directory.GetFiles(outDir).Should().ContainSingle().Subject);
+        // PS3.10 §7.1: 128-byte preamble, "DICM", then (0002,0000) UL in Explicit VR LE gives the meta group's length.
+        var metaLength = BitConverter.ToUInt32(written, 132 + 8);
+        return written[(int)(132 + 12 + metaLength)..];
+    }
 }

@@ -98,6 +98,24 @@ internal static class Fixtures
         throw new KeyNotFoundException($"(0000,{element:X4})");
     }
 
+    /// <summary>Reads a UI element (trailing NUL padding removed) from an Implicit VR Little Endian command set.</summary>
+    public static string ReadUi(ReadOnlySpan<byte> command, ushort element)
+    {
+        var o = 0;
+        while (o + 8 <= command.Length)
+        {
+            var el = BinaryPrimitives.ReadUInt16LittleEndian(command[(o + 2)..]);
+            var len = (int)BinaryPrimitives.ReadUInt32LittleEndian(command[(o + 4)..]);
+            if (el == element) return Encoding.ASCII.GetString(command.Slice(o + 8, len)).TrimEnd('\0', ' ');
+            o += 8 + len;
+        }
+        throw new KeyNotFoundException($"(0000,{element:X4})");
+    }
+
+    /// <summary>A C-STORE-RSP (PS3.7 Table 9.3-2) with the given status.</summary>
+    public static byte[] StoreRsp(ushort messageId, string sopClassUid, string sopInstanceUid, ushort status) =>
+        Command((0x0002, sopClassUid), (0x0100, (ushort)0x8001), (0x0120, messageId), (0x0800, (ushort)0x0101), (0x0900, status), (0x1000, sopInstanceUid));
+
     public static byte[] RandomBytes(int n, int seed)
     {
         var b = new byte[n];
