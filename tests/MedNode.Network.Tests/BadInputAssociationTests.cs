@@ -98,4 +98,55 @@ public class BadInputAssociationTests
         e.ByPeer.Should().BeTrue();
         acceptor.State.Should().Be(UpperLayerState.Sta1);
     }
+
+    [Fact]
+    [Trait("Conformance", "PS3.8 9.3.5")]
+    public async Task CommandAndDataInOnePdu_BothDelivered()
+    {
+        var (peer, acceptor) = await AssociatedRawPeerAsync();
+        await using (acceptor)
+        {
+            var command = StoreRq(3, "1.2.3");
+            await peer.SendAsync(new PDataTf(
+            [
+                new PresentationDataValue(3, true, true, command.AsMemory()),
+                new PresentationDataValue(3, false, false, new byte[] { 1, 2, 3 }.AsMemory()),
+                new PresentationDataValue(3, false, true, new byte[] { 4, 5 }.AsMemory()),
+            ]));
+            var msg = await acceptor.ReceiveMessageAsync();
+            msg!.Command.ToArray().Should().Equal(command);
+            var data = new MemoryStream();
+            await msg.CopyDataSetToAsync(data);
+            data.ToArray().Should().Equal(1, 2, 3, 4, 5);
+        }
+    }
+
+    [Fact]
+    [Trait("Conformance", "PS3.8 9.1.5")]
+    public async Task ReleaseAnsweredButPeerNeverCloses_ArtimClosesTheTransport()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var (a, b) = TestPipes.CreatePair();
+        var accept = Association.AcceptAsync(b, Policy(), new AssociationOptions { TimeProvider = clock, ArtimTimeout = TimeSpan.FromSeconds(10) });
+        var peer = new RawPeer(a);
+        await peer.SendAsync(new AAssociateRq
+        {
+            CalledAeTitle = "MEDNODE",
+            CallingAeTitle = "TESTSCU",
+            PresentationContexts = [new PresentationContextRq(1, Verification, [ImplicitLE])],
+            UserInformation = new UserInformation { MaximumLength = 16384 },
+        });
+        (await peer.ReceiveAsync()).Pdu.Should().BeOfType<AAssociateAc>();
+        await using var acceptor = await accept;
+        await peer.SendAsync(new AReleaseRq());
+        (await acceptor.ReceiveMessageAsync()).Should().BeNull();
+        var respond = acceptor.SendReleaseResponseAsync();
+        (await peer.ReceiveAsync()).Pdu.Should().BeOfType<AReleaseRp>();
+        acceptor.State.Should().Be(UpperLayerState.Sta13);
+        respond.IsCompleted.Should().BeFalse("AR-4 waits for the requestor to close");
+        clock.Advance(TimeSpan.FromSeconds(11));
+        await respond.WaitAsync(TimeSpan.FromSeconds(5));
+        acceptor.State.Should().Be(UpperLayerState.Sta1);
+        (await peer.WaitClosedAsync().WaitAsync(TimeSpan.FromSeconds(5))).Should().BeTrue();
+    }
 }
