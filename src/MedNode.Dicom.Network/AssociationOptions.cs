@@ -7,9 +7,6 @@ namespace MedNode.Dicom.Network;
 /// <summary>Local settings of an association (either side).</summary>
 public sealed record AssociationOptions
 {
-    /// <summary>MedNode's Implementation Class UID (PS3.7 §D.3.3.2), a UUID-derived UID (PS3.5 §B.2).</summary>
-    public const string MedNodeImplementationClassUid = "2.25.194547780353821863109673123737734959095";
-
     /// <summary>The Maximum Length this side announces (PS3.8 §D.1) and enforces on received P-DATA-TF PDUs; 0 = no limit (capped at <see cref="PduReader.AbsoluteMaxPDataLength"/>).</summary>
     public uint MaxPduLength { get; init; } = 256 * 1024;
 
@@ -27,9 +24,9 @@ public sealed record AssociationOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    public string ImplementationClassUid { get; init; } = MedNodeImplementationClassUid;
+    public string ImplementationClassUid { get; init; } = DicomImplementation.ClassUid;
 
-    public string ImplementationVersionName { get; init; } = "MEDNODE_010";
+    public string ImplementationVersionName { get; init; } = DicomImplementation.VersionName;
 
     public ILogger Logger { get; init; } = NullLogger.Instance;
 

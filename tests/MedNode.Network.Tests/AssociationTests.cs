@@ -28,7 +28,7 @@ public class AssociationTests
             rq.PeerMaxPduLength.Should().Be(32768);
             ac.PeerMaxPduLength.Should().Be(8192);
             ac.CallingAeTitle.Should().Be("TESTSCU");
-            ac.Request.UserInformation.ImplementationClassUid.Should().Be(AssociationOptions.MedNodeImplementationClassUid);
+            ac.Request.UserInformation.ImplementationClassUid.Should().Be(MedNode.Dicom.DicomImplementation.ClassUid);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MedNode.Dicom.Network;
+using MedNode.Dicom.Network.Dimse;
 using MedNode.Dicom.Network.Pdus;
 using MedNode.Dicom.Network.UpperLayer;
 using MedNode.TestSupport;
@@ -167,5 +168,53 @@ public class DcmtkInteropTests
         // PS3.10 §7.1: 128-byte preamble, "DICM", then (0002,0000) UL in Explicit VR LE gives the meta group's length.
         var metaLength = BitConverter.ToUInt32(written, 132 + 8);
         return written[(int)(132 + 12 + metaLength)..];
+    }
+
+    /// <summary>A C-ECHO SCP written with the DIMSE command types: echoscu gets Success.</summary>
+    [RequiresFact(null, "echoscu")]
+    [Trait("Conformance", "PS3.4 A.4")]
+    public async Task EchoScp_WithDimseCommands_EchoscuGetsSuccess()
+    {
+        using var loopback = new Loopback();
+        var echoscu = Task.Run(() => Tools.Run("echoscu", ["-v", "-aet", "MEDTEST", "-aec", "MEDNODE", "--repeat", "3", "127.0.0.1", loopback.Port.ToString()], TimeSpan.FromSeconds(60), env: Env));
+        await using var ac = await Association.AcceptAsync(await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30)), Policy());
+        var echoes = 0;
+        while (await ac.ReceiveMessageAsync() is { } message)
+        {
+            var rq = message.DecodeCommand().Should().BeOfType<CEchoRq>().Subject;
+            rq.AffectedSopClassUid.Should().Be(CEchoRq.VerificationSopClassUid);
+            await ac.SendCommandAsync(message.PresentationContextId, rq.CreateResponse());
+            echoes++;
+        }
+        await ac.SendReleaseResponseAsync();
+        var result = await echoscu.WaitAsync(TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
+        echoes.Should().Be(3);
+        Regex.Count(result.StdOut + result.StdErr, @"Received Echo Response \(Success\)").Should().Be(3);
+    }
+
+    /// <summary>storescu's C-STORE-RQ decodes to the SOP Class and Instance UIDs that dcmdump reads from the file.</summary>
+    [RequiresFact("corpus/uncompressed/dcmqi__23x38x3_image_IMG0001.dcm", "storescu", "dcmdump")]
+    [Trait("Conformance", "PS3.7 9.3.1")]
+    public async Task StoreScp_WithDimseCommands_DecodesStorescuRequestAndAnswersSuccess()
+    {
+        var source = SharedData.Get("corpus/uncompressed/dcmqi__23x38x3_image_IMG0001.dcm");
+        var dump = Tools.Run("dcmdump", ["-Un", "+P", "SOPClassUID", "+P", "SOPInstanceUID", source]).StdOut;
+        var uids = Regex.Matches(dump, @"UI \[([^\]]+)\]").Select(m => m.Groups[1].Value).ToList();
+        uids.Should().HaveCount(2);
+
+        using var loopback = new Loopback();
+        var storescu = Task.Run(() => Tools.Run("storescu", ["-aet", "MEDTEST", "-aec", "MEDNODE", "127.0.0.1", loopback.Port.ToString(), source], TimeSpan.FromSeconds(60), env: Env));
+        await using var ac = await Association.AcceptAsync(await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30)), Policy());
+        var message = await ac.ReceiveMessageAsync();
+        var rq = message!.DecodeCommand().Should().BeOfType<CStoreRq>().Subject;
+        rq.AffectedSopClassUid.Should().Be(uids[0]);
+        rq.AffectedSopInstanceUid.Should().Be(uids[1]);
+        await message!.CopyDataSetToAsync(Stream.Null);
+        await ac.SendCommandAsync(message.PresentationContextId, rq.CreateResponse(DimseStatus.Success));
+        (await ac.ReceiveMessageAsync()).Should().BeNull();
+        await ac.SendReleaseResponseAsync();
+        var result = await storescu.WaitAsync(TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
     }
 }
