@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using MedNode.Dicom;
+using MedNode.Dicom.IO;
 using MedNode.Dicom.Network;
 using MedNode.Dicom.Network.Dimse;
 using MedNode.Dicom.Network.Pdus;
@@ -216,5 +218,48 @@ public class DcmtkInteropTests
         await ac.SendReleaseResponseAsync();
         var result = await storescu.WaitAsync(TimeSpan.FromSeconds(60));
         result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
+    }
+
+    /// <summary>
+    /// findscu's C-FIND-RQ decodes with its identifier; our pending response, with an identifier written by the
+    /// dataset writer, is what findscu extracts and dcmdump reads.
+    /// </summary>
+    [RequiresFact(null, "findscu", "dcmdump")]
+    [Trait("Conformance", "PS3.4 C.4.1")]
+    public async Task FindScp_WithDimseCommands_FindscuGetsPendingThenSuccess()
+    {
+        const string studyRootFind = "1.2.840.10008.5.1.4.1.2.2.1";
+        var policy = new SimpleAcceptorPolicy("MEDNODE", new Dictionary<string, IReadOnlyList<string>> { [studyRootFind] = [ExplicitLE, ImplicitLE] });
+        using var loopback = new Loopback();
+        using var dir = new TempDir();
+        var findscu = Task.Run(() => Tools.Run("findscu", ["-S", "-X", "-od", dir.Path, "-aet", "MEDTEST", "-aec", "MEDNODE", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=DOE*", "-k", "StudyInstanceUID", "127.0.0.1", loopback.Port.ToString()], TimeSpan.FromSeconds(60), env: Env));
+        await using var ac = await Association.AcceptAsync(await loopback.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(30)), policy);
+        var message = await ac.ReceiveMessageAsync();
+        var rq = message!.DecodeCommand().Should().BeOfType<CFindRq>().Subject;
+        rq.HasDataSet.Should().BeTrue();
+        var identifierBytes = new MemoryStream();
+        await message!.CopyDataSetToAsync(identifierBytes);
+        var ts = DicomTransferSyntax.Lookup(message.PresentationContext.TransferSyntax!);
+        var identifier = DicomFile.ParseDataset(identifierBytes.ToArray(), ts);
+        identifier.GetString(DicomTags.QueryRetrieveLevel).Should().Be("STUDY");
+        identifier.GetString(DicomTags.PatientName).Should().Be("DOE*");
+
+        var match = new DicomDataset();
+        match.AddOrUpdate(DicomTags.QueryRetrieveLevel, "STUDY");
+        match.AddOrUpdate(DicomTags.PatientName, "DOE^JANE");
+        match.AddOrUpdate(DicomTags.StudyInstanceUID, "1.2.826.0.1.3680043.10.1");
+        var matchBytes = new MemoryStream();
+        new DicomWriter(matchBytes, ts).WriteDataset(match);
+        matchBytes.Position = 0;
+        await ac.SendCommandAsync(message.PresentationContextId, rq.CreateResponse(DimseStatus.Pending), matchBytes);
+        await ac.SendCommandAsync(message.PresentationContextId, rq.CreateResponse(DimseStatus.Success));
+        (await ac.ReceiveMessageAsync()).Should().BeNull();
+        await ac.SendReleaseResponseAsync();
+
+        var result = await findscu.WaitAsync(TimeSpan.FromSeconds(60));
+        result.ExitCode.Should().Be(0, result.StdOut + result.StdErr);
+        var extracted = Directory.GetFiles(dir.Path, "rsp*.dcm").Should().ContainSingle().Subject;
+        var dump = Tools.Run("dcmdump", ["-Un", extracted]).StdOut;
+        dump.Should().Contain("[DOE^JANE]").And.Contain("[1.2.826.0.1.3680043.10.1]");
     }
 }

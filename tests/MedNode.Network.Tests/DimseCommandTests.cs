@@ -76,4 +76,63 @@ public class DimseCommandTests
     {
         DimseStatus.Categorize((ushort)status).Should().Be(expected);
     }
+
+    private const string StudyRootFind = "1.2.840.10008.5.1.4.1.2.2.1";
+    private const string StudyRootMove = "1.2.840.10008.5.1.4.1.2.2.2";
+    private const string StorageCommitment = "1.2.840.10008.1.20.1";
+    private const string StorageCommitmentInstance = "1.2.840.10008.1.20.1.1";
+
+    [Fact]
+    public void CFindRq_Encode_EqualsTheHandEncodedTable9_3_3Command()
+    {
+        new CFindRq { AffectedSopClassUid = StudyRootFind, MessageId = 3, Priority = DimsePriority.High }.Encode()
+            .Should().Equal(Command((0x0002, StudyRootFind), (0x0100, (ushort)0x0020), (0x0110, (ushort)3), (0x0700, (ushort)1), (0x0800, (ushort)0)));
+    }
+
+    [Fact]
+    public void CMoveRq_Encode_EqualsTheHandEncodedTable9_3_9Command()
+    {
+        var bytes = new CMoveRq { AffectedSopClassUid = StudyRootMove, MessageId = 4, MoveDestination = "STORESCP" }.Encode();
+        bytes.Should().Equal(Command((0x0002, StudyRootMove), (0x0100, (ushort)0x0021), (0x0110, (ushort)4), (0x0600, new Ae("STORESCP")), (0x0700, (ushort)0), (0x0800, (ushort)0)));
+        DimseCommand.Decode(bytes).Should().BeOfType<CMoveRq>().Which.MoveDestination.Should().Be("STORESCP");
+    }
+
+    [Fact]
+    public void CMoveRsp_Counts_RoundTripAsTable9_3_10()
+    {
+        var rsp = new CMoveRsp { AffectedSopClassUid = StudyRootMove, MessageIdBeingRespondedTo = 4, Status = DimseStatus.Pending, RemainingSuboperations = 7, CompletedSuboperations = 2, FailedSuboperations = 1, WarningSuboperations = 0 };
+        rsp.Encode().Should().Equal(Command((0x0002, StudyRootMove), (0x0100, (ushort)0x8021), (0x0120, (ushort)4), (0x0800, (ushort)0x0101), (0x0900, (ushort)0xFF00),
+            (0x1020, (ushort)7), (0x1021, (ushort)2), (0x1022, (ushort)1), (0x1023, (ushort)0)));
+        DimseCommand.Decode(rsp.Encode()).Should().Be(rsp);
+    }
+
+    [Fact]
+    public void CCancelRq_Encode_HasNoSopClassAsTable9_3_7()
+    {
+        var bytes = new CCancelRq { MessageIdBeingRespondedTo = 5 }.Encode();
+        bytes.Should().Equal(Command((0x0100, (ushort)0x0FFF), (0x0120, (ushort)5), (0x0800, (ushort)0x0101)));
+        DimseCommand.Decode(bytes).Should().BeOfType<CCancelRq>().Which.MessageIdBeingRespondedTo.Should().Be(5);
+    }
+
+    [Fact]
+    [Trait("Conformance", "PS3.4 J.3.2")]
+    public void NActionRq_Encode_EqualsTheHandEncodedTable10_3_7Command()
+    {
+        var rq = new NActionRq { MessageId = 6, RequestedSopClassUid = StorageCommitment, RequestedSopInstanceUid = StorageCommitmentInstance, ActionTypeId = 1, HasDataSet = true };
+        rq.Encode().Should().Equal(Command((0x0003, StorageCommitment), (0x0100, (ushort)0x0130), (0x0110, (ushort)6), (0x0800, (ushort)0), (0x1001, StorageCommitmentInstance), (0x1008, (ushort)1)));
+        DimseCommand.Decode(rq.Encode()).Should().Be(rq);
+        var rsp = rq.CreateResponse(DimseStatus.Success);
+        DimseCommand.Decode(rsp.Encode()).Should().Be(rsp);
+    }
+
+    [Fact]
+    [Trait("Conformance", "PS3.4 J.3.3")]
+    public void NEventReportRq_Encode_EqualsTheHandEncodedTable10_3_1Command()
+    {
+        var rq = new NEventReportRq { AffectedSopClassUid = StorageCommitment, AffectedSopInstanceUid = StorageCommitmentInstance, MessageId = 8, EventTypeId = 2, HasDataSet = true };
+        rq.Encode().Should().Equal(Command((0x0002, StorageCommitment), (0x0100, (ushort)0x0100), (0x0110, (ushort)8), (0x0800, (ushort)0), (0x1000, StorageCommitmentInstance), (0x1002, (ushort)2)));
+        DimseCommand.Decode(rq.Encode()).Should().Be(rq);
+        var rsp = rq.CreateResponse(DimseStatus.Success);
+        DimseCommand.Decode(rsp.Encode()).Should().Be(rsp);
+    }
 }

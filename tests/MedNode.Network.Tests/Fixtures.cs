@@ -5,6 +5,9 @@ using MedNode.Dicom.Network.Pdus;
 
 namespace MedNode.Network.Tests;
 
+/// <summary>An AE value for <see cref="Fixtures.Command"/>: padded with a space (PS3.5 §6.2).</summary>
+internal sealed record Ae(string Value);
+
 internal static class Fixtures
 {
     public const string Verification = "1.2.840.10008.1.1";
@@ -53,7 +56,8 @@ internal static class Fixtures
             {
                 ushort us => BitConverter.GetBytes(us),
                 string ui => Encoding.ASCII.GetBytes(ui.Length % 2 == 1 ? ui + "\0" : ui),
-                _ => throw new ArgumentException("US or UI only"),
+                Ae ae => Encoding.ASCII.GetBytes(ae.Value.Length % 2 == 1 ? ae.Value + " " : ae.Value),
+                _ => throw new ArgumentException("US, UI or AE only"),
             };
             WriteElement(body, element, bytes);
         }

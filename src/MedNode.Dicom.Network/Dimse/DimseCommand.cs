@@ -10,8 +10,8 @@ public abstract record DimseCommand
 {
     public abstract DimseCommandField CommandField { get; }
 
-    /// <summary>Affected SOP Class UID (0000,0002).</summary>
-    public required string AffectedSopClassUid { get; init; }
+    /// <summary>Affected SOP Class UID (0000,0002); empty for the commands that have none (C-CANCEL-RQ, N-ACTION-RQ).</summary>
+    public string AffectedSopClassUid { get; init; } = "";
 
     /// <summary>Whether a data set follows: Command Data Set Type (0000,0800) other than 0101H.</summary>
     public bool HasDataSet { get; init; }
@@ -25,7 +25,7 @@ public abstract record DimseCommand
         var ds = new DicomDataset();
         // The writer recomputes the group length (PS3.5 §7.2).
         ds.AddOrUpdate(DicomTags.CommandGroupLength, DicomVR.UL, 0d);
-        ds.AddOrUpdate(DicomTags.AffectedSOPClassUID, DicomVR.UI, AffectedSopClassUid);
+        if (AffectedSopClassUid.Length > 0) ds.AddOrUpdate(DicomTags.AffectedSOPClassUID, DicomVR.UI, AffectedSopClassUid);
         ds.AddOrUpdate(DicomTags.CommandField, (ushort)CommandField);
         ds.AddOrUpdate(DicomTags.CommandDataSetType, HasDataSet ? (ushort)0x0000 : CommandSetScanner.NoDataSet);
         WriteFields(ds);
@@ -49,6 +49,17 @@ public abstract record DimseCommand
             DimseCommandField.CEchoRsp => new CEchoRsp { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadResponse(ds),
             DimseCommandField.CStoreRq => CStoreRq.Read(ds, sopClass, hasDataSet),
             DimseCommandField.CStoreRsp => new CStoreRsp { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet, AffectedSopInstanceUid = ds.GetString(DicomTags.AffectedSOPInstanceUID) ?? "" }.ReadResponse(ds),
+            DimseCommandField.CFindRq => new CFindRq { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadRequest(ds),
+            DimseCommandField.CFindRsp => new CFindRsp { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadResponse(ds),
+            DimseCommandField.CGetRq => new CGetRq { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadRequest(ds),
+            DimseCommandField.CGetRsp => new CGetRsp { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadResponse(ds),
+            DimseCommandField.CMoveRq => new CMoveRq { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet, MoveDestination = ds.GetString(DicomTags.MoveDestination) ?? throw new FormatException("A C-MOVE-RQ lacks its Move Destination (PS3.7 Table 9.3-9).") }.ReadRequest(ds),
+            DimseCommandField.CMoveRsp => new CMoveRsp { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet }.ReadResponse(ds),
+            DimseCommandField.CCancelRq => new CCancelRq { HasDataSet = hasDataSet, MessageIdBeingRespondedTo = RequiredUs(ds, DicomTags.MessageIDBeingRespondedTo) },
+            DimseCommandField.NEventReportRq => NEventReportRq.Read(ds, sopClass, hasDataSet),
+            DimseCommandField.NEventReportRsp => NEventReportRsp.Read(ds, sopClass, hasDataSet),
+            DimseCommandField.NActionRq => NActionRq.Read(ds, hasDataSet),
+            DimseCommandField.NActionRsp => NActionRsp.Read(ds, sopClass, hasDataSet),
             _ => new OtherDimseCommand(field, ds) { AffectedSopClassUid = sopClass, HasDataSet = hasDataSet },
         };
     }
