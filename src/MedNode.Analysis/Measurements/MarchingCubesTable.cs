@@ -72,8 +72,27 @@ internal static class MarchingCubesTable
     }
 
     /// <summary>
-    /// The fan root whose triangulation of <paramref name="loop"/> encloses the most volume once oriented outward. Two
-    /// triangulations of one loop differ by a closed surface, so comparing signed volumes about any fixed point is exact.
+    /// False when a fan diagonal from <paramref name="root"/> would lie in a cube face. That happens when a loop crosses
+    /// an ambiguous face twice; the neighbouring cube may then use the same segment, and the edge would be shared by
+    /// four faces. Such roots are skipped so the mesh stays a 2-manifold.
+    /// </summary>
+    private static bool DiagonalsLeaveTheFaces(List<int> loop, int root)
+    {
+        var a = loop[root];
+        for (var k = 2; k < loop.Count - 1; k++)
+        {
+            var b = loop[(root + k) % loop.Count];
+            // Doubled midpoint coordinates are 0, 1 or 2; two midpoints share a face when they share a coordinate of 0 or 2.
+            if ((EdgeMid2X[a] == EdgeMid2X[b] && EdgeMid2X[a] != 1) || (EdgeMid2Y[a] == EdgeMid2Y[b] && EdgeMid2Y[a] != 1) || (EdgeMid2Z[a] == EdgeMid2Z[b] && EdgeMid2Z[a] != 1))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The fan root whose triangulation of <paramref name="loop"/> encloses the most volume once oriented outward, among
+    /// the roots whose diagonals stay off the cube faces. Two triangulations of one loop differ by a closed surface, so
+    /// comparing signed volumes about any fixed point is exact.
     /// </summary>
     private static int MaxVolumeFanRoot(List<int> loop, int outwardSign)
     {
@@ -82,6 +101,7 @@ internal static class MarchingCubesTable
         var bestVolume = double.NegativeInfinity;
         for (var r = 0; r < loop.Count; r++)
         {
+            if (!DiagonalsLeaveTheFaces(loop, r)) continue;
             long volume6 = 0;
             for (var k = 1; k + 1 < loop.Count; k++)
             {
