@@ -16,9 +16,8 @@ internal sealed class DiameterCandidates
     private readonly int[] _maxX;
     private int _loX = int.MaxValue, _loY = int.MaxValue, _loZ = int.MaxValue, _hiX = int.MinValue, _hiY = int.MinValue, _hiZ = int.MinValue;
 
-    public DiameterCandidates(int sizeX, int sizeY, int sizeZ)
+    public DiameterCandidates(int sizeY, int sizeZ)
     {
-        _ = sizeX;
         _sizeY = sizeY;
         _minX = new int[sizeY * sizeZ];
         _maxX = new int[sizeY * sizeZ];

@@ -82,6 +82,8 @@ public static class LesionMeasurer
             intensity = new IntensityStatistics(im, iMin, iMax, Math.Sqrt(Math.Max(iSum2 / n - im * im, 0)));
         }
 
+        var recist = RecistDiameters.Measure(mask);
+        if (recist != null) recist = recist with { SliceIndex = recist.SliceIndex + boxInSource.MinZ };
         var last = new VoxelBox(0, 0, 0, g.SizeX - 1, g.SizeY - 1, g.SizeZ - 1);
         return new LesionMeasurements
         {
@@ -110,7 +112,7 @@ public static class LesionMeasurer
             BoundingBoxSizeMm = new Vec3(boxInSource.SizeX * g.Spacing.X, boxInSource.SizeY * g.Spacing.Y, boxInSource.SizeZ * g.Spacing.Z),
             BoundingBoxMinCorner = g.IndexToPatient(0, 0, 0),
             BoundingBoxMaxCorner = g.IndexToPatient(last.MaxX, last.MaxY, last.MaxZ),
-            Recist = RecistDiameters.Measure(mask),
+            Recist = recist,
             Intensity = intensity,
         };
     }

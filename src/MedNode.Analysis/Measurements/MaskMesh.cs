@@ -29,24 +29,24 @@ public static class MaskMesh
         // i.e. at original index (cx - 1, cy - 1, cz - 1). Vertex coordinates are kept doubled (integers) until scaled.
         int nx = g.SizeX + 2, ny = g.SizeY + 2, nz = g.SizeZ + 2;
         double hx = g.Spacing.X / 2, hy = g.Spacing.Y / 2, hz = g.Spacing.Z / 2;
-        var extremes = new DiameterCandidates(2 * nx, 2 * ny, 2 * nz);
+        var extremes = new DiameterCandidates(2 * ny, 2 * nz);
 
         double signedVolume = 0, area = 0;
         long triangles = 0;
-        var data = mask.Data;
+        var padded = Pad(mask);
+        int sy = nx, sz = nx * ny;
         for (var cz = 0; cz < nz - 1; cz++)
         {
             for (var cy = 0; cy < ny - 1; cy++)
             {
-                for (var cx = 0; cx < nx - 1; cx++)
+                var i = cy * sy + cz * sz;
+                // Corners 0, 2, 4, 6 of this cube are corners 1, 3, 5, 7 of the previous one along x.
+                var previous = padded[i] | (padded[i + sy] << 2) | (padded[i + sz] << 4) | (padded[i + sy + sz] << 6);
+                for (var cx = 0; cx < nx - 1; cx++, i++)
                 {
-                    var cubeCase = 0;
-                    for (var c = 0; c < 8; c++)
-                    {
-                        int x = cx + MarchingCubesTable.CornerOffsetX[c] - 1, y = cy + MarchingCubesTable.CornerOffsetY[c] - 1, z = cz + MarchingCubesTable.CornerOffsetZ[c] - 1;
-                        if (x >= 0 && y >= 0 && z >= 0 && x < g.SizeX && y < g.SizeY && z < g.SizeZ && data[x + g.SizeX * (y + g.SizeY * z)] != 0)
-                            cubeCase |= 1 << c;
-                    }
+                    var right = padded[i + 1] | (padded[i + 1 + sy] << 2) | (padded[i + 1 + sz] << 4) | (padded[i + 1 + sy + sz] << 6);
+                    var cubeCase = previous | (right << 1);
+                    previous = right;
                     if (cubeCase is 0 or 255) continue;
                     var tris = MarchingCubesTable.Triangles[cubeCase];
                     for (var t = 0; t < tris.Length; t += 3)
@@ -78,6 +78,24 @@ public static class MaskMesh
             (2 * cx + MarchingCubesTable.EdgeMid2X[edge] - 2) * hx,
             (2 * cy + MarchingCubesTable.EdgeMid2Y[edge] - 2) * hy,
             (2 * cz + MarchingCubesTable.EdgeMid2Z[edge] - 2) * hz);
+    }
+
+    /// <summary>The mask as 0/1 bytes with a one-voxel zero border (IBSI's padding).</summary>
+    private static byte[] Pad(Volume<byte> mask)
+    {
+        var g = mask.Geometry;
+        int nx = g.SizeX + 2, ny = g.SizeY + 2;
+        var padded = new byte[nx * ny * (g.SizeZ + 2)];
+        for (var z = 0; z < g.SizeZ; z++)
+        {
+            for (var y = 0; y < g.SizeY; y++)
+            {
+                var src = g.Index(0, y, z);
+                var dst = 1 + nx * ((y + 1) + ny * (z + 1));
+                for (var x = 0; x < g.SizeX; x++) padded[dst + x] = mask.Data[src + x] != 0 ? (byte)1 : (byte)0;
+            }
+        }
+        return padded;
     }
 
     /// <summary>

@@ -36,6 +36,13 @@ internal static class RecistDiameters
             }
             if (candidates.Count == 0) continue;
             var hull = ConvexHull(candidates);
+            if (bestSlice < 0 && hull.Count == 1)
+            {
+                // A one-pixel cross-section: a diameter of zero, until a slice with two pixels is found.
+                bestLength = 0;
+                bestSlice = z;
+                bestA = bestB = hull[0];
+            }
             for (var i = 0; i < hull.Count; i++)
             {
                 for (var j = i + 1; j < hull.Count; j++)

@@ -133,4 +133,50 @@ public class AnalyticShapeTests
         m.BoundingBox.Should().Be(new VoxelBox(1, 1, 0, 2, 1, 1));
         m.BoundingBoxSizeMm.Should().Be(new Vec3(2, 1, 2));
     }
+
+    [Fact]
+    public void Measure_SingleVoxel_GivesFiniteDegenerateValues()
+    {
+        var g = VolumeGeometry.Axial(3, 3, 3, new Vec3(0.5, 0.5, 2));
+        var mask = new Volume<byte>(g);
+        mask[1, 1, 1] = 1;
+
+        var m = LesionMeasurer.Measure(mask);
+
+        m.VolumeVoxelCounting.Should().Be(0.5);
+        m.VolumeMesh.Should().BeApproximately(4.0 / 3.0 * 0.25 * 0.25 * 1.0, 1e-12); // octahedron of semi-axes s/2
+        m.MajorAxisLength.Should().Be(0);
+        m.Recist!.LongAxisMm.Should().Be(0);
+        m.Recist.SliceIndex.Should().Be(1);
+        m.Recist.LongAxisFrom.Should().Be(g.IndexToPatient(1, 1, 1));
+        m.Centroid.Should().Be(g.IndexToPatient(1, 1, 1));
+    }
+
+    [Fact]
+    public void Measure_ComponentsOfALabelling_MeasureEachLesionInTheSourceGrid()
+    {
+        var g = VolumeGeometry.Axial(80, 60, 40, new Vec3(0.8, 0.8, 1.5), new Vec3(-30, -20, 10));
+        Vec3 c1 = g.IndexToPatient(20.3, 30.1, 20.2), c2 = g.IndexToPatient(60.4, 25.7, 15.1);
+        var mask = Phantoms.Ellipsoid(g, c1, 10, 8, 9);
+        var second = Phantoms.Ellipsoid(g, c2, 6, 6, 6);
+        for (var i = 0; i < mask.Data.Length; i++) mask.Data[i] |= second.Data[i];
+        var image = new Volume<float>(g);
+        Array.Fill(image.Data, 40f);
+
+        var labeling = ConnectedComponents.Label(mask);
+        var measured = labeling.Components.Select(c => LesionMeasurer.Measure(labeling, c.Label, image)).ToList();
+
+        measured.Should().HaveCount(2);
+        var big = measured.Single(m => Vec3.Distance(m.Centroid, c1) < 0.5);
+        var small = measured.Single(m => Vec3.Distance(m.Centroid, c2) < 0.5);
+        big.VolumeMesh.Should().BeApproximately(4.0 / 3.0 * Math.PI * 10 * 8 * 9, 0.02 * 4.0 / 3.0 * Math.PI * 10 * 8 * 9);
+        small.VolumeMesh.Should().BeApproximately(4.0 / 3.0 * Math.PI * 216, 0.03 * 4.0 / 3.0 * Math.PI * 216);
+        small.Intensity!.Mean.Should().Be(40);
+        // The bounding box is reported in the source grid and contains the centre voxel.
+        var centre = g.PatientToIndex(c2);
+        small.BoundingBox.Contains((int)Math.Round(centre.X), (int)Math.Round(centre.Y), (int)Math.Round(centre.Z)).Should().BeTrue();
+        small.Recist!.SliceIndex.Should().BeInRange(small.BoundingBox.MinZ, small.BoundingBox.MaxZ);
+        Math.Abs(small.Recist.SliceIndex - centre.Z).Should().BeLessThanOrEqualTo(1.5);
+        small.BoundingBoxMinCorner.Should().Be(g.IndexToPatient(small.BoundingBox.MinX, small.BoundingBox.MinY, small.BoundingBox.MinZ));
+    }
 }
