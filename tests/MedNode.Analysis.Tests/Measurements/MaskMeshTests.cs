@@ -55,6 +55,27 @@ public class MaskMeshTests
         MaskMesh.Measure(mask).SignedVolume.Should().BeApproximately(signed, 1e-6 * signed);
     }
 
+    [Theory]
+    [InlineData(21, 0.2)]
+    [InlineData(22, 0.5)]
+    [InlineData(23, 0.8)]
+    public void Measure_RandomMask_DiameterEqualsBruteForceOverAllVertices(int seed, double density)
+    {
+        var rng = new Random(seed);
+        var mask = new Volume<byte>(VolumeGeometry.Axial(10, 9, 6, new Vec3(0.7, 0.9, 2.5)));
+        for (var i = 0; i < mask.Data.Length; i++) mask.Data[i] = rng.NextDouble() < density ? (byte)1 : (byte)0;
+        var (vertices, _) = MaskMesh.BuildMesh(mask);
+        double brute = 0;
+        for (var i = 0; i < vertices.Count; i++)
+            for (var j = i + 1; j < vertices.Count; j++)
+                brute = Math.Max(brute, Vec3.Distance(vertices[i], vertices[j]));
+
+        var mesh = MaskMesh.Measure(mask);
+
+        mesh.Diameter.Should().BeApproximately(brute, 1e-9);
+        Vec3.Distance(mesh.DiameterFrom, mesh.DiameterTo).Should().BeApproximately(brute, 1e-9);
+    }
+
     [Fact]
     public void Measure_MaskWithInternalHole_SubtractsTheHole()
     {
