@@ -1,14 +1,15 @@
 namespace MedNode.Analysis.Measurements;
 
 /// <summary>
-/// The 256-case marching cubes triangle table (Lorensen and Cline 1987), derived at start-up instead of typed in:
-/// for each cube face the iso-contour segments are found with one fixed rule for ambiguous faces (inside corners
-/// are kept apart, as in the classic tables), oriented so that the inside lies on one side, then chained into loops
-/// and fan-triangulated. A loop of more than three vertices is not planar; of its fan triangulations the one enclosing
-/// the most volume (the surface bulging outward) is taken, which reproduces the IBSI digital phantom's consensus mesh
-/// volume and area (556 mm³, 388 mm²), whereas the least-volume fan gives 549 mm³. Because the rule depends only on a face's four corners, two cubes sharing a face produce
-/// the same segments in opposite directions, so the mesh of a padded mask is closed and consistently oriented
-/// (every edge is used once in each direction), which the divergence-theorem volume (IBSI RNU0) needs.
+/// The 256-case marching cubes triangle table (Lorensen and Cline 1987), derived at start-up rather than typed in.
+/// For each cube face the iso-contour segments are found with one fixed rule for ambiguous faces (diagonal inside
+/// corners are kept apart), oriented so that the inside lies on one side, then chained into loops and
+/// fan-triangulated. Because the rule depends only on a face's four corners, two cubes sharing a face produce the same
+/// segments in opposite directions, so the mesh of a padded mask is closed and consistently oriented (every edge is
+/// used once in each direction), which the divergence-theorem volume (IBSI RNU0) needs.
+/// A loop of more than three vertices is not planar. Of its fan triangulations whose diagonals stay off the cube
+/// faces (so that the mesh stays a 2-manifold), the one enclosing the most volume is taken: it reproduces the IBSI
+/// digital phantom's consensus mesh volume and area (556 mm³, 388 mm²), where the least-volume fans give 549 mm³.
 /// </summary>
 internal static class MarchingCubesTable
 {
