@@ -39,7 +39,7 @@ public static class Cli
         usage: mednode <command> [options]
 
           serve                              run the node (DIMSE and HTTP listeners)
-          dump FILE                          print a readable tree of a DICOM file
+          dump FILE...                       print a readable tree of DICOM files
           json FILE                          print the PS3.18 Annex F JSON of a DICOM file
           xml FILE                           print the PS3.19 Native DICOM Model XML of a DICOM file
           transcode IN OUT --ts UID          write IN again in another transfer syntax

@@ -10,8 +10,13 @@ public static class ToolkitCommands
 {
     public static int Dump(string[] args)
     {
-        var file = Open(args, "dump FILE");
-        Console.Out.Write(DicomDump.Format(file));
+        if (args.Length == 0) throw new UsageException("usage: mednode dump FILE...");
+        using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16);
+        foreach (var path in args)
+        {
+            if (args.Length > 1) stdout.Write("# " + path + "\n");
+            stdout.Write(DicomDump.Format(DicomFile.Open(path)));
+        }
         return 0;
     }
 

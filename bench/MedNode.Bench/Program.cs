@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using MedNode.Bench;
+using MedNode.Dicom;
+using MedNode.Dicom.IO;
+
+// usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats]
+switch (args.ElementAtOrDefault(0))
+{
+    case "gen-ct":
+        SyntheticCt.Write(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 200);
+        return 0;
+    case "parse":
+        {
+            var files = Directory.GetFiles(args[1], "*.dcm").Order(StringComparer.Ordinal).ToArray();
+            bool full = args.ElementAtOrDefault(2) == "full";
+            int repeats = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5;
+            long bytes = files.Sum(f => new FileInfo(f).Length);
+            var options = new DicomReadOptions { StopAtPixelData = !full };
+            var times = new List<double>();
+            for (int r = 0; r <= repeats; r++)
+            {
+                var sw = Stopwatch.StartNew();
+                long touched = 0;
+                foreach (var f in files)
+                {
+                    var file = DicomFile.Open(f, options);
+                    if (full && file.Dataset[DicomTags.PixelData] is DicomElement px) touched += px.Buffer.GetMemory().Length; // read the pixels too
+                }
+                sw.Stop();
+                if (r > 0) times.Add(sw.Elapsed.TotalSeconds); // first run warms up the JIT
+                GC.KeepAlive(touched);
+            }
+            times.Sort();
+            double median = times[times.Count / 2];
+            Console.WriteLine($"{(full ? "full" : "metadata")}: {files.Length} files, {bytes / 1e6:F1} MB, median {median * 1000:F1} ms, {bytes / 1e6 / median:F0} MB/s (file bytes per second)");
+            return 0;
+        }
+    default:
+        Console.Error.WriteLine("usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats]");
+        return 2;
+}
