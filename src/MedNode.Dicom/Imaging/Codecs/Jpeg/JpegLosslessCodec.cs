@@ -1,0 +1,61 @@
+namespace MedNode.Dicom.Imaging.Codecs.Jpeg;
+
+/// <summary>
+/// JPEG Lossless, Non-Hierarchical (Process 14), 1.2.840.10008.1.2.4.57 (any predictor 1–7; DCMTK's default, 6, is used to encode),
+/// and its First-Order Prediction subset (Selection Value 1), 1.2.840.10008.1.2.4.70 (PS3.5 §8.2.1, §A.4.1). Decodes and encodes
+/// 2–16 bits, 1 or 3 components, without colour transformation.
+/// </summary>
+public sealed class JpegLosslessCodec : IDicomCodec
+{
+    private readonly int _predictor;
+
+    private JpegLosslessCodec(string uid, int predictor)
+    {
+        TransferSyntaxUid = uid;
+        _predictor = predictor;
+    }
+
+    /// <summary>Process 14 (.57), encoding with <paramref name="predictor"/> (T.81 Table H.1; 6 as DCMTK's dcmcjpeg +xs by default).</summary>
+    public static JpegLosslessCodec Process14(int predictor = 6) =>
+        predictor is >= 1 and <= 7 ? new(DicomTransferSyntax.JPEGLossless.Uid, predictor) : throw new ArgumentOutOfRangeException(nameof(predictor));
+
+    /// <summary>Process 14 Selection Value 1 (.70): predictor 1 only.</summary>
+    public static JpegLosslessCodec Process14SV1() => new(DicomTransferSyntax.JPEGLosslessSV1.Uid, 1);
+
+    public string TransferSyntaxUid { get; }
+    public bool CanDecode => true;
+    public bool CanEncode => true;
+
+    /// <summary>The predictor that <see cref="Encode"/> uses.</summary>
+    public int Predictor => _predictor;
+
+    /// <summary>Decodes to Bits Allocated containers, planar configuration 0. A signed image whose precision is below Bits
+    /// Allocated is sign-extended from its precision (PS3.5 §8.2.1: the JPEG stream holds the low bits).</summary>
+    public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
+    {
+        var image = JpegLosslessDecoder.Decode(encoded);
+        Check(image.Width, image.Height, image.Components, info);
+        var samples = image.Samples;
+        if (info.IsSigned && image.Precision < info.BitsAllocated)
+            for (var i = 0; i < samples.Length; i++) samples[i] = (int)PixelSamples.Normalize(samples[i], image.Precision, signed: true);
+        return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
+    }
+
+    /// <summary>Encodes with precision = Bits Stored (at most 16).</summary>
+    public byte[] Encode(ReadOnlySpan<byte> native, FrameInfo info)
+    {
+        if (info.BitsAllocated > 16 || info.BitsStored > 16) throw new DicomCodecException("JPEG lossless holds at most 16 bits per sample (T.81 B.2.2)");
+        if (info.SamplesPerPixel is not (1 or 3)) throw new DicomCodecException($"JPEG lossless encoding of {info.SamplesPerPixel} samples per pixel is not supported");
+        var samples = PixelSamples.Read(native, info);
+        var pixels = info.Rows * info.Columns;
+        if (info.PlanarConfiguration == 1) samples = PixelSamples.ChangePlanar(samples, pixels, info.SamplesPerPixel, toPlanar: false);
+        var precision = Math.Max(2, info.BitsStored);
+        return JpegLosslessEncoder.Encode(samples, info.Columns, info.Rows, info.SamplesPerPixel, precision, _predictor);
+    }
+
+    internal static void Check(int width, int height, int components, FrameInfo info)
+    {
+        if (width != info.Columns || height != info.Rows || components != info.SamplesPerPixel)
+            throw new DicomCodecException($"JPEG frame is {width}×{height}×{components}; the data set says Columns {info.Columns}, Rows {info.Rows}, Samples per Pixel {info.SamplesPerPixel}");
+    }
+}

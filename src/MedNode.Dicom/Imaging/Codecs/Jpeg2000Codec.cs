@@ -1,0 +1,97 @@
+using MedNode.Dicom.Native;
+
+namespace MedNode.Dicom.Imaging.Codecs;
+
+/// <summary>
+/// JPEG 2000 (1.2.840.10008.1.2.4.90 lossless, .91 lossy; PS3.5 §8.2.4, §A.4.4) decode and encode, and High-Throughput JPEG 2000
+/// (.201, .202, .203; PS3.5 §8.2.15, §A.4.11) decode, through libopenjp2 (OpenJPEG ≥ 2.5 decodes HTJ2K). The frame may be a raw
+/// codestream or, as some vendors write it, a JP2 file. YBR_RCT and YBR_ICT data are returned as RGB: the decoder applies the
+/// inverse multiple component transformation that the codestream's COD segment signals.
+/// </summary>
+public sealed class Jpeg2000Codec : IDicomCodec
+{
+    private readonly string _name;
+    private readonly bool _canEncode;
+    private readonly float _compressionRatio;
+
+    private Jpeg2000Codec(string uid, string name, bool canEncode, float compressionRatio)
+    {
+        TransferSyntaxUid = uid;
+        _name = name;
+        _canEncode = canEncode;
+        _compressionRatio = compressionRatio;
+    }
+
+    public static Jpeg2000Codec Lossless() => new(DicomTransferSyntax.JPEG2000Lossless.Uid, "JPEG 2000", true, 0);
+
+    /// <summary>.91; encodes irreversibly at <paramref name="compressionRatio"/>:1.</summary>
+    public static Jpeg2000Codec Lossy(float compressionRatio = 10) => new(DicomTransferSyntax.JPEG2000.Uid, "JPEG 2000", true, compressionRatio);
+
+    public static Jpeg2000Codec HighThroughput(string uid) => new(uid, "HTJ2K", false, 0);
+
+    public string TransferSyntaxUid { get; }
+    public bool CanDecode => NativeCodecLibraries.OpenJpeg.IsAvailable;
+    public bool CanEncode => _canEncode && NativeCodecLibraries.OpenJpeg.IsAvailable;
+
+    public string SupportReason => NativeCodecLibraries.OpenJpeg.IsAvailable
+        ? $"{(_canEncode ? "decode and encode" : "decode")} supported ({NativeCodecLibraries.OpenJpeg.Reason})"
+        : $"{_name} not supported: {NativeCodecLibraries.OpenJpeg.Reason}";
+
+    public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
+    {
+        if (!CanDecode) throw new DicomCodecNotSupportedException(SupportReason);
+        OpenJpegImage image;
+        try
+        {
+            image = OpenJpeg.Decode(encoded);
+        }
+        catch (NativeCodecException e)
+        {
+            throw new DicomCodecException(e.Message, e);
+        }
+        var components = image.Components;
+        if (components.Count < info.SamplesPerPixel)
+            throw new DicomCodecException($"JPEG 2000 codestream has {components.Count} components, Samples per Pixel is {info.SamplesPerPixel}");
+        var pixels = info.Rows * info.Columns;
+        var samples = new int[pixels * info.SamplesPerPixel];
+        for (var c = 0; c < info.SamplesPerPixel; c++)
+        {
+            var comp = components[c];
+            if (comp.Width != info.Columns || comp.Height != info.Rows)
+                throw new DicomCodecException($"JPEG 2000 component {c} is {comp.Width}×{comp.Height}; Columns × Rows is {info.Columns}×{info.Rows}");
+            // A codestream that disagrees with Pixel Representation (a known vendor quirk) is read as the data set says: an
+            // unsigned component of a signed image is sign-extended from its precision.
+            var extend = info.IsSigned && !comp.Signed && comp.Precision < 32;
+            for (var i = 0; i < pixels; i++)
+            {
+                var v = comp.Data[i];
+                samples[i * info.SamplesPerPixel + c] = extend ? (int)PixelSamples.Normalize(v, comp.Precision, signed: true) : v;
+            }
+        }
+        var photometric = info.PhotometricInterpretation is "YBR_RCT" or "YBR_ICT" ? "RGB" : info.PhotometricInterpretation;
+        return new DecodedFrame(PixelSamples.Write(samples, info), photometric, 0);
+    }
+
+    /// <summary>Encodes a raw codestream with precision Bits Stored and the data set's signedness. RGB input is coded without
+    /// a multiple component transformation, so Photometric Interpretation stays RGB (PS3.5 §8.2.4 allows RGB for .90/.91).</summary>
+    public byte[] Encode(ReadOnlySpan<byte> native, FrameInfo info)
+    {
+        if (!CanEncode) throw new DicomCodecNotSupportedException(_canEncode ? SupportReason : $"encoding to {_name} ({TransferSyntaxUid}) is not supported");
+        if (info.SamplesPerPixel is not (1 or 3)) throw new DicomCodecException($"JPEG 2000 encoding of {info.SamplesPerPixel} samples per pixel is not supported");
+        if (info.PhotometricInterpretation is "YBR_FULL_422" or "YBR_PARTIAL_422")
+            throw new DicomCodecException($"JPEG 2000 encoding of subsampled {info.PhotometricInterpretation} data is not supported");
+        var samples = PixelSamples.Read(native, info);
+        var pixels = info.Rows * info.Columns;
+        if (info.SamplesPerPixel == 3 && info.PlanarConfiguration == 0) samples = PixelSamples.ChangePlanar(samples, pixels, 3, toPlanar: true);
+        var planes = new int[info.SamplesPerPixel][];
+        for (var c = 0; c < planes.Length; c++) planes[c] = samples.AsSpan(c * pixels, pixels).ToArray();
+        try
+        {
+            return OpenJpeg.Encode(info.Columns, info.Rows, info.BitsStored, info.IsSigned, planes, _compressionRatio, multipleComponentTransform: false);
+        }
+        catch (NativeCodecException e)
+        {
+            throw new DicomCodecException(e.Message, e);
+        }
+    }
+}

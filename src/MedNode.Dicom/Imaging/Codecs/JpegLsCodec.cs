@@ -1,0 +1,86 @@
+using MedNode.Dicom.Native;
+
+namespace MedNode.Dicom.Imaging.Codecs;
+
+/// <summary>
+/// JPEG-LS lossless (1.2.840.10008.1.2.4.80) and near-lossless (.81), PS3.5 §8.2.3, §A.4.3, through CharLS's C API. Decoding accepts
+/// any interleave mode and returns colour-by-pixel data; encoding uses sample interleave for colour images.
+/// </summary>
+public sealed class JpegLsCodec : IDicomCodec
+{
+    private readonly int _nearLossless;
+
+    private JpegLsCodec(string uid, int nearLossless)
+    {
+        TransferSyntaxUid = uid;
+        _nearLossless = nearLossless;
+    }
+
+    public static JpegLsCodec Lossless() => new(DicomTransferSyntax.JPEGLSLossless.Uid, 0);
+
+    /// <summary>.81; encodes with NEAR = <paramref name="nearLossless"/> (ISO/IEC 14495-1 A.2.1).</summary>
+    public static JpegLsCodec NearLossless(int nearLossless = 2) => new(DicomTransferSyntax.JPEGLSNearLossless.Uid, nearLossless);
+
+    public string TransferSyntaxUid { get; }
+    public bool CanDecode => NativeCodecLibraries.CharLs.IsAvailable;
+    public bool CanEncode => NativeCodecLibraries.CharLs.IsAvailable;
+
+    public string SupportReason => NativeCodecLibraries.CharLs.IsAvailable
+        ? $"decode and encode supported ({NativeCodecLibraries.CharLs.Reason})"
+        : $"JPEG-LS not supported: {NativeCodecLibraries.CharLs.Reason}";
+
+    /// <summary>Decodes to Bits Allocated containers; a signed image whose JPEG-LS precision is below Bits Allocated is
+    /// sign-extended from that precision (the stream holds the low bits, PS3.5 §8.2.3).</summary>
+    public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
+    {
+        if (!CanDecode) throw new DicomCodecNotSupportedException(SupportReason);
+        CharLsImage image;
+        try
+        {
+            image = CharLs.Decode(encoded);
+        }
+        catch (NativeCodecException e)
+        {
+            throw new DicomCodecException(e.Message, e);
+        }
+        Jpeg.JpegLosslessCodec.Check(image.Width, image.Height, image.ComponentCount, info);
+        var count = image.Width * image.Height * image.ComponentCount;
+        var samples = new int[count];
+        var wide = image.BitsPerSample > 8;
+        var extend = info.IsSigned && image.BitsPerSample < info.BitsAllocated;
+        for (var i = 0; i < count; i++)
+        {
+            int v = wide ? image.Samples[2 * i] | (image.Samples[2 * i + 1] << 8) : image.Samples[i];
+            samples[i] = extend ? (int)PixelSamples.Normalize(v, image.BitsPerSample, signed: true) : v;
+        }
+        return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
+    }
+
+    /// <summary>Encodes with precision Bits Stored (2–16); signed samples are coded as their low Bits Stored bits.</summary>
+    public byte[] Encode(ReadOnlySpan<byte> native, FrameInfo info)
+    {
+        if (!CanEncode) throw new DicomCodecNotSupportedException(SupportReason);
+        if (info.BitsStored is < 2 or > 16 || info.BitsAllocated > 16) throw new DicomCodecException("JPEG-LS holds 2–16 bits per sample (ISO/IEC 14495-1)");
+        if (info.SamplesPerPixel is not (1 or 3)) throw new DicomCodecException($"JPEG-LS encoding of {info.SamplesPerPixel} samples per pixel is not supported");
+        var samples = PixelSamples.Read(native, info);
+        var pixels = info.Rows * info.Columns;
+        if (info.PlanarConfiguration == 1) samples = PixelSamples.ChangePlanar(samples, pixels, info.SamplesPerPixel, toPlanar: false);
+        var mask = (1 << info.BitsStored) - 1;
+        var wide = info.BitsStored > 8;
+        var buffer = new byte[samples.Length * (wide ? 2 : 1)];
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var v = samples[i] & mask;
+            if (wide) { buffer[2 * i] = (byte)v; buffer[2 * i + 1] = (byte)(v >> 8); }
+            else buffer[i] = (byte)v;
+        }
+        try
+        {
+            return CharLs.Encode(buffer, info.Columns, info.Rows, info.BitsStored, info.SamplesPerPixel, _nearLossless);
+        }
+        catch (NativeCodecException e)
+        {
+            throw new DicomCodecException(e.Message, e);
+        }
+    }
+}
