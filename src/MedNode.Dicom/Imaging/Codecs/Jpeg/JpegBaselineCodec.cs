@@ -46,6 +46,12 @@ public sealed class JpegBaselineCodec : IDicomCodec
             throw new DicomCodecException("JPEG data could not be decoded: " + e.Message, e);
         }
         var samples = writer.Samples;
+        for (var c = 0; c < decoder.NumberOfComponents; c++)
+        {
+            var fx = decoder.GetMaximumHorizontalSampling() / decoder.GetHorizontalSampling(c);
+            var fy = decoder.GetMaximumVerticalSampling() / decoder.GetVerticalSampling(c);
+            if (fx == 2 && fy is 1 or 2) ChromaUpsampling.Fancy(samples, decoder.Width, decoder.Height, decoder.NumberOfComponents, c, fy);
+        }
         if (info.IsSigned && decoder.Precision < info.BitsAllocated)
             for (var i = 0; i < samples.Length; i++) samples[i] = (int)PixelSamples.Normalize(samples[i], decoder.Precision, signed: true);
         return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
@@ -54,7 +60,7 @@ public sealed class JpegBaselineCodec : IDicomCodec
     public byte[] Encode(ReadOnlySpan<byte> native, FrameInfo info) =>
         throw new DicomCodecNotSupportedException($"encoding to {TransferSyntaxUid} (lossy JPEG) is not supported");
 
-    /// <summary>Collects 8×8 spatial blocks (already level-shifted and, for subsampled components, upsampled by JpegLibrary) into
+    /// <summary>Collects 8×8 spatial blocks (already level-shifted and, for subsampled components, upsampled by replication) into
     /// component-interleaved samples clamped to the precision.</summary>
     private sealed class SampleWriter(int width, int height, int components, int precision) : JpegBlockOutputWriter
     {
