@@ -13,9 +13,11 @@ public sealed class Jpeg2000Codec : IDicomCodec
     private readonly string _name;
     private readonly bool _canEncode;
     private readonly float _compressionRatio;
+    private readonly NativeCodecLibrary _library;
 
-    private Jpeg2000Codec(string uid, string name, bool canEncode, float compressionRatio)
+    private Jpeg2000Codec(string uid, string name, bool canEncode, float compressionRatio, NativeCodecLibrary? library = null)
     {
+        _library = library ?? NativeCodecLibraries.OpenJpeg;
         TransferSyntaxUid = uid;
         _name = name;
         _canEncode = canEncode;
@@ -29,13 +31,16 @@ public sealed class Jpeg2000Codec : IDicomCodec
 
     public static Jpeg2000Codec HighThroughput(string uid) => new(uid, "HTJ2K", false, 0);
 
-    public string TransferSyntaxUid { get; }
-    public bool CanDecode => NativeCodecLibraries.OpenJpeg.IsAvailable;
-    public bool CanEncode => _canEncode && NativeCodecLibraries.OpenJpeg.IsAvailable;
+    /// <summary>A lossless codec bound to another library description (tests: a library that is absent).</summary>
+    internal static Jpeg2000Codec LosslessWith(NativeCodecLibrary library) => new(DicomTransferSyntax.JPEG2000Lossless.Uid, "JPEG 2000", true, 0, library);
 
-    public string SupportReason => NativeCodecLibraries.OpenJpeg.IsAvailable
-        ? $"{(_canEncode ? "decode and encode" : "decode")} supported ({NativeCodecLibraries.OpenJpeg.Reason})"
-        : $"{_name} not supported: {NativeCodecLibraries.OpenJpeg.Reason}";
+    public string TransferSyntaxUid { get; }
+    public bool CanDecode => _library.IsAvailable;
+    public bool CanEncode => _canEncode && _library.IsAvailable;
+
+    public string SupportReason => _library.IsAvailable
+        ? $"{(_canEncode ? "decode and encode" : "decode")} supported ({_library.Reason})"
+        : $"{_name} not supported: {_library.Reason}";
 
     public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
     {

@@ -9,25 +9,30 @@ namespace MedNode.Dicom.Imaging.Codecs;
 public sealed class JpegLsCodec : IDicomCodec
 {
     private readonly int _nearLossless;
+    private readonly NativeCodecLibrary _library;
 
-    private JpegLsCodec(string uid, int nearLossless)
+    private JpegLsCodec(string uid, int nearLossless, NativeCodecLibrary? library = null)
     {
+        _library = library ?? NativeCodecLibraries.CharLs;
         TransferSyntaxUid = uid;
         _nearLossless = nearLossless;
     }
 
     public static JpegLsCodec Lossless() => new(DicomTransferSyntax.JPEGLSLossless.Uid, 0);
 
+    /// <summary>A lossless codec bound to another library description (tests: a library that is absent).</summary>
+    internal static JpegLsCodec LosslessWith(NativeCodecLibrary library) => new(DicomTransferSyntax.JPEGLSLossless.Uid, 0, library);
+
     /// <summary>.81; encodes with NEAR = <paramref name="nearLossless"/> (ISO/IEC 14495-1 A.2.1).</summary>
     public static JpegLsCodec NearLossless(int nearLossless = 2) => new(DicomTransferSyntax.JPEGLSNearLossless.Uid, nearLossless);
 
     public string TransferSyntaxUid { get; }
-    public bool CanDecode => NativeCodecLibraries.CharLs.IsAvailable;
-    public bool CanEncode => NativeCodecLibraries.CharLs.IsAvailable;
+    public bool CanDecode => _library.IsAvailable;
+    public bool CanEncode => _library.IsAvailable;
 
-    public string SupportReason => NativeCodecLibraries.CharLs.IsAvailable
-        ? $"decode and encode supported ({NativeCodecLibraries.CharLs.Reason})"
-        : $"JPEG-LS not supported: {NativeCodecLibraries.CharLs.Reason}";
+    public string SupportReason => _library.IsAvailable
+        ? $"decode and encode supported ({_library.Reason})"
+        : $"JPEG-LS not supported: {_library.Reason}";
 
     /// <summary>Decodes to Bits Allocated containers; a signed image whose JPEG-LS precision is below Bits Allocated is
     /// sign-extended from that precision (the stream holds the low bits, PS3.5 §8.2.3).</summary>
