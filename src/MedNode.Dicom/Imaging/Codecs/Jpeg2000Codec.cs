@@ -64,16 +64,12 @@ public sealed class Jpeg2000Codec : IDicomCodec
             var comp = components[c];
             if (comp.Width != info.Columns || comp.Height != info.Rows)
                 throw new DicomCodecException($"JPEG 2000 component {c} is {comp.Width}×{comp.Height}; Columns × Rows is {info.Columns}×{info.Rows}");
-            // A codestream that disagrees with Pixel Representation (a known vendor quirk) is read as the data set says: an
-            // unsigned component of a signed image is sign-extended from its precision.
-            var extend = info.IsSigned && !comp.Signed && comp.Precision < 32;
-            for (var i = 0; i < pixels; i++)
-            {
-                var v = comp.Data[i];
-                samples[i * info.SamplesPerPixel + c] = extend ? (int)PixelSamples.Normalize(v, comp.Precision, signed: true) : v;
-            }
+            // Signed components come back in two's complement over Bits Allocated; an unsigned component keeps its value even
+            // when Pixel Representation says signed (a known vendor quirk), as GDCM decodes it.
+            for (var i = 0; i < pixels; i++) samples[i * info.SamplesPerPixel + c] = comp.Data[i];
         }
         var photometric = info.PhotometricInterpretation is "YBR_RCT" or "YBR_ICT" ? "RGB" : info.PhotometricInterpretation;
+        if (info.BitsAllocated == 1) return new DecodedFrame(PixelSamples.PackBits(samples), photometric, 0);
         return new DecodedFrame(PixelSamples.Write(samples, info), photometric, 0);
     }
 

@@ -34,8 +34,8 @@ public sealed class JpegLsCodec : IDicomCodec
         ? $"decode and encode supported ({_library.Reason})"
         : $"JPEG-LS not supported: {_library.Reason}";
 
-    /// <summary>Decodes to Bits Allocated containers; a signed image whose JPEG-LS precision is below Bits Allocated is
-    /// sign-extended from that precision (the stream holds the low bits, PS3.5 §8.2.3).</summary>
+    /// <summary>Decodes to Bits Allocated containers. Samples keep the stream's precision with the bits above it zero, also for
+    /// signed images (as DCMTK and GDCM decode them): interpret them through Bits Stored and Pixel Representation.</summary>
     public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
     {
         if (!CanDecode) throw new DicomCodecNotSupportedException(SupportReason);
@@ -52,11 +52,9 @@ public sealed class JpegLsCodec : IDicomCodec
         var count = image.Width * image.Height * image.ComponentCount;
         var samples = new int[count];
         var wide = image.BitsPerSample > 8;
-        var extend = info.IsSigned && image.BitsPerSample < info.BitsAllocated;
         for (var i = 0; i < count; i++)
         {
-            int v = wide ? image.Samples[2 * i] | (image.Samples[2 * i + 1] << 8) : image.Samples[i];
-            samples[i] = extend ? (int)PixelSamples.Normalize(v, image.BitsPerSample, signed: true) : v;
+            samples[i] = wide ? image.Samples[2 * i] | (image.Samples[2 * i + 1] << 8) : image.Samples[i];
         }
         return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
     }

@@ -60,6 +60,15 @@ public static class PixelSamples
         return result;
     }
 
+    /// <summary>Packs 0/1 samples into bytes, first sample in the least significant bit (PS3.5 §8.1.1); the last byte is zero-padded.</summary>
+    public static byte[] PackBits(ReadOnlySpan<int> samples)
+    {
+        var result = new byte[(samples.Length + 7) / 8];
+        for (var i = 0; i < samples.Length; i++)
+            if ((samples[i] & 1) != 0) result[i >> 3] |= (byte)(1 << (i & 7));
+        return result;
+    }
+
     /// <summary>Keeps the low <paramref name="bits"/> bits of a value, sign-extending them when <paramref name="signed"/>.</summary>
     public static long Normalize(long value, int bits, bool signed)
     {

@@ -20,6 +20,7 @@ public sealed class RleCodec : IDicomCodec
     /// decoded layout to the data set's Planar Configuration).</summary>
     public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
     {
+        if (info.BitsAllocated == 1) return DecodeBitPacked(encoded, info);
         var bytesPerSample = PixelSamples.BytesPerSample(info);
         var samples = info.SamplesPerPixel;
         var segmentCount = bytesPerSample * samples;
@@ -52,6 +53,19 @@ public sealed class RleCodec : IDicomCodec
                 output[index * bytesPerSample + byteInSample] = plane[i];
             }
         }
+        return new DecodedFrame(output, info.PhotometricInterpretation, info.PlanarConfiguration);
+    }
+
+    /// <summary>1-bit frames (e.g. binary segmentations) are one segment holding the frame's packed bytes, ceil(Rows × Columns / 8)
+    /// long, as pydicom and highdicom write them.</summary>
+    private static DecodedFrame DecodeBitPacked(ReadOnlySpan<byte> encoded, FrameInfo info)
+    {
+        if (encoded.Length < HeaderLength || BinaryPrimitives.ReadUInt32LittleEndian(encoded) != 1)
+            throw new DicomCodecException("1-bit RLE frame must have exactly one segment");
+        var offset = BinaryPrimitives.ReadUInt32LittleEndian(encoded.Slice(4));
+        if (offset < HeaderLength || offset > encoded.Length) throw new DicomCodecException($"RLE segment 1 offset {offset} is out of range");
+        var output = new byte[checked((int)info.FrameLength)];
+        DecodePackBits(encoded[(int)offset..], output);
         return new DecodedFrame(output, info.PhotometricInterpretation, info.PlanarConfiguration);
     }
 

@@ -52,8 +52,6 @@ public sealed class JpegBaselineCodec : IDicomCodec
             var fy = decoder.GetMaximumVerticalSampling() / decoder.GetVerticalSampling(c);
             if (fx == 2 && fy is 1 or 2) ChromaUpsampling.Fancy(samples, decoder.Width, decoder.Height, decoder.NumberOfComponents, c, fy);
         }
-        if (info.IsSigned && decoder.Precision < info.BitsAllocated)
-            for (var i = 0; i < samples.Length; i++) samples[i] = (int)PixelSamples.Normalize(samples[i], decoder.Precision, signed: true);
         return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
     }
 

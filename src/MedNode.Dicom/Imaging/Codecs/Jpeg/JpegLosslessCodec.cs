@@ -29,16 +29,14 @@ public sealed class JpegLosslessCodec : IDicomCodec
     /// <summary>The predictor that <see cref="Encode"/> uses.</summary>
     public int Predictor => _predictor;
 
-    /// <summary>Decodes to Bits Allocated containers, planar configuration 0. A signed image whose precision is below Bits
-    /// Allocated is sign-extended from its precision (PS3.5 §8.2.1: the JPEG stream holds the low bits).</summary>
+    /// <summary>Decodes to Bits Allocated containers, planar configuration 0. Samples keep the JPEG precision with the bits above
+    /// it zero, also for signed images (the stream holds the low bits, PS3.5 §8.2.1; DCMTK and GDCM decode them so): interpret
+    /// them through Bits Stored and Pixel Representation.</summary>
     public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
     {
         var image = JpegLosslessDecoder.Decode(encoded);
         Check(image.Width, image.Height, image.Components, info);
-        var samples = image.Samples;
-        if (info.IsSigned && image.Precision < info.BitsAllocated)
-            for (var i = 0; i < samples.Length; i++) samples[i] = (int)PixelSamples.Normalize(samples[i], image.Precision, signed: true);
-        return new DecodedFrame(PixelSamples.Write(samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
+        return new DecodedFrame(PixelSamples.Write(image.Samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
     }
 
     /// <summary>Encodes with precision = Bits Stored (at most 16).</summary>
