@@ -9,7 +9,7 @@ public class RoundTripTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        string[] codecs = ["RLE", "SV1", "P14-1", "P14-2", "P14-3", "P14-4", "P14-5", "P14-6", "P14-7", "JPEG-LS", "J2K", "Deflate"];
+        string[] codecs = ["RLE", "SV1", "SV1-R5", "P14-6-R7", "P14-4-R1", "P14-1", "P14-2", "P14-3", "P14-4", "P14-5", "P14-6", "P14-7", "JPEG-LS", "J2K", "Deflate"];
         foreach (var codec in codecs)
             foreach (var image in SyntheticImages.LosslessSet()) data.Add(codec, image.Name);
         data.Add("RLE", "RGB 16-bit");
@@ -61,6 +61,22 @@ public class RoundTripTests
         var sos = IndexOf(encoded, [0xFF, 0xDA]);
         encoded[sos + 4 + 1 + 2 * 1].Should().Be(6, "Ss, the selection value, follows the component specifications (T.81 B.2.3)");
         encoded[IndexOf(encoded, [0xFF, 0xC3]) + 4].Should().Be(12, "precision equals Bits Stored");
+    }
+
+    [Fact]
+    [Trait("Conformance", "PS3.5 A.4.1")]
+    public void JpegLossless_RestartIntervalOfSevenRows_WritesDriAndRstMarkersInOrder()
+    {
+        var image = SyntheticImages.CtSigned16(); // 64 rows: 9 intervals of 7 rows (the last one 1 row), so RST0..RST7 then RST0
+
+        var encoded = TestCodecs.Get("P14-6-R7").Encode(image.Pixels, image.Info);
+
+        var dri = IndexOf(encoded, [0xFF, 0xDD, 0x00, 0x04]);
+        (encoded[dri + 4] << 8 | encoded[dri + 5]).Should().Be(7 * image.Info.Columns, "Ri counts MCUs: one per pixel (T.81 B.2.4.4)");
+        var markers = new List<int>();
+        for (var i = IndexOf(encoded, [0xFF, 0xDA]); i + 1 < encoded.Length; i++)
+            if (encoded[i] == 0xFF && encoded[i + 1] is >= 0xD0 and <= 0xD7) markers.Add(encoded[i + 1] - 0xD0);
+        markers.Should().Equal(0, 1, 2, 3, 4, 5, 6, 7, 0);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public class ToolInteropTests
             ("P14-1", "dcmdjpeg"), ("P14-2", "dcmdjpeg"), ("P14-3", "dcmdjpeg"), ("P14-4", "dcmdjpeg"),
             ("P14-5", "dcmdjpeg"), ("P14-6", "dcmdjpeg"), ("P14-7", "dcmdjpeg"), ("SV1", "dcmdjpeg"),
             ("P14-6", "gdcmconv"), ("SV1", "gdcmconv"),
+            ("P14-6-R7", "dcmdjpeg"), ("SV1-R5", "dcmdjpeg"), ("P14-4-R1", "dcmdjpeg"), ("P14-6-R7", "gdcmconv"), ("SV1-R5", "gdcmconv"),
             ("JPEG-LS", "dcmdjpls"), ("JPEG-LS", "gdcmconv"),
             ("J2K", "gdcmconv"),
         ];
@@ -49,7 +50,7 @@ public class ToolInteropTests
         PixelSamples.Read(toolPixels, image.Info).Should().Equal(PixelSamples.Read(TestCodecs.InLayout(image, planar), image.Info), "the stored values survive");
         var ours = codec.Decode(codec.Encode(image.Pixels, image.Info), image.Info);
         // Above Bits Stored, GDCM sign-extends signed JPEG lossless samples and DCMTK leaves zeros; MedNode follows DCMTK.
-        var toolsDisagree = tool == "gdcmconv" && codecName is "SV1" or ['P', ..] && image.Info.IsSigned && image.Info.BitsStored < image.Info.BitsAllocated;
+        var toolsDisagree = tool == "gdcmconv" && (codecName.StartsWith("SV1", StringComparison.Ordinal) || codecName.StartsWith("P14", StringComparison.Ordinal)) && image.Info.IsSigned && image.Info.BitsStored < image.Info.BitsAllocated;
         if (ours.PlanarConfiguration == planar && !toolsDisagree) toolPixels.Should().Equal(ours.Data, "MedNode decodes to the very bytes the tool writes (bits above Bits Stored included)");
     }
 

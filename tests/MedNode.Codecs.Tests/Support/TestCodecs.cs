@@ -14,7 +14,10 @@ internal static class TestCodecs
         "J2K" => Jpeg2000Codec.Lossless(),
         "Deflate" => new DeflatedFrameCodec(),
         "SV1" => JpegLosslessCodec.Process14SV1(),
-        _ when key.StartsWith("P14-", StringComparison.Ordinal) => JpegLosslessCodec.Process14(int.Parse(key[4..], System.Globalization.CultureInfo.InvariantCulture)),
+        "SV1-R5" => JpegLosslessCodec.Process14SV1(restartRows: 5),
+        "P14-6-R7" => JpegLosslessCodec.Process14(6, restartRows: 7),
+        "P14-4-R1" => JpegLosslessCodec.Process14(4, restartRows: 1),
+        _ when key.StartsWith("P14-", StringComparison.Ordinal) && key.Length == 5 => JpegLosslessCodec.Process14(int.Parse(key[4..], System.Globalization.CultureInfo.InvariantCulture)),
         _ => throw new ArgumentOutOfRangeException(nameof(key)),
     };
 

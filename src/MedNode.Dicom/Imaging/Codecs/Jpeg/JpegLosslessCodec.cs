@@ -8,19 +8,22 @@ namespace MedNode.Dicom.Imaging.Codecs.Jpeg;
 public sealed class JpegLosslessCodec : IDicomCodec
 {
     private readonly int _predictor;
+    private readonly int _restartRows;
 
-    private JpegLosslessCodec(string uid, int predictor)
+    private JpegLosslessCodec(string uid, int predictor, int restartRows)
     {
         TransferSyntaxUid = uid;
         _predictor = predictor;
+        _restartRows = restartRows;
     }
 
-    /// <summary>Process 14 (.57), encoding with <paramref name="predictor"/> (T.81 Table H.1; 6 as DCMTK's dcmcjpeg +xs by default).</summary>
-    public static JpegLosslessCodec Process14(int predictor = 6) =>
-        predictor is >= 1 and <= 7 ? new(DicomTransferSyntax.JPEGLossless.Uid, predictor) : throw new ArgumentOutOfRangeException(nameof(predictor));
+    /// <summary>Process 14 (.57), encoding with <paramref name="predictor"/> (T.81 Table H.1; 6 as DCMTK's dcmcjpeg +el by default)
+    /// and, when <paramref name="restartRows"/> is above 0, a restart interval of that many rows.</summary>
+    public static JpegLosslessCodec Process14(int predictor = 6, int restartRows = 0) =>
+        predictor is >= 1 and <= 7 ? new(DicomTransferSyntax.JPEGLossless.Uid, predictor, restartRows) : throw new ArgumentOutOfRangeException(nameof(predictor));
 
     /// <summary>Process 14 Selection Value 1 (.70): predictor 1 only.</summary>
-    public static JpegLosslessCodec Process14SV1() => new(DicomTransferSyntax.JPEGLosslessSV1.Uid, 1);
+    public static JpegLosslessCodec Process14SV1(int restartRows = 0) => new(DicomTransferSyntax.JPEGLosslessSV1.Uid, 1, restartRows);
 
     public string TransferSyntaxUid { get; }
     public bool CanDecode => true;
@@ -48,7 +51,7 @@ public sealed class JpegLosslessCodec : IDicomCodec
         var pixels = info.Rows * info.Columns;
         if (info.PlanarConfiguration == 1) samples = PixelSamples.ChangePlanar(samples, pixels, info.SamplesPerPixel, toPlanar: false);
         var precision = Math.Max(2, info.BitsStored);
-        return JpegLosslessEncoder.Encode(samples, info.Columns, info.Rows, info.SamplesPerPixel, precision, _predictor);
+        return JpegLosslessEncoder.Encode(samples, info.Columns, info.Rows, info.SamplesPerPixel, precision, _predictor, _restartRows);
     }
 
     internal static void Check(int width, int height, int components, FrameInfo info)

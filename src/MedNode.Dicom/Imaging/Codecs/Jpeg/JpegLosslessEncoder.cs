@@ -1,14 +1,17 @@
 namespace MedNode.Dicom.Imaging.Codecs.Jpeg;
 
 /// <summary>
-/// Encoder for JPEG lossless process 14 (ITU-T T.81 Annex H; SOF3, Huffman): one interleaved scan, no restart intervals, no point
-/// transform, and a Huffman table optimised for the image (T.81 K.2).
+/// Encoder for JPEG lossless process 14 (ITU-T T.81 Annex H; SOF3, Huffman): one interleaved scan, optional restart intervals of
+/// whole rows, no point transform, and a Huffman table optimised for the image (T.81 K.2).
 /// </summary>
 internal static class JpegLosslessEncoder
 {
     /// <summary>Encodes component-interleaved samples of <paramref name="precision"/> bits (their low bits are used).</summary>
-    public static byte[] Encode(int[] samples, int width, int height, int components, int precision, int predictor)
+    /// <param name="restartRows">When above 0, a restart interval (DRI, RSTm) every that many rows (T.81 H.1.1, B.2.4.4); the
+    /// first row of each interval is predicted as the first row of the image (T.81 H.1.2.1).</param>
+    public static byte[] Encode(int[] samples, int width, int height, int components, int precision, int predictor, int restartRows = 0)
     {
+        if (restartRows < 0 || (long)restartRows * width > 65535) throw new ArgumentOutOfRangeException(nameof(restartRows), "restart interval must fit 16 bits (T.81 B.2.4.4)");
         if (precision is < 2 or > 16) throw new DicomCodecException($"JPEG lossless precision {precision} outside 2–16 (T.81 B.2.2)");
         if (predictor is < 1 or > 7) throw new ArgumentOutOfRangeException(nameof(predictor), "predictor 1–7 (T.81 Table H.1)");
         if (width is < 1 or > 65535 || height is < 1 or > 65535) throw new DicomCodecException("JPEG image dimensions must be 1–65535");
@@ -27,8 +30,9 @@ internal static class JpegLosslessEncoder
                     var i = y * width + x;
                     int Sample(int index) => samples[index * components + c] & mask;
                     int prediction;
-                    if (i == 0) prediction = initial;
-                    else if (y == 0) prediction = Sample(i - 1);
+                    var firstLine = restartRows > 0 ? y - (y % restartRows) : 0;
+                    if (y == firstLine && x == 0) prediction = initial;
+                    else if (y == firstLine) prediction = Sample(i - 1);
                     else if (x == 0) prediction = Sample(i - width);
                     else
                     {
@@ -75,14 +79,26 @@ internal static class JpegLosslessEncoder
         output.WriteByte(0x00);
         output.Write(table.Bits);
         output.Write(values);
+        if (restartRows > 0)
+        {
+            WriteMarker(output, 0xDD, 2); // DRI (T.81 B.2.4.4): Ri in MCUs, one MCU per pixel in an interleaved lossless scan
+            WriteUInt16(output, restartRows * width);
+        }
         // SOS (T.81 B.2.3): Ss = predictor, Se = 0, Ah = Al = 0.
         WriteMarker(output, 0xDA, 1 + 2 * components + 3);
         output.WriteByte((byte)components);
         for (var c = 0; c < components; c++) output.Write([(byte)(c + 1), 0x00]);
         output.Write([(byte)predictor, 0, 0]);
         var writer = new JpegBitWriter(output);
+        var mcusPerInterval = restartRows * width;
         for (var k = 0; k < categories.Length; k++)
         {
+            var mcu = k / components;
+            if (mcusPerInterval > 0 && mcu > 0 && mcu % mcusPerInterval == 0 && k % components == 0)
+            {
+                writer.Flush();
+                output.Write([0xFF, (byte)(0xD0 + ((mcu / mcusPerInterval - 1) & 7))]);
+            }
             var ssss = categories[k];
             table.Encode(ref writer, ssss);
             if (ssss is > 0 and < 16)
