@@ -27,7 +27,7 @@ internal static class CorpusExpectedFailures
         ["jpeg/pylibjpeg-data__JPEGBaseline_1s_1f_u_08_08.dcm"] = DctReason,
         ["jpeg/pylibjpeg-data__JPEGExtended_3s_1f_u_08_08.dcm"] = DctReason,
         ["jpeg/pylibjpeg-data__RG2_JPLY_fixed.dcm"] = DctReason,
-        ["jpeg/fo-dicom__multiframe.dcm"] = "JpegLibrary 0.4.32 reads this 4:2:0 JFIF frame as 55×240 instead of 240×240 and MedNode rejects the mismatch; GDCM cannot decode it either (reference is DCMTK's)",
+        ["jpeg/fo-dicom__multiframe.dcm"] = "23 of its 140 JPEG frames are smaller than Rows × Columns (240×55, 121×240, 121×55); MedNode rejects a frame whose size disagrees with the data set (DicomCodecException), GDCM rejects the file too; the reference is DCMTK's",
         ["malformed/pydicom__JPEG-lossy.dcm"] = "malformed: SOS Se is 0 instead of 63; JpegLibrary decodes it anyway, and like every DCT file it differs from libjpeg by its IDCT",
         ["malformed/pylibjpeg-data__RG2_JPLY.dcm"] = "malformed: SOS Se is 0 instead of 63; JpegLibrary decodes it anyway, and like every DCT file it differs from libjpeg by its IDCT",
         ["malformed/fo-dicom__GH1339.dcm"] = "malformed: encapsulated Pixel Data lacks its Sequence Delimitation Item at end of file; the Part 10 reader rejects it before any codec runs",

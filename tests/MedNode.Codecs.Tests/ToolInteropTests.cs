@@ -97,6 +97,8 @@ public class ToolInteropTests
         { "dcmcjpeg +eb", "gdcmconv", "RGB 8-bit", 1 },
         { "dcmcjpeg +eb +s4", "gdcmconv", "RGB 8-bit", 1 },
         { "dcmcjpeg +eb +n2", "gdcmconv", "RGB 8-bit", 1 },
+        { "gdcmconv --jpeg --lossy", "gdcmconv", "RGB 8-bit", 1 }, // 4:2:0 (Y sampled 2×2)
+        { "gdcmconv --jpeg --lossy", "gdcmconv", "palette-like 8-bit", 1 },
         { "dcmcjpeg +eb +cr", "dcmdjpeg", "RGB 8-bit", 1 },
         { "dcmcjpls +en", "dcmdjpls", "MR 12 in 16", 0 },
         { "dcmcjpls +en", "dcmdjpls", "RGB 8-bit", 0 },
