@@ -14,7 +14,8 @@ public static unsafe class CharLs
     /// <summary>charls_interleave_mode.</summary>
     public const int InterleaveNone = 0, InterleaveLine = 1, InterleaveSample = 2;
 
-    public static CharLsImage Decode(ReadOnlySpan<byte> data)
+    /// <summary>Decodes a JPEG-LS stream; throws before allocating when the decoded image would exceed <paramref name="maxOutputBytes"/>.</summary>
+    public static CharLsImage Decode(ReadOnlySpan<byte> data, long maxOutputBytes = int.MaxValue)
     {
         NativeCodecLibraries.Require(NativeCodecLibraries.CharLs);
         var decoder = charls_jpegls_decoder_create();
@@ -35,6 +36,7 @@ public static unsafe class CharLs
                 var bytesPerSample = info.BitsPerSample <= 8 ? 1 : 2;
                 var expected = (long)info.Width * info.Height * info.ComponentCount * bytesPerSample;
                 if ((long)size != expected) throw new NativeCodecException($"CharLS destination size {size} differs from {expected}");
+                if (expected > maxOutputBytes) throw new NativeCodecException($"JPEG-LS image of {expected} bytes exceeds the expected {maxOutputBytes}");
                 var output = new byte[expected];
                 fixed (byte* o = output) Check(charls_jpegls_decoder_decode_to_buffer(decoder, o, size, 0));
                 if (mode == InterleaveNone && info.ComponentCount > 1)

@@ -19,8 +19,9 @@ public sealed class NativeCodecException(string message) : Exception(message);
 /// </summary>
 public static unsafe class OpenJpeg
 {
-    /// <summary>Decodes a codestream or JP2 file.</summary>
-    public static OpenJpegImage Decode(ReadOnlySpan<byte> data)
+    /// <summary>Decodes a codestream or JP2 file. The header is read first: an image larger than <paramref name="maxWidth"/> ×
+    /// <paramref name="maxHeight"/> is rejected before its samples are decoded.</summary>
+    public static OpenJpegImage Decode(ReadOnlySpan<byte> data, int maxWidth = int.MaxValue, int maxHeight = int.MaxValue)
     {
         NativeCodecLibraries.Require(NativeCodecLibraries.OpenJpeg);
         int format = IsJp2(data) ? CodecJp2 : CodecJ2k;
@@ -47,6 +48,8 @@ public static unsafe class OpenJpeg
                 opj_stream_set_user_data(stream, (IntPtr)(&state), IntPtr.Zero);
                 opj_stream_set_user_data_length(stream, (ulong)data.Length);
                 if (opj_read_header(stream, codec, &image) == 0) throw Failure("opj_read_header", messages);
+                if (image->X1 - image->X0 > (uint)maxWidth || image->Y1 - image->Y0 > (uint)maxHeight || image->NumComps > 4)
+                    throw new NativeCodecException($"JPEG 2000 image {image->X1 - image->X0}×{image->Y1 - image->Y0}×{image->NumComps} exceeds the expected {maxWidth}×{maxHeight}");
                 if (opj_decode(codec, stream, image) == 0) throw Failure("opj_decode", messages);
                 if (opj_end_decompress(codec, stream) == 0) throw Failure("opj_end_decompress", messages);
             }

@@ -90,6 +90,21 @@ public class RoundTripTests
         act.Should().Throw<DicomCodecException>();
     }
 
+    [Theory]
+    [InlineData("P14-6")]
+    [InlineData("JPEG-LS")]
+    [InlineData("J2K")]
+    public void Decoder_FrameLargerThanRowsAndColumns_ThrowsCodecException(string codecName)
+    {
+        var codec = TestCodecs.Get(codecName);
+        var image = SyntheticImages.CtSigned16();
+        var encoded = codec.Encode(image.Pixels, image.Info);
+
+        var act = () => codec.Decode(encoded, image.Info with { Rows = 8, Columns = 8 });
+
+        act.Should().Throw<DicomCodecException>().WithMessage("*8*");
+    }
+
     [Fact]
     public void Rle_SegmentCountDisagreeingWithBitsAllocated_ThrowsCodecException()
     {

@@ -48,7 +48,7 @@ public sealed class Jpeg2000Codec : IDicomCodec
         OpenJpegImage image;
         try
         {
-            image = OpenJpeg.Decode(encoded);
+            image = OpenJpeg.Decode(encoded, info.Columns, info.Rows);
         }
         catch (NativeCodecException e)
         {

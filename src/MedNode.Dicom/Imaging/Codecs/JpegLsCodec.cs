@@ -42,7 +42,7 @@ public sealed class JpegLsCodec : IDicomCodec
         CharLsImage image;
         try
         {
-            image = CharLs.Decode(encoded);
+            image = CharLs.Decode(encoded, (long)info.Rows * info.Columns * info.SamplesPerPixel * 2);
         }
         catch (NativeCodecException e)
         {

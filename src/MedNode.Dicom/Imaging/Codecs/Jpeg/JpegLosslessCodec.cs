@@ -37,7 +37,7 @@ public sealed class JpegLosslessCodec : IDicomCodec
     /// them through Bits Stored and Pixel Representation.</summary>
     public DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info)
     {
-        var image = JpegLosslessDecoder.Decode(encoded);
+        var image = JpegLosslessDecoder.Decode(encoded, info.Columns, info.Rows, info.SamplesPerPixel);
         Check(image.Width, image.Height, image.Components, info);
         return new DecodedFrame(PixelSamples.Write(image.Samples, info), PixelSamples.UpsampledPhotometric(info.PhotometricInterpretation), 0);
     }

@@ -18,7 +18,9 @@ internal static class JpegLosslessDecoder
         public int[][] Planes = [];
     }
 
-    public static JpegLosslessImage Decode(ReadOnlySpan<byte> data)
+    /// <summary>Decodes one image; the frame header must announce <paramref name="expectedWidth"/> × <paramref name="expectedHeight"/>
+    /// × <paramref name="expectedComponents"/>, checked before any sample buffer is allocated.</summary>
+    public static JpegLosslessImage Decode(ReadOnlySpan<byte> data, int expectedWidth, int expectedHeight, int expectedComponents)
     {
         var pos = 0;
         while (pos + 1 < data.Length && !(data[pos] == 0xFF && data[pos + 1] == 0xD8)) pos++;
@@ -42,7 +44,7 @@ internal static class JpegLosslessDecoder
             switch (marker)
             {
                 case 0xC3:
-                    frame = ReadFrame(segment);
+                    frame = ReadFrame(segment, expectedWidth, expectedHeight, expectedComponents);
                     break;
                 case 0xC0 or 0xC1 or 0xC2:
                     throw new DicomCodecException($"JPEG SOF{marker - 0xC0} is a DCT process, not lossless (process 14 needs SOF3)");
@@ -74,7 +76,7 @@ internal static class JpegLosslessDecoder
         return new JpegLosslessImage(frame.Precision, frame.Width, frame.Height, n, predictor, pointTransform, samples);
     }
 
-    private static Frame ReadFrame(ReadOnlySpan<byte> s)
+    private static Frame ReadFrame(ReadOnlySpan<byte> s, int expectedWidth, int expectedHeight, int expectedComponents)
     {
         if (s.Length < 6) throw new DicomCodecException("SOF3 segment too short");
         var frame = new Frame { Precision = s[0], Height = BinaryPrimitives.ReadUInt16BigEndian(s.Slice(1)), Width = BinaryPrimitives.ReadUInt16BigEndian(s.Slice(3)) };
@@ -82,6 +84,8 @@ internal static class JpegLosslessDecoder
         if (frame.Precision is < 2 or > 16) throw new DicomCodecException($"JPEG lossless precision {frame.Precision} outside 2–16 (T.81 B.2.2)");
         if (frame.Height == 0) throw new DicomCodecException("JPEG frame with 0 lines (DNL) is not supported");
         if (frame.Width == 0 || nf is < 1 or > 4 || s.Length < 6 + 3 * nf) throw new DicomCodecException("invalid SOF3 segment");
+        if (frame.Width != expectedWidth || frame.Height != expectedHeight || nf != expectedComponents)
+            throw new DicomCodecException($"JPEG frame is {frame.Width}×{frame.Height}×{nf}; the data set says Columns {expectedWidth}, Rows {expectedHeight}, Samples per Pixel {expectedComponents}");
         frame.ComponentIds = new byte[nf];
         frame.Planes = new int[nf][];
         for (var i = 0; i < nf; i++)
