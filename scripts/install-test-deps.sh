@@ -9,7 +9,7 @@ pkgs=(
   libopenjp2-7      # JPEG 2000 / HTJ2K codec (P/Invoke)
   libcharls2        # JPEG-LS codec (P/Invoke)
   python3           # TRX summary in scripts/test.sh
-  python3-pydicom   # independent UID table for the UID registry check
+  python3-pydicom   # independent UID table and second decoder for the character set golden tests
 )
 missing=()
 for p in "${pkgs[@]}"; do

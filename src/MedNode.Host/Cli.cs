@@ -15,8 +15,17 @@ public static class Cli
             return args[0] switch
             {
                 "serve" => await ServeCommand.RunAsync(args[1..]),
+                "dump" => ToolkitCommands.Dump(args[1..]),
+                "json" => ToolkitCommands.Json(args[1..]),
+                "xml" => ToolkitCommands.Xml(args[1..]),
+                "transcode" => ToolkitCommands.Transcode(args[1..]),
+                "pixels" => ToolkitCommands.Pixels(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
+        }
+        catch (UsageException ex)
+        {
+            return Fail(ex.Message, 2);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -32,6 +41,7 @@ public static class Cli
           serve                              run the node (DIMSE and HTTP listeners)
           dump FILE                          print a readable tree of a DICOM file
           json FILE                          print the PS3.18 Annex F JSON of a DICOM file
+          xml FILE                           print the PS3.19 Native DICOM Model XML of a DICOM file
           transcode IN OUT --ts UID          write IN again in another transfer syntax
           pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
         """;

@@ -71,9 +71,23 @@ internal sealed class DicomReader
                 Need(2, limit);
                 var vrBytes = _src.Read(2);
                 vr = DicomVRInfo.FromBytes(vrBytes[0], vrBytes[1]);
+                bool nonStandard = false;
                 if (vr == DicomVR.None)
-                    throw Error($"invalid VR bytes 0x{vrBytes[0]:X2}{vrBytes[1]:X2}");
-                if (vr.Has32BitLength())
+                {
+                    // A non-standard VR: like DCMTK, assume a 2-byte length field and take the dictionary's VR (or UN).
+                    if (vrBytes[0] < 0x20 || vrBytes[0] > 0x7E || vrBytes[1] < 0x20 || vrBytes[1] > 0x7E)
+                        throw Error($"invalid VR bytes 0x{vrBytes[0]:X2}{vrBytes[1]:X2}");
+                    _warnings.Add($"non-standard VR 0x{vrBytes[0]:X2}{vrBytes[1]:X2} for {tag} at byte {start}, assuming a 2-byte length");
+                    var guess = ImplicitVR(tag);
+                    vr = guess.Has32BitLength() ? DicomVR.UN : guess;
+                    nonStandard = true;
+                }
+                if (nonStandard)
+                {
+                    Need(2, limit);
+                    length = _src.ReadUInt16(bigEndian);
+                }
+                else if (vr.Has32BitLength())
                 {
                     Need(6, limit);
                     _src.Skip(2);

@@ -45,8 +45,6 @@ public sealed class DicomPixelData
             ds.GetInt(new DicomTag(0x0028, 0x0103), 0),
             ds.GetInt(new DicomTag(0x0028, 0x0006), 0),
             ds.GetString(new DicomTag(0x0028, 0x0004)) ?? "MONOCHROME2");
-        if (info.Rows <= 0 || info.Columns <= 0) throw new DicomValueException("pixel data without valid Rows and Columns");
-        if (info.BitsAllocated is not (1 or 8 or 16 or 32 or 64)) throw new DicomValueException($"Bits Allocated {info.BitsAllocated} is not supported");
         int frames = Math.Max(1, ds.GetInt(new DicomTag(0x0028, 0x0008), 1));
         return new DicomPixelData(ds, item, info, frames);
     }
@@ -59,10 +57,17 @@ public sealed class DicomPixelData
     /// <summary>The bits of one native frame.</summary>
     private long FrameBits => (long)Info.Rows * Info.Columns * Samples * Info.BitsAllocated;
 
+    /// <summary>Why frames cannot be cut from this pixel data, or null when they can.</summary>
+    public string? FrameProblem =>
+        Info.Rows <= 0 || Info.Columns <= 0 ? "pixel data without valid Rows and Columns"
+        : Info.BitsAllocated is not (1 or 8 or 16 or 32 or 64) ? $"Bits Allocated {Info.BitsAllocated} is not supported"
+        : null;
+
     /// <summary>One native frame's bytes, as stored (for 1-bit data, repacked to start at bit 0).</summary>
     public byte[] GetNativeFrame(int frame)
     {
         if (_item is not DicomElement e) throw new InvalidOperationException("pixel data is encapsulated; decode it with a codec");
+        if (FrameProblem is { } problem) throw new DicomValueException(problem);
         CheckFrame(frame);
         long bitStart = FrameBits * frame;
         int length = checked((int)((FrameBits + 7) / 8));
@@ -92,7 +97,7 @@ public sealed class DicomPixelData
     {
         if (_item is not DicomElement e) throw new InvalidOperationException("pixel data is encapsulated");
         long bits = FrameBits * NumberOfFrames;
-        long len = Math.Min((bits + 7) / 8, e.Length);
+        long len = bits > 0 ? Math.Min((bits + 7) / 8, e.Length) : e.Length;
         var r = new byte[len];
         e.Buffer.CopyTo(0, r);
         return r;

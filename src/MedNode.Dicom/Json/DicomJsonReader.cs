@@ -94,9 +94,10 @@ public static class DicomJsonReader
         }).ToArray();
         if (vr == DicomVR.DS) strings = strings.Select(s => NormaliseDecimal(s)).ToArray();
         var text = vr.IsSingleValuedText() ? strings.FirstOrDefault() ?? "" : string.Join('\\', strings);
-        if (text.Any(c => c > 0x7E)) needsUtf8 = true;
-        var charset = ds.CharacterSet.Terms.Count == 0 && text.Any(c => c > 0x7E) ? DicomCharacterSet.FromTerms(["ISO_IR 192"]) : ds.CharacterSet;
-        var bytes = tag == new DicomTag(0x0008, 0x0005) ? System.Text.Encoding.ASCII.GetBytes(text) : charset.Encode(text, vr);
+        if (vr.UsesSpecificCharacterSet() && text.Any(c => c > 0x7F)) needsUtf8 = true;
+        var charset = ds.CharacterSet.Terms.Count == 0 && text.Any(c => c > 0x7F) ? DicomCharacterSet.FromTerms(["ISO_IR 192"]) : ds.CharacterSet;
+        // Only SH/LO/ST/LT/PN/UC/UT may use the specific character set; non-ASCII text in other VRs is kept leniently as Latin-1.
+        var bytes = !vr.UsesSpecificCharacterSet() ? System.Text.Encoding.Latin1.GetBytes(text) : charset.Encode(text, vr);
         if (bytes.Length % 2 == 1) { Array.Resize(ref bytes, bytes.Length + 1); bytes[^1] = vr.PaddingByte(); }
         return new DicomElement(tag, vr, new MemoryByteBuffer(bytes));
     }

@@ -26,6 +26,8 @@ public sealed record DicomJsonWriterOptions
 /// <summary>Writes the DICOM JSON Model (PS3.18 Annex F).</summary>
 public static class DicomJsonWriter
 {
+    private static readonly DicomTag SpecificCharacterSet = new(0x0008, 0x0005);
+
     public static string Serialize(DicomDataset ds, DicomJsonWriterOptions? options = null)
     {
         using var ms = new MemoryStream();
@@ -97,7 +99,7 @@ public static class DicomJsonWriter
 
     private static void WriteElement(Utf8JsonWriter w, DicomDataset ds, DicomElement e, DicomJsonWriterOptions options, List<DicomTag> path)
     {
-        if (e.Length == 0) return;
+        if (e.Length == 0 && !(e.Tag == SpecificCharacterSet && path.Count == 1)) return;
         var vr = e.VR;
         if (IsBinary(vr))
         {
@@ -106,7 +108,15 @@ public static class DicomJsonWriter
                 var uri = options.BulkDataUri(path, e);
                 if (uri != null) { w.WriteString("BulkDataURI", uri); return; }
             }
-            w.WriteBase64String("InlineBinary", e.Buffer.GetMemory().Span);
+            var data = e.Buffer.GetMemory();
+            if (data.Length % 2 == 1)
+            {
+                // PS3.5 §7.1.1: values have even length; an odd one from a non-conformant source is padded with NUL, as DCMTK does.
+                var padded = new byte[data.Length + 1];
+                data.Span.CopyTo(padded);
+                data = padded;
+            }
+            w.WriteBase64String("InlineBinary", data.Span);
             return;
         }
         var bytes = e.Buffer.GetMemory().Span;
@@ -121,7 +131,11 @@ public static class DicomJsonWriter
             case DicomVR.US: case DicomVR.SS: case DicomVR.UL: case DicomVR.SL: case DicomVR.FL: case DicomVR.FD:
                 {
                     w.WriteStartArray("Value");
-                    foreach (var d in DicomValues.ToDoubles(vr, bytes, null)) WriteNumber(w, d);
+                    foreach (var d in DicomValues.ToDoubles(vr, bytes, null))
+                    {
+                        if (vr == DicomVR.FL && float.IsFinite((float)d)) w.WriteNumberValue((float)d); // shortest float text
+                        else WriteNumber(w, d);
+                    }
                     w.WriteEndArray();
                     return;
                 }
@@ -136,9 +150,18 @@ public static class DicomJsonWriter
                 w.WriteEndArray();
                 return;
         }
+        if (e.Tag == SpecificCharacterSet && path.Count == 1)
+        {
+            // JSON text is Unicode (UTF-8), so the strings it carries are in ISO_IR 192 whatever the source used (as DCMTK writes).
+            w.WriteStartArray("Value");
+            w.WriteStringValue("ISO_IR 192");
+            w.WriteEndArray();
+            return;
+        }
         var text = ds.DecodeString(e);
         var values = DicomValues.SplitStrings(text, vr);
-        if (values.Length == 1 && values[0].Length == 0) return;
+        if (vr == DicomVR.PN) values = values.Select(TrimPersonName).ToArray();
+        if (values.All(v => v.Length == 0)) return;
         w.WriteStartArray("Value");
         foreach (var v in values)
         {
@@ -150,7 +173,7 @@ public static class DicomJsonWriter
                     else w.WriteStringValue(v);
                     break;
                 case DicomVR.IS:
-                    if (long.TryParse(v.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) w.WriteNumberValue(l);
+                    if (int.TryParse(v.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) w.WriteNumberValue(l);
                     else w.WriteStringValue(v);
                     break;
                 case DicomVR.PN:
@@ -169,6 +192,14 @@ public static class DicomJsonWriter
         if (!double.IsFinite(d)) { w.WriteStringValue(d.ToString(CultureInfo.InvariantCulture)); return; }
         if (d == Math.Floor(d) && Math.Abs(d) < 1e15) w.WriteNumberValue((long)d);
         else w.WriteNumberValue(d);
+    }
+
+    /// <summary>Drops empty trailing components and groups ("Doe^^^^" is "Doe"), as DCMTK does.</summary>
+    private static string TrimPersonName(string v)
+    {
+        var groups = v.Split('=').Select(g => g.TrimEnd('^', ' ')).ToList();
+        while (groups.Count > 0 && groups[^1].Length == 0) groups.RemoveAt(groups.Count - 1);
+        return string.Join('=', groups);
     }
 
     /// <summary>PN as an object of component groups (PS3.18 F.2.2).</summary>
