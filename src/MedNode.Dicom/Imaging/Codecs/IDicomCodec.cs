@@ -9,6 +9,10 @@ public interface IDicomCodec
     bool CanDecode { get; }
     bool CanEncode { get; }
 
+    /// <summary>Why the codec can or cannot decode/encode, e.g. "JPEG 2000 not supported: libopenjp2.so.7 not found
+    /// (apt-get install libopenjp2-7)". Native codecs load their library on the first read of this or of <see cref="CanDecode"/>.</summary>
+    string SupportReason => CanDecode || CanEncode ? "supported (managed)" : "not supported";
+
     /// <summary>Decodes one frame (all its fragments concatenated) to native little-endian pixel data laid out as <paramref name="info"/>
     /// says after decoding. Returns the decoded bytes and the photometric interpretation they are in.</summary>
     DecodedFrame Decode(ReadOnlySpan<byte> encoded, FrameInfo info);
@@ -22,3 +26,6 @@ public sealed record DecodedFrame(byte[] Data, string PhotometricInterpretation,
 
 /// <summary>The codec for a transfer syntax is not available (missing native library, or no implementation).</summary>
 public sealed class DicomCodecNotSupportedException(string message) : Exception(message);
+
+/// <summary>The encoded frame is malformed or disagrees with the Image Pixel module.</summary>
+public sealed class DicomCodecException(string message, Exception? inner = null) : Exception(message, inner);
