@@ -28,8 +28,17 @@ public static class DicomXmlWriter
         {
             if (item.Tag.IsGroupLength) continue;
             w.WriteStartElement("DicomAttribute");
-            w.WriteAttributeString("tag", item.Tag.ToHexString());
+            var tag = item.Tag;
+            string? creator = null;
+            if (tag.IsPrivate && !tag.IsPrivateCreator && tag.Element >= 0x1000)
+            {
+                // PS3.19 A.1.1: a private data element is named by its creator and the element's low byte.
+                creator = ds.GetString(new DicomTag(tag.Group, (ushort)(tag.Element >> 8)));
+                if (creator != null) tag = new DicomTag(tag.Group, (ushort)(tag.Element & 0xFF));
+            }
+            w.WriteAttributeString("tag", tag.ToHexString());
             w.WriteAttributeString("vr", item.VR.ToString());
+            if (creator != null) w.WriteAttributeString("privateCreator", creator);
             var entry = item.Tag.IsPrivate ? null : DicomDictionary.Find(item.Tag);
             if (entry != null && entry.Keyword.Length > 0) w.WriteAttributeString("keyword", entry.Keyword);
             WriteValues(w, ds, item);
