@@ -71,4 +71,10 @@ public static class Codes
     public static readonly CodedConcept SquareMillimeter = new("mm2", "UCUM", "square millimeter");
     public static readonly CodedConcept Millimeter = new("mm", "UCUM", "millimeter");
     public static readonly CodedConcept NoUnits = new("1", "UCUM", "no units");
+
+    // ---- Key Object Selection (TID 2010) ----
+    /// <summary>PS3.16 CID 7010 "Key Object Selection Document Title".</summary>
+    public static readonly CodedConcept OfInterest = new("113000", "DCM", "Of Interest");
+    /// <summary>TID 2010 row 3.</summary>
+    public static readonly CodedConcept KeyObjectDescription = new("113012", "DCM", "Key Object Description");
 }
