@@ -10,16 +10,17 @@ public sealed class MeasurementReportTests
 {
     private const int Slices = 6, Rows = 16, Columns = 20;
 
-    private sealed record Fixture(List<DicomDataset> Source, DicomDataset Seg, MeasurementReportInput Input, DicomDataset Sr);
+    private sealed record Fixture(IReadOnlyList<DicomDataset> Source, DicomDataset Seg, MeasurementReportInput Input, DicomDataset Sr);
 
     /// <summary>Patient coordinates of a pixel centre on slice <paramref name="z"/> of the synthetic axial series (analytic:
     /// IPP = (-100, -120, -50 + z*dz), row direction +x, column direction +y).</summary>
     private static PatientPoint At(int z, double column, double row, double rowSpacing, double columnSpacing, double sliceSpacing) =>
         new(-100 + column * columnSpacing, -120 + row * rowSpacing, -50 + z * sliceSpacing);
 
-    private static Fixture Make(int lesions, double rowSpacing = 0.7, double columnSpacing = 0.9, double sliceSpacing = 3)
+    private static Fixture Make(int lesions, double rowSpacing = 0.7, double columnSpacing = 0.9, double sliceSpacing = 3, bool multiFrame = false)
     {
-        var source = SyntheticSeries.CtSlices(Slices, Rows, Columns, rowSpacing, columnSpacing, sliceSpacing);
+        var slices = SyntheticSeries.CtSlices(Slices, Rows, Columns, rowSpacing, columnSpacing, sliceSpacing);
+        IReadOnlyList<DicomDataset> source = multiFrame ? [SyntheticSeries.MultiFrame(slices)] : slices;
         var segments = Enumerable.Range(0, lesions)
             .Select(i => SyntheticSeries.Segment(i + 1, SyntheticSeries.Ellipsoid(Slices, Rows, Columns, 2 + i % 3, 5 + i, 6 + 2 * i, 1.2, 3, 3))).ToList();
         var seg = new SegmentationBuilder(FixedClock.Default).Build(new SegmentationInput { SourceImages = source, Segments = segments });
@@ -37,12 +38,13 @@ public sealed class MeasurementReportTests
     }
 
     [RequiresTheory(null, "dciodvfy")]
-    [InlineData(1)]
-    [InlineData(3)]
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(2, true)]
     [Trait("Conformance", "PS3.3 A.35.13")]
-    public void Sr_Dciodvfy_ReportsNoErrors(int lesions)
+    public void Sr_Dciodvfy_ReportsNoErrors(int lesions, bool multiFrameSource)
     {
-        var f = Make(lesions);
+        var f = Make(lesions, multiFrame: multiFrameSource);
         using var dir = new TempDir();
         var errors = ObjectFiles.DciodvfyErrors(ObjectFiles.Write(dir, "sr.dcm", f.Sr), out var output);
 
@@ -84,11 +86,13 @@ public sealed class MeasurementReportTests
             .Should().Contain(f.Seg.GetString(DicomTags.SOPInstanceUID)).And.HaveCount(Slices + 1);
     }
 
-    [Fact]
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     [Trait("Conformance", "PS3.16 TID 1411")]
-    public void SrThroughPart10File_ReadBack_GivesSameNumbersAndAxes()
+    public void SrThroughPart10File_ReadBack_GivesSameNumbersAndAxes(bool multiFrameSource)
     {
-        var f = Make(3);
+        var f = Make(3, multiFrame: multiFrameSource);
         using var dir = new TempDir();
         var path = ObjectFiles.Write(dir, "sr.dcm", f.Sr);
 
