@@ -28,4 +28,21 @@ public sealed class SegmentationValidationTests
         errors.Should().BeEmpty(output);
         output.Should().Contain("Segmentation", "dciodvfy recognised the IOD");
     }
+
+    [RequiresFact(null, "dciodvfy")]
+    [Trait("Conformance", "PS3.3 A.51")]
+    public void Seg_SagittalSourceReadBack_IsValidAndSameMasks()
+    {
+        var slices = SyntheticSeries.CtSlices(5, 12, 10, 0.8, 0.6, 4, orientation: [0, 1, 0, 0, 0, -1]);
+        var mask = SyntheticSeries.Ellipsoid(5, 12, 10, 2, 6, 5, 1.5, 4, 3);
+        var seg = new SegmentationBuilder(FixedClock.Default).Build(new SegmentationInput { SourceImages = slices, Segments = [SyntheticSeries.Segment(1, mask)] });
+        using var dir = new TempDir();
+        var path = ObjectFiles.Write(dir, "seg.dcm", seg);
+
+        var errors = ObjectFiles.DciodvfyErrors(path, out var output);
+        var read = SegmentationReader.Read(MedNode.Dicom.DicomFile.Open(path).Dataset, slices);
+
+        errors.Should().BeEmpty(output);
+        for (int z = 0; z < 5; z++) read[0].Mask[z].Should().Equal(mask[z]);
+    }
 }
