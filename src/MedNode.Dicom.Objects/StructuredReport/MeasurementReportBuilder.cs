@@ -1,0 +1,159 @@
+using MedNode.Dicom.Objects.Coding;
+using MedNode.Dicom.Objects.Common;
+using MedNode.Dicom.Objects.Segmentation;
+using static MedNode.Dicom.Objects.StructuredReport.ContentItem;
+
+namespace MedNode.Dicom.Objects.StructuredReport;
+
+/// <summary>
+/// Builds a Comprehensive 3D SR (PS3.3 A.35.13) carrying TID 1500 "Measurement Report" (PS3.16): language (TID 1204),
+/// a device observer (TID 1002/1004), procedure reported, an image library (TID 1600), and per lesion one TID 1411
+/// volumetric group (referenced segment, source series, TID 1419 measurements with TID 4019 algorithm identification)
+/// and one TID 1410 planar group on the key slice: a bounding-box Image Region and the RECIST long and short axes as
+/// SCOORD POLYLINEs selected from that image.
+/// </summary>
+public sealed class MeasurementReportBuilder(TimeProvider time)
+{
+    public DicomDataset Build(MeasurementReportInput input)
+    {
+        var geometry = SourceGeometry.FromImages(input.SourceImages);
+        var seg = input.Segmentation;
+        if (seg.GetString(DicomTags.FrameOfReferenceUID) != geometry.FrameOfReferenceUid)
+            throw new ResultGeometryException("the SEG is not in the source series' frame of reference");
+        int segments = seg.GetSequence(DicomTags.SegmentSequence).Count;
+        foreach (var l in input.Lesions)
+        {
+            if (l.SegmentNumber < 1 || l.SegmentNumber > segments) throw new ResultGeometryException($"lesion {l.TrackingId} references segment {l.SegmentNumber}, which the SEG does not have");
+            if (l.Recist is { } r && (r.KeyFrameIndex < 0 || r.KeyFrameIndex >= geometry.Frames.Count))
+                throw new ResultGeometryException($"lesion {l.TrackingId}: key frame {r.KeyFrameIndex} is outside the source series");
+            if (l.BoundingBox is { } b && (b.MinColumn < 0 || b.MinRow < 0 || b.MaxColumn >= geometry.Columns || b.MaxRow >= geometry.Rows || b.MinColumn > b.MaxColumn || b.MinRow > b.MaxRow))
+                throw new ResultGeometryException($"lesion {l.TrackingId}: the bounding box is out of bounds");
+        }
+        var now = time.GetLocalNow();
+        var sr = new DicomDataset();
+        DerivedModules.CopyPatientAndStudy(geometry.FirstImage, sr);
+        DerivedModules.AddSopCommon(sr, DicomUids.Comprehensive3DSRStorage, DicomImplementation.NewUid(), now);
+        // SR Document Series (C.17.1).
+        sr.AddOrUpdate(DicomTags.Modality, DicomVR.CS, "SR");
+        sr.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, DicomImplementation.NewUid());
+        sr.AddOrUpdate(DicomTags.SeriesNumber, DicomVR.IS, DerivedModules.Int(input.SeriesNumber));
+        sr.AddOrUpdate(DicomTags.SeriesDescription, DicomVR.LO, input.SeriesDescription);
+        sr.Add(new DicomSequence(DicomTags.ReferencedPerformedProcedureStepSequence));
+        DerivedModules.AddEquipment(sr, input.DeviceSerialNumber);
+        // SR Document General (C.17.2).
+        sr.AddOrUpdate(DicomTags.InstanceNumber, DicomVR.IS, DerivedModules.Int(input.InstanceNumber));
+        sr.AddOrUpdate(DicomTags.CompletionFlag, DicomVR.CS, "COMPLETE");
+        sr.AddOrUpdate(DicomTags.VerificationFlag, DicomVR.CS, "UNVERIFIED");
+        sr.AddOrUpdate(DicomTags.ContentDate, DicomVR.DA, DerivedModules.Date(now));
+        sr.AddOrUpdate(DicomTags.ContentTime, DicomVR.TM, DerivedModules.Time(now));
+        sr.Add(new DicomSequence(DicomTags.PerformedProcedureCodeSequence));
+        sr.AddOrUpdate(DicomTags.CurrentRequestedProcedureEvidenceSequence, Evidence(geometry, seg));
+
+        // SR Document Content (C.17.3): the root container of TID 1500.
+        sr.AddOrUpdate(DicomTags.ValueType, DicomVR.CS, "CONTAINER");
+        sr.AddOrUpdate(DicomTags.ConceptNameCodeSequence, Codes.ImagingMeasurementReport.ToItem());
+        sr.AddOrUpdate(DicomTags.ContinuityOfContent, DicomVR.CS, "SEPARATE");
+        var template = new DicomDataset();
+        template.AddOrUpdate(DicomTags.MappingResource, DicomVR.CS, "DCMR");
+        template.AddOrUpdate(DicomTags.TemplateIdentifier, DicomVR.CS, "1500");
+        sr.AddOrUpdate(DicomTags.ContentTemplateSequence, template);
+
+        var measurements = Container(Contains, Codes.ImagingMeasurements);
+        foreach (var lesion in input.Lesions)
+        {
+            Add(measurements, Volumetric(lesion, input, geometry, seg));
+            if (lesion.Recist != null) Add(measurements, Planar(lesion, geometry));
+        }
+        Add(sr,
+            Code(HasConceptMod, Codes.LanguageOfContentItemAndDescendants, Codes.EnglishUnitedStates),
+            Code(HasObsContext, Codes.ObserverType, Codes.Device),
+            UidRef(HasObsContext, Codes.DeviceObserverUid, input.DeviceObserverUid),
+            Text(HasObsContext, Codes.DeviceObserverName, input.DeviceObserverName),
+            Text(HasObsContext, Codes.DeviceObserverManufacturer, DerivedModules.Manufacturer),
+            Text(HasObsContext, Codes.DeviceObserverModelName, "MedNode " + DicomImplementation.ProductVersion),
+            Code(HasConceptMod, Codes.ProcedureReported, input.ProcedureReported),
+            Container(Contains, Codes.ImageLibrary, Container(Contains, Codes.ImageLibraryGroup,
+                geometry.Frames.DistinctBy(f => f.SopInstanceUid).Select(f => Image(Contains, null, f.SopClassUid, f.SopInstanceUid)).ToArray())),
+            measurements);
+        return sr;
+    }
+
+    private static DicomDataset Volumetric(LesionReport l, MeasurementReportInput input, SourceGeometry geometry, DicomDataset seg)
+    {
+        DicomDataset Measure(CodedConcept name, double value, CodedConcept unit) => Num(Contains, name, value, unit,
+            Text(HasConceptMod, Codes.AlgorithmName, input.AlgorithmName), Text(HasConceptMod, Codes.AlgorithmVersion, input.AlgorithmVersion));
+
+        var group = Container(Contains, Codes.MeasurementGroup,
+            Text(HasObsContext, Codes.TrackingIdentifier, l.TrackingId),
+            UidRef(HasObsContext, Codes.TrackingUniqueIdentifier, l.TrackingUid),
+            Code(Contains, Codes.Finding, l.Finding),
+            Image(Contains, Codes.ReferencedSegment, seg.GetString(DicomTags.SOPClassUID)!, seg.GetString(DicomTags.SOPInstanceUID)!, segmentNumber: l.SegmentNumber),
+            UidRef(Contains, Codes.SourceSeriesForSegmentation, geometry.SeriesInstanceUid),
+            Measure(Codes.Volume, l.VolumeMm3, Codes.CubicMillimeter),
+            Measure(Codes.SurfaceAreaOfMesh, l.SurfaceAreaMm2, Codes.SquareMillimeter),
+            Measure(Codes.Sphericity, l.Sphericity, Codes.NoUnits),
+            Measure(Codes.Maximum3DDiameterOfAMesh, l.Maximum3DDiameterMm, Codes.Millimeter),
+            Measure(Codes.Elongation, l.Elongation, Codes.NoUnits),
+            Measure(Codes.Flatness, l.Flatness, Codes.NoUnits));
+        AddTemplate(group, "1411");
+        return group;
+    }
+
+    private static DicomDataset Planar(LesionReport l, SourceGeometry geometry)
+    {
+        var r = l.Recist!;
+        var frame = geometry.Frames[r.KeyFrameIndex];
+        DicomDataset KeyImage() => Image(SelectedFrom, null, frame.SopClassUid, frame.SopInstanceUid, frame.FrameNumber);
+        double[] Line(PatientPoint a, PatientPoint b)
+        {
+            var (c1, r1) = geometry.ToPixel(frame, [a.X, a.Y, a.Z]);
+            var (c2, r2) = geometry.ToPixel(frame, [b.X, b.Y, b.Z]);
+            // Pixel centres lie at +0.5 in SCOORD image coordinates (PS3.3 C.18.6.1.1).
+            return [c1 + 0.5, r1 + 0.5, c2 + 0.5, r2 + 0.5];
+        }
+        var group = Container(Contains, Codes.MeasurementGroup,
+            Text(HasObsContext, Codes.TrackingIdentifier, l.TrackingId),
+            UidRef(HasObsContext, Codes.TrackingUniqueIdentifier, l.TrackingUid),
+            Code(Contains, Codes.Finding, l.Finding));
+        if (l.BoundingBox is { } b)
+        {
+            double x0 = b.MinColumn, y0 = b.MinRow, x1 = b.MaxColumn + 1, y1 = b.MaxRow + 1;
+            Add(group, Scoord(Contains, Codes.ImageRegion, "POLYLINE", [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], KeyImage()));
+        }
+        Add(group,
+            Num(Contains, Codes.LongAxis, r.LongAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.LongAxisFrom, r.LongAxisTo), KeyImage())),
+            Num(Contains, Codes.ShortAxis, r.ShortAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.ShortAxisFrom, r.ShortAxisTo), KeyImage())));
+        AddTemplate(group, "1410");
+        return group;
+    }
+
+    private static void AddTemplate(DicomDataset item, string id)
+    {
+        var t = new DicomDataset();
+        t.AddOrUpdate(DicomTags.MappingResource, DicomVR.CS, "DCMR");
+        t.AddOrUpdate(DicomTags.TemplateIdentifier, DicomVR.CS, id);
+        item.AddOrUpdate(DicomTags.ContentTemplateSequence, t);
+    }
+
+    /// <summary>Hierarchical SOP Instance Reference Macro (PS3.3 Table C.17-3): the source images and the SEG.</summary>
+    private static DicomDataset Evidence(SourceGeometry geometry, DicomDataset seg)
+    {
+        static DicomDataset Sop(string cls, string inst)
+        {
+            var d = new DicomDataset();
+            d.AddOrUpdate(DicomTags.ReferencedSOPClassUID, DicomVR.UI, cls);
+            d.AddOrUpdate(DicomTags.ReferencedSOPInstanceUID, DicomVR.UI, inst);
+            return d;
+        }
+        var source = new DicomDataset();
+        source.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, geometry.SeriesInstanceUid);
+        source.AddOrUpdate(DicomTags.ReferencedSOPSequence, geometry.Frames.DistinctBy(f => f.SopInstanceUid).Select(f => Sop(f.SopClassUid, f.SopInstanceUid)).ToArray());
+        var segSeries = new DicomDataset();
+        segSeries.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, seg.GetString(DicomTags.SeriesInstanceUID)!);
+        segSeries.AddOrUpdate(DicomTags.ReferencedSOPSequence, Sop(seg.GetString(DicomTags.SOPClassUID)!, seg.GetString(DicomTags.SOPInstanceUID)!));
+        var study = new DicomDataset();
+        study.AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, geometry.FirstImage.GetString(DicomTags.StudyInstanceUID)!);
+        study.AddOrUpdate(DicomTags.ReferencedSeriesSequence, source, segSeries);
+        return study;
+    }
+}

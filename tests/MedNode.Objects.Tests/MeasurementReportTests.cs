@@ -1,0 +1,128 @@
+using MedNode.Dicom;
+using MedNode.Dicom.Objects.Coding;
+using MedNode.Dicom.Objects.Segmentation;
+using MedNode.Dicom.Objects.StructuredReport;
+using MedNode.TestSupport;
+
+namespace MedNode.Objects.Tests;
+
+public sealed class MeasurementReportTests
+{
+    private const int Slices = 6, Rows = 16, Columns = 20;
+
+    private sealed record Fixture(IReadOnlyList<DicomDataset> Source, DicomDataset Seg, MeasurementReportInput Input, DicomDataset Sr);
+
+    /// <summary>Patient coordinates of a pixel centre on slice <paramref name="z"/> of the synthetic axial series (analytic:
+    /// IPP = (-100, -120, -50 + z*dz), row direction +x, column direction +y).</summary>
+    private static PatientPoint At(int z, double column, double row, double rowSpacing, double columnSpacing, double sliceSpacing) =>
+        new(-100 + column * columnSpacing, -120 + row * rowSpacing, -50 + z * sliceSpacing);
+
+    private static Fixture Make(int lesions, double rowSpacing = 0.7, double columnSpacing = 0.9, double sliceSpacing = 3, bool multiFrame = false)
+    {
+        var slices = SyntheticSeries.CtSlices(Slices, Rows, Columns, rowSpacing, columnSpacing, sliceSpacing);
+        IReadOnlyList<DicomDataset> source = multiFrame ? [SyntheticSeries.MultiFrame(slices)] : slices;
+        var segments = Enumerable.Range(0, lesions)
+            .Select(i => SyntheticSeries.Segment(i + 1, SyntheticSeries.Ellipsoid(Slices, Rows, Columns, 2 + i % 3, 5 + i, 6 + 2 * i, 1.2, 3, 3))).ToList();
+        var seg = new SegmentationBuilder(FixedClock.Default).Build(new SegmentationInput { SourceImages = source, Segments = segments });
+        var reports = segments.Select((s, i) => new LesionReport
+        {
+            TrackingId = s.TrackingId, TrackingUid = s.TrackingUid, SegmentNumber = i + 1,
+            VolumeMm3 = 1234.5678 + i, SurfaceAreaMm2 = 567.125 + i, Sphericity = 0.8765, Maximum3DDiameterMm = 21.75 + i,
+            Elongation = 0.625, Flatness = 0.5,
+            Recist = new RecistAxes(2 + i % 3, 8 * columnSpacing, At(2 + i % 3, 2, 5 + i, rowSpacing, columnSpacing, sliceSpacing), At(2 + i % 3, 10, 5 + i, rowSpacing, columnSpacing, sliceSpacing),
+                4 * rowSpacing, At(2 + i % 3, 6, 3 + i, rowSpacing, columnSpacing, sliceSpacing), At(2 + i % 3, 6, 7 + i, rowSpacing, columnSpacing, sliceSpacing)),
+            BoundingBox = new PixelBox(2, 2 + i, 10, 8 + i),
+        }).ToList();
+        var input = new MeasurementReportInput { SourceImages = source, Segmentation = seg, Lesions = reports, AlgorithmName = "MedNode test model", AlgorithmVersion = "1.0.0" };
+        return new Fixture(source, seg, input, new MeasurementReportBuilder(FixedClock.Default).Build(input));
+    }
+
+    [RequiresTheory(null, "dciodvfy")]
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(2, true)]
+    [Trait("Conformance", "PS3.3 A.35.13")]
+    public void Sr_Dciodvfy_ReportsNoErrors(int lesions, bool multiFrameSource)
+    {
+        var f = Make(lesions, multiFrame: multiFrameSource);
+        using var dir = new TempDir();
+        var errors = ObjectFiles.DciodvfyErrors(ObjectFiles.Write(dir, "sr.dcm", f.Sr), out var output);
+
+        errors.Should().BeEmpty(output);
+        output.Should().Contain("Comprehensive3DSR", "dciodvfy recognised the IOD");
+    }
+
+    [RequiresFact(null, "dsrdump")]
+    [Trait("Conformance", "PS3.16 TID 1500")]
+    public void Sr_Dsrdump_RendersTreeWithoutRelationshipErrors()
+    {
+        var f = Make(2);
+        using var dir = new TempDir();
+        var path = ObjectFiles.Write(dir, "sr.dcm", f.Sr);
+
+        var r = Tools.Run("dsrdump", [path]);
+
+        r.ExitCode.Should().Be(0, r.StdErr);
+        r.StdErr.Should().NotContainAny(["E:", "W:"]);
+        r.StdOut.Should().Contain("Imaging Measurement Report").And.Contain("Long Axis").And.Contain("POLYLINE").And.Contain("Referenced Segment");
+    }
+
+    [Fact]
+    [Trait("Conformance", "PS3.3 C.18.6.1.1")]
+    public void Sr_RecistAxes_AreScoordPolylinesInPixelSpaceOfTheKeyImage()
+    {
+        var f = Make(1, rowSpacing: 0.7, columnSpacing: 0.9);
+        var planar = f.Sr.GetSequence(DicomTags.ContentSequence).Last().GetSequence(DicomTags.ContentSequence)[1];
+        var longAxis = planar.GetSequence(DicomTags.ContentSequence).Single(c => Codes.LongAxis.Matches(CodedConcept.FromSequence(c, DicomTags.ConceptNameCodeSequence)));
+        var scoord = longAxis.GetSequence(DicomTags.ContentSequence).Single();
+
+        scoord.GetString(DicomTags.GraphicType).Should().Be("POLYLINE");
+        // Pixel (column 2, row 5) and (10, 5); their centres lie at +0.5 in image coordinates.
+        scoord.GetDoubles(DicomTags.GraphicData).Should().Equal([2.5, 5.5, 10.5, 5.5], (a, b) => Math.Abs(a - b) < 1e-4);
+        scoord.GetSequence(DicomTags.ContentSequence).Single().GetSequence(DicomTags.ReferencedSOPSequence).Single()
+            .GetString(DicomTags.ReferencedSOPInstanceUID).Should().Be(f.Source[2].GetString(DicomTags.SOPInstanceUID));
+        f.Sr.GetSequence(DicomTags.CurrentRequestedProcedureEvidenceSequence).Single().GetSequence(DicomTags.ReferencedSeriesSequence)
+            .SelectMany(s => s.GetSequence(DicomTags.ReferencedSOPSequence)).Select(s => s.GetString(DicomTags.ReferencedSOPInstanceUID))
+            .Should().Contain(f.Seg.GetString(DicomTags.SOPInstanceUID)).And.HaveCount(Slices + 1);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    [Trait("Conformance", "PS3.16 TID 1411")]
+    public void SrThroughPart10File_ReadBack_GivesSameNumbersAndAxes(bool multiFrameSource)
+    {
+        var f = Make(3, multiFrame: multiFrameSource);
+        using var dir = new TempDir();
+        var path = ObjectFiles.Write(dir, "sr.dcm", f.Sr);
+
+        var read = MeasurementReportReader.Read(DicomFile.Open(path).Dataset, f.Source);
+
+        read.Should().HaveCount(3);
+        for (int i = 0; i < 3; i++)
+        {
+            var expected = f.Input.Lesions[i];
+            read[i].Should().BeEquivalentTo(expected, o => o.Excluding(l => l.Recist));
+            read[i].Recist!.KeyFrameIndex.Should().Be(expected.Recist!.KeyFrameIndex);
+            read[i].Recist!.LongAxisMm.Should().Be(expected.Recist.LongAxisMm);
+            read[i].Recist!.ShortAxisMm.Should().Be(expected.Recist.ShortAxisMm);
+            foreach (var (a, b) in new[] { (read[i].Recist!.LongAxisFrom, expected.Recist.LongAxisFrom), (read[i].Recist!.LongAxisTo, expected.Recist.LongAxisTo),
+                         (read[i].Recist!.ShortAxisFrom, expected.Recist.ShortAxisFrom), (read[i].Recist!.ShortAxisTo, expected.Recist.ShortAxisTo) })
+            {
+                a.X.Should().BeApproximately(b.X, 1e-3); a.Y.Should().BeApproximately(b.Y, 1e-3); a.Z.Should().BeApproximately(b.Z, 1e-3);
+            }
+        }
+    }
+
+    [Fact]
+    public void Build_LesionReferencingMissingSegment_IsRefused()
+    {
+        var f = Make(1);
+        var bad = new MeasurementReportInput
+        {
+            SourceImages = f.Source, Segmentation = f.Seg, AlgorithmName = "m", AlgorithmVersion = "1",
+            Lesions = [f.Input.Lesions[0] with { SegmentNumber = 2 }],
+        };
+        new MeasurementReportBuilder(FixedClock.Default).Invoking(b => b.Build(bad)).Should().Throw<ResultGeometryException>().WithMessage("*segment 2*");
+    }
+}
