@@ -60,6 +60,15 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
     private static readonly Action<ILogger, string, string, string, Exception?> LogLoaded =
         LoggerMessage.Define<string, string, string>(LogLevel.Information, new EventId(6002, "ModelLoaded"), "Loaded model {Id} {Version} on {Device}");
 
+    // Reflection-based, so that members missing from the file keep their initialisers (overlap, threshold, layout…);
+    // the source generator's object initialiser would set them to default.
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
     private readonly Lock _gate = new();
     private bool _cudaFailed;
 
@@ -71,7 +80,7 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
         ModelManifest manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(manifestPath), ModelManifestJsonContext.Default.ModelManifest)
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(manifestPath), JsonOptions)
                 ?? throw new ModelLoadException($"{manifestPath} is empty");
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)

@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace MedNode.Analysis.Models;
 
 /// <summary>
@@ -122,7 +120,3 @@ public sealed record ModelClass
     /// <summary>Display colour as sRGB "#RRGGBB".</summary>
     public required string Colour { get; init; }
 }
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip)]
-[JsonSerializable(typeof(ModelManifest))]
-internal sealed partial class ModelManifestJsonContext : JsonSerializerContext;
