@@ -20,6 +20,7 @@ public static class Cli
                 "xml" => ToolkitCommands.Xml(args[1..]),
                 "transcode" => ToolkitCommands.Transcode(args[1..]),
                 "pixels" => ToolkitCommands.Pixels(args[1..]),
+                "analyze" => AnalyzeCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -44,6 +45,7 @@ public static class Cli
           xml FILE                           print the PS3.19 Native DICOM Model XML of a DICOM file
           transcode IN OUT --ts UID          write IN again in another transfer syntax
           pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
+          analyze DIR --model ID --out JSON  find and measure lesions in the series in DIR
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>

@@ -1,0 +1,142 @@
+using MedNode.Analysis.Assembly;
+using MedNode.Analysis.Measurements;
+using MedNode.Analysis.Models;
+using MedNode.Analysis.Quality;
+using MedNode.Analysis.Volumes;
+
+namespace MedNode.Analysis.Inference;
+
+/// <summary>
+/// Series → volume → quality gate → resample to the model's spacing → normalise → sliding window → probability back
+/// on the source grid → threshold → 26-connected components → drop those below the minimum volume → IBSI
+/// measurements per lesion. Unsuitable series are skipped with a reason and non-finite outputs fail the analysis;
+/// no exception escapes except <see cref="OperationCanceledException"/>.
+/// </summary>
+public sealed class AnalysisPipeline(TimeProvider timeProvider)
+{
+    /// <summary>Reads, assembles and analyses the DICOM files of one series.</summary>
+    public AnalysisResult AnalyzeFiles(IEnumerable<string> files, LoadedModel model, CancellationToken cancellationToken = default)
+    {
+        var start = timeProvider.GetTimestamp();
+        var assembled = SeriesAssembler.AssembleFiles(files);
+        var assembly = new StageTiming("assembly", timeProvider.GetElapsedTime(start));
+        if (!assembled.IsSuccess) return Skipped(model, assembled.SkipReason!, null, null, [assembly]);
+        return Analyze(assembled.Series!, model, cancellationToken, [assembly]);
+    }
+
+    /// <summary>Analyses an assembled series.</summary>
+    public AnalysisResult Analyze(AssembledSeries series, LoadedModel model, CancellationToken cancellationToken = default) =>
+        Analyze(series, model, cancellationToken, []);
+
+    private AnalysisResult Analyze(AssembledSeries series, LoadedModel model, CancellationToken cancellationToken, List<StageTiming> timings)
+    {
+        var m = model.Manifest;
+        var source = series.Image;
+        var t = timeProvider.GetTimestamp();
+        var quality = QualityGate.Evaluate(series, new QualityExpectations { Modality = m.Modality });
+        Stage("quality", ref t);
+        if (!quality.Passed) return Skipped(model, "quality gate: " + string.Join("; ", quality.FailureReasons), quality, series, timings);
+
+        var grid = Resampler.Regrid(source.Geometry, new Vec3(m.TargetSpacing[0], m.TargetSpacing[1], m.TargetSpacing[2]));
+        var resampled = Resampler.Trilinear(source, grid, cancellationToken);
+        Stage("resample", ref t);
+        var normalised = Normalise(resampled.Data, m.Normalisation);
+        var pad = Normalise([-1024f], m.Normalisation)[0];
+        Stage("normalise", ref t);
+
+        float[][] probabilities;
+        try
+        {
+            probabilities = SlidingWindow.Predict(model, normalised, grid.SizeX, grid.SizeY, grid.SizeZ, pad, cancellationToken);
+        }
+        catch (NonFiniteOutputException e)
+        {
+            Stage("inference", ref t);
+            return Result(AnalysisStatus.Failed, model, e.Message, quality, series, [], timings);
+        }
+        Stage("inference", ref t);
+
+        var lesions = new List<DetectedLesion>();
+        for (var c = 0; c < m.Classes.Count; c++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // Probabilities are interpolated back to the source grid and thresholded there, which keeps sub-voxel
+            // boundary information that thresholding on the coarse grid and copying the nearest voxel would lose.
+            var onSource = Resampler.Trilinear(new Volume<float>(grid, probabilities[c]), source.Geometry, cancellationToken);
+            var mask = new byte[source.Geometry.VoxelCount];
+            for (var i = 0; i < mask.Length; i++) mask[i] = onSource.Data[i] >= m.Threshold ? (byte)1 : (byte)0;
+            var labeling = ConnectedComponents.Label(new Volume<byte>(source.Geometry, mask));
+            foreach (var component in labeling.Components)
+            {
+                if (component.VolumeMm3 < m.MinLesionVolumeMm3) continue;
+                var lesionMask = labeling.ExtractMask(component.Label);
+                var measurements = LesionMeasurer.Measure(labeling, component.Label, source);
+                lesions.Add(new DetectedLesion(lesions.Count + 1, m.Classes[c], lesionMask, component.Box, MeanInside(onSource, lesionMask, component.Box), measurements));
+            }
+        }
+        Stage("postprocess", ref t);
+        return Result(AnalysisStatus.Completed, model, null, quality, series, lesions, timings);
+
+        void Stage(string name, ref long since)
+        {
+            timings.Add(new StageTiming(name, timeProvider.GetElapsedTime(since)));
+            since = timeProvider.GetTimestamp();
+        }
+    }
+
+    private static double MeanInside(Volume<float> probability, Volume<byte> mask, VoxelBox box)
+    {
+        double sum = 0;
+        long n = 0;
+        for (var z = 0; z < mask.SizeZ; z++)
+        {
+            for (var y = 0; y < mask.SizeY; y++)
+            {
+                for (var x = 0; x < mask.SizeX; x++)
+                {
+                    if (mask[x, y, z] == 0) continue;
+                    sum += probability[x + box.MinX, y + box.MinY, z + box.MinZ];
+                    n++;
+                }
+            }
+        }
+        return n == 0 ? 0 : sum / n;
+    }
+
+    internal static float[] Normalise(float[] values, IntensityNormalisation n)
+    {
+        var result = new float[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            double v = values[i];
+            if (n.Kind == "window")
+            {
+                if (n.Clip) v = Math.Clamp(v, n.AMin, n.AMax);
+                v = n.BMin + ((v - n.AMin) / (n.AMax - n.AMin) * (n.BMax - n.BMin));
+            }
+            else
+            {
+                v = (v - n.Mean) / n.Std;
+                if (n.Clip) v = Math.Clamp(v, n.BMin, n.BMax);
+            }
+            result[i] = (float)v;
+        }
+        return result;
+    }
+
+    private static AnalysisResult Skipped(LoadedModel model, string reason, QualityReport? quality, AssembledSeries? series, List<StageTiming> timings) =>
+        Result(AnalysisStatus.Skipped, model, reason, quality, series, [], timings);
+
+    private static AnalysisResult Result(AnalysisStatus status, LoadedModel model, string? reason, QualityReport? quality, AssembledSeries? series, List<DetectedLesion> lesions, List<StageTiming> timings) => new()
+    {
+        Status = status,
+        Reason = reason,
+        Model = new ModelIdentity(model.Manifest.Id, model.Manifest.Version, model.Manifest.Sha256),
+        Device = model.Device,
+        Quality = quality,
+        SourceGeometry = series?.Image.Geometry,
+        Slices = series?.Slices ?? [],
+        Lesions = lesions,
+        Timings = timings,
+    };
+}
