@@ -20,9 +20,9 @@ public static class DicomWebEndpoints
         if (options.CorsOrigins.Length > 0) g.RequireCors(DicomWebOptions.CorsPolicy);
         g.AddEndpointFilter(ProblemFilterAsync);
 
-        g.MapGet("/studies", (HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Study, null, null));
-        g.MapGet("/series", (HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Series, null, null));
-        g.MapGet("/instances", (HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Image, null, null));
+        g.MapGet("/studies", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Study, null, null)));
+        g.MapGet("/series", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Series, null, null)));
+        g.MapGet("/instances", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Image, null, null)));
         g.MapGet("/studies/{study}/series", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Series, study, null));
         g.MapGet("/studies/{study}/instances", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, null));
         g.MapGet("/studies/{study}/series/{series}/instances", (HttpContext c, string study, string series) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, series));
@@ -35,7 +35,7 @@ public static class DicomWebEndpoints
         g.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", (HttpContext c, string study, string series, string instance) => WadoHandler.MetadataAsync(c, study, series, instance));
         g.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{tag}", (HttpContext c, string study, string series, string instance, string tag) => WadoHandler.BulkDataAsync(c, study, series, instance, tag));
 
-        g.MapPost("/studies", (HttpContext c) => StowHandler.HandleAsync(c, null));
+        g.MapPost("/studies", (Delegate)((HttpContext c) => StowHandler.HandleAsync(c, null)));
         g.MapPost("/studies/{study}", (HttpContext c, string study) => StowHandler.HandleAsync(c, study));
         return g;
     }

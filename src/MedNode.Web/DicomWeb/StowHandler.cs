@@ -4,6 +4,7 @@ using MedNode.Dicom;
 using MedNode.Dicom.IO;
 using MedNode.Dicom.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
@@ -37,6 +38,9 @@ internal static class StowHandler
         if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Bad multipart body", "The boundary parameter is missing or too long.");
 
+        // The body streams to temporary files part by part, so Kestrel's whole-body limit does not apply here;
+        // the ingest service's disk watermark guards the disk.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
         var ingest = http.RequestServices.GetRequiredService<IIngestService>();
         var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);
@@ -59,7 +63,8 @@ internal static class StowHandler
                 break;
             }
             if (section == null) break;
-            if (section.ContentType is { } partType && !partType.StartsWith(MediaTypes.Dicom, StringComparison.OrdinalIgnoreCase))
+            if (section.ContentType is { } partType
+                && !(MediaTypeHeaderValue.TryParse(partType, out var partMedia) && partMedia.MediaType.Equals(MediaTypes.Dicom, StringComparison.OrdinalIgnoreCase)))
             {
                 failed.Add(Failure(null, null, UnsupportedMediaType));
                 continue;

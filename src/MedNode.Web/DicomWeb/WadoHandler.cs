@@ -15,7 +15,7 @@ internal static class WadoHandler
     public static async Task<IResult> RetrieveAsync(HttpContext http, string study, string? series, string? instance)
     {
         var instances = await ResolveAsync(http, study, series, instance);
-        var (target, asStored) = ChooseTransferSyntax(http.Request);
+        var (target, asStored, lenient) = ChooseTransferSyntax(http.Request);
         var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
         bool started = false;
@@ -27,9 +27,9 @@ internal static class WadoHandler
             string partSyntax = stored;
             if (!passThrough)
             {
-                transcoded = Transcode(blobs, record, target!, started, http);
-                if (transcoded == null) continue;
-                partSyntax = target!.Uid;
+                transcoded = Transcode(blobs, record, target!, started, lenient, http);
+                if (transcoded != null) partSyntax = target!.Uid;
+                else if (!lenient) return Results.Empty;
             }
             if (!started)
             {
@@ -54,7 +54,8 @@ internal static class WadoHandler
     }
 
     /// <summary>Transcodes one instance; before the response has started a failure is a 406, after it the connection is aborted.</summary>
-    private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, HttpContext http)
+    /// <remarks>With <paramref name="lenient"/> (no transfer-syntax asked for) a failure returns null and the instance goes as stored.</remarks>
+    private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
     {
         try
         {
@@ -66,6 +67,7 @@ internal static class WadoHandler
         }
         catch (Exception e) when (e is DicomParseException or DicomValueException or NotSupportedException or InvalidOperationException or ArgumentException or IOException)
         {
+            if (lenient) return null;
             if (!started)
                 throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable",
                     $"An instance stored as {record.TransferSyntaxUid} cannot be returned in transfer syntax {target.Uid}.");
@@ -77,9 +79,9 @@ internal static class WadoHandler
     /// <summary>
     /// PS3.18 §8.7.3.5: <c>multipart/related; type="application/dicom"</c> with an optional <c>transfer-syntax</c> (<c>*</c>: as
     /// stored). Without the parameter, Explicit VR Little Endian is the default where the stored data is uncompressed or can be
-    /// decoded. Only uncompressed targets are produced; asking for another compressed syntax is a 406.
+    /// decoded, else as stored. Only uncompressed targets are produced; asking for another compressed syntax is a 406.
     /// </summary>
-    private static (DicomTransferSyntax? Target, bool AsStored) ChooseTransferSyntax(HttpRequest request)
+    private static (DicomTransferSyntax? Target, bool AsStored, bool Lenient) ChooseTransferSyntax(HttpRequest request)
     {
         foreach (var range in MediaTypes.Accepted(request))
         {
@@ -89,12 +91,12 @@ internal static class WadoHandler
                 || (mediaType == MediaTypes.MultipartRelated && (type == null || type == MediaTypes.Dicom || type == "*/*"));
             if (!ok) continue;
             var ts = MediaTypes.Parameter(range, "transfer-syntax");
-            if (ts == null) return (DicomTransferSyntax.ExplicitVRLittleEndian, false);
-            if (ts == "*") return (null, true);
+            if (ts == null) return (DicomTransferSyntax.ExplicitVRLittleEndian, false, true);
+            if (ts == "*") return (null, true, false);
             if (!DicomTransferSyntax.IsKnown(ts)) continue;
             var target = DicomTransferSyntax.Lookup(ts);
             if (target.IsEncapsulated) continue;
-            return (target, false);
+            return (target, false, false);
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable",
             "Instances are available as multipart/related; type=\"application/dicom\" with transfer-syntax=* or an uncompressed transfer syntax.");

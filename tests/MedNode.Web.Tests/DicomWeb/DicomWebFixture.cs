@@ -46,7 +46,7 @@ public sealed class DicomWebFixture : IAsyncLifetime
         _app.MapDicomWeb();
         await _app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address) };
         if (SharedData.Exists("corpus"))
         {
