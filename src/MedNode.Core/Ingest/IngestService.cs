@@ -76,9 +76,9 @@ public sealed class IngestService : IIngestService
         var study = ds.GetString(DicomTags.StudyInstanceUID);
         var series = ds.GetString(DicomTags.SeriesInstanceUID);
         if (!DicomUidText.IsValid(sopClass) || !DicomUidText.IsValid(sopInstance) || !DicomUidText.IsValid(study) || !DicomUidText.IsValid(series))
-            return Fail(IngestOutcome.Failed, DimseStatus.CannotUnderstand, sopClass, sopInstance, study, "SOP Class, SOP Instance, Study or Series Instance UID is missing or not a valid UID.", request);
+            return Fail(IngestOutcome.Failed, DimseStatus.CannotUnderstand, sopClass, sopInstance, study, "SOP Class/Instance, Study or Series UID missing or invalid", request);
         if ((request.ExpectedSopClassUid != null && request.ExpectedSopClassUid != sopClass) || (request.ExpectedSopInstanceUid != null && request.ExpectedSopInstanceUid != sopInstance))
-            return Fail(IngestOutcome.Failed, DimseStatus.DataSetDoesNotMatchSopClassError, sopClass, sopInstance, study, "The data set's SOP Class or SOP Instance UID differs from the command's.", request);
+            return Fail(IngestOutcome.Failed, DimseStatus.DataSetDoesNotMatchSopClassError, sopClass, sopInstance, study, "Data set SOP Class/Instance UID differs from the command", request);
 
         var existing = await _index.FindInstanceAsync(sopInstance!, ct);
         if (existing != null)
@@ -87,9 +87,9 @@ public sealed class IngestService : IIngestService
             {
                 case DuplicatePolicy.KeepFirst:
                     _log.LogInformation("Duplicate SOP instance kept first ({Channel} from {Calling})", request.Source.Channel, request.Source.CallingAeTitle);
-                    return new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateKeptFirst, sopClass, sopInstance, study, "Duplicate SOP Instance UID: the instance stored first was kept (policy KeepFirst).");
+                    return new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateKeptFirst, sopClass, sopInstance, study, "Duplicate SOP Instance UID: first kept (KeepFirst)");
                 case DuplicatePolicy.Reject:
-                    return Fail(IngestOutcome.Failed, IngestStatus.DuplicateRejected, sopClass, sopInstance, study, "Duplicate SOP Instance UID: refused (policy Reject).", request);
+                    return Fail(IngestOutcome.Failed, IngestStatus.DuplicateRejected, sopClass, sopInstance, study, "Duplicate SOP Instance UID: refused (Reject)", request);
             }
         }
 
@@ -100,12 +100,12 @@ public sealed class IngestService : IIngestService
         }
         catch (InsufficientStorageException)
         {
-            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Refused: out of resources (storage below its free-space watermark).", request);
+            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: storage below its free-space watermark", request);
         }
         catch (IOException ex) when (ex is not BlobIntegrityException)
         {
             _log.LogError(ex, "Commit to the blob store failed");
-            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Refused: out of resources (the store could not write the instance).", request);
+            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: the store could not write the instance", request);
         }
 
         var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
@@ -123,7 +123,7 @@ public sealed class IngestService : IIngestService
             }
         }
         return existing != null
-            ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: the stored instance was replaced (policy Overwrite).")
+            ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: replaced (Overwrite)")
             : new IngestResult(IngestOutcome.Stored, DimseStatus.Success, sopClass, sopInstance, study);
     }
 

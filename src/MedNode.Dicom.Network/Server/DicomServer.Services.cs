@@ -39,7 +39,7 @@ public sealed partial class DicomServer
                     break;
                 case CStoreRq store:
                     var result = await ReceiveStoreAsync(association, message, store, remote, idle, linked.Token);
-                    await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, result.ErrorComment), linked.Token);
+                    await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, ErrorComment(result.ErrorComment)), linked.Token);
                     break;
                 default:
                     _log.LogWarning("Unsupported DIMSE command {Command} from {Calling}; association aborted", command.CommandField, association.CallingAeTitle);
@@ -85,6 +85,14 @@ public sealed partial class DicomServer
         {
             TryDelete(path);
         }
+    }
+
+    /// <summary>Error Comment (0000,0902) is LO: at most 64 characters, no backslash or control characters (PS3.5 §6.2).</summary>
+    private static string? ErrorComment(string? text)
+    {
+        if (text == null) return null;
+        var clean = new string(text.Select(c => c is '\\' || char.IsControl(c) || c > '~' ? ' ' : c).ToArray()).Trim();
+        return clean.Length <= 64 ? clean : clean[..64].TrimEnd();
     }
 
     private static bool DicomUidTextOk(string uid) => uid.Length is > 0 and <= 64 && uid.All(c => c is '.' or (>= '0' and <= '9'));
