@@ -3,6 +3,7 @@ using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Storage;
 using MedNode.Persistence;
+using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
 using MedNode.Web.DicomWeb;
 using Microsoft.AspNetCore.Builder;
@@ -39,8 +40,8 @@ public sealed class DicomWebFixture : IAsyncLifetime
         });
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
-        builder.Services.AddSingleton<IBlobStore>(new FolderBlobStore(_dir.File("blobs")));
-        builder.Services.AddSingleton<IIngestService>(sp => new SimpleIngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
+        builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs") }));
+        builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         _app = builder.Build();
         _app.UseCors();
         _app.MapDicomWeb();
