@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
+using MedNode.Core.Query;
 
 namespace MedNode.Core.Index;
 
 /// <summary>A process-local index, for tests and command-line tools.</summary>
-public sealed class InMemoryInstanceIndex : IInstanceIndex
+public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex
 {
     private readonly ConcurrentDictionary<string, InstanceRecord> _rows = new(StringComparer.Ordinal);
 
@@ -30,4 +31,7 @@ public sealed class InMemoryInstanceIndex : IInstanceIndex
             if (_rows.TryRemove(r.SopInstanceUid, out var removed)) keys.Add(removed.BlobKey);
         return Task.FromResult<IReadOnlyList<string>>(keys);
     }
+
+    public IAsyncEnumerable<QueryMatch> QueryAsync(DicomQuery query, CancellationToken cancellationToken) =>
+        InMemoryQuery.EvaluateAsync(query, All, cancellationToken);
 }

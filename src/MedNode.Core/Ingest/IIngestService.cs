@@ -24,7 +24,7 @@ public sealed record IngestRequest(string TempFilePath, IngestSource Source, str
 public enum IngestOutcome { Stored, Duplicate, Failed }
 
 /// <summary>The outcome, with the DIMSE status (PS3.4 Annex B.2.3) that C-STORE returns and the STOW-RS failure reason.</summary>
-/// <param name="DimseStatus">0x0000 success, 0xB007/0xB000-range warnings (duplicates), 0xA7xx out of resources, 0xA9xx data set/SOP class mismatch, 0xC000-range cannot understand.</param>
+/// <param name="DimseStatus">0x0000 success, warnings for duplicates (see <see cref="IngestStatus"/>), 0xA700 out of resources, 0xA900 data set/SOP class mismatch, 0xC000 cannot understand.</param>
 public sealed record IngestResult(IngestOutcome Outcome, ushort DimseStatus, string? SopClassUid, string? SopInstanceUid, string? StudyInstanceUid, string? Reason = null)
 {
     public bool IsSuccess => Outcome != IngestOutcome.Failed;

@@ -1,0 +1,166 @@
+using MedNode.Core.Index;
+using MedNode.Core.Storage;
+using MedNode.Dicom;
+using MedNode.Dicom.IO;
+using MedNode.Dicom.Network.Dimse;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MedNode.Core.Ingest;
+
+/// <summary>Settings of <see cref="IngestService"/>.</summary>
+public sealed record IngestOptions
+{
+    public DuplicatePolicy DuplicatePolicy { get; init; } = DuplicatePolicy.KeepFirst;
+}
+
+/// <summary>An instance was stored durably and indexed.</summary>
+public sealed record InstanceStored(InstanceRecord Record, bool Replaced);
+
+/// <summary>Told of each stored instance (study-complete timers, rules, audit). A listener that throws does not fail the store.</summary>
+public interface IInstanceStoredListener
+{
+    Task OnInstanceStoredAsync(InstanceStored stored, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The ingest use case: checks a spooled Part 10 file, applies the duplicate policy, commits it to the blob store,
+/// indexes it and tells the listeners. Status values are those of C-STORE (PS3.4 Annex B.2.3, Table B.2-1).
+/// The spooled file never outlives the call.
+/// </summary>
+public sealed class IngestService : IIngestService
+{
+    private readonly IBlobStore _store;
+    private readonly IInstanceIndex _index;
+    private readonly IngestOptions _options;
+    private readonly TimeProvider _time;
+    private readonly IReadOnlyList<IInstanceStoredListener> _listeners;
+    private readonly ILogger _log;
+
+    public IngestService(IBlobStore store, IInstanceIndex index, IngestOptions? options = null, TimeProvider? timeProvider = null, IEnumerable<IInstanceStoredListener>? listeners = null, ILogger<IngestService>? logger = null)
+    {
+        _store = store;
+        _index = index;
+        _options = options ?? new IngestOptions();
+        _time = timeProvider ?? TimeProvider.System;
+        _listeners = listeners?.ToList() ?? [];
+        _log = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public async Task<IngestResult> IngestAsync(IngestRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await IngestCoreAsync(request, cancellationToken);
+        }
+        finally
+        {
+            TryDelete(request.TempFilePath);
+        }
+    }
+
+    private async Task<IngestResult> IngestCoreAsync(IngestRequest request, CancellationToken ct)
+    {
+        DicomFile file;
+        try
+        {
+            file = DicomFile.Open(request.TempFilePath, new DicomReadOptions { StopAtPixelData = true });
+        }
+        catch (Exception ex) when (ex is DicomParseException or DicomValueException or EndOfStreamException or InvalidDataException or FormatException)
+        {
+            return Fail(IngestOutcome.Failed, DimseStatus.CannotUnderstand, null, null, null, "The data set cannot be parsed.", request);
+        }
+        var ds = file.Dataset;
+        var sopClass = ds.GetString(DicomTags.SOPClassUID);
+        var sopInstance = ds.GetString(DicomTags.SOPInstanceUID);
+        var study = ds.GetString(DicomTags.StudyInstanceUID);
+        var series = ds.GetString(DicomTags.SeriesInstanceUID);
+        if (!DicomUidText.IsValid(sopClass) || !DicomUidText.IsValid(sopInstance) || !DicomUidText.IsValid(study) || !DicomUidText.IsValid(series))
+            return Fail(IngestOutcome.Failed, DimseStatus.CannotUnderstand, sopClass, sopInstance, study, "SOP Class/Instance, Study or Series UID missing or invalid", request);
+        if ((request.ExpectedSopClassUid != null && request.ExpectedSopClassUid != sopClass) || (request.ExpectedSopInstanceUid != null && request.ExpectedSopInstanceUid != sopInstance))
+            return Fail(IngestOutcome.Failed, DimseStatus.DataSetDoesNotMatchSopClassError, sopClass, sopInstance, study, "Data set SOP Class/Instance UID differs from the command", request);
+
+        var existing = await _index.FindInstanceAsync(sopInstance!, ct);
+        if (existing != null)
+        {
+            switch (_options.DuplicatePolicy)
+            {
+                case DuplicatePolicy.KeepFirst:
+                    _log.LogInformation("Duplicate SOP instance kept first ({Channel} from {Calling})", request.Source.Channel, request.Source.CallingAeTitle);
+                    return new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateKeptFirst, sopClass, sopInstance, study, "Duplicate SOP Instance UID: first kept (KeepFirst)");
+                case DuplicatePolicy.Reject:
+                    return Fail(IngestOutcome.Failed, IngestStatus.DuplicateRejected, sopClass, sopInstance, study, "Duplicate SOP Instance UID: refused (Reject)", request);
+            }
+        }
+
+        BlobInfo blob;
+        try
+        {
+            blob = await _store.CommitAsync(request.TempFilePath, study!, series!, sopInstance!, overwrite: existing != null, ct);
+        }
+        catch (InsufficientStorageException)
+        {
+            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: storage below its free-space watermark", request);
+        }
+        catch (IOException ex) when (ex is not BlobIntegrityException)
+        {
+            _log.LogError(ex, "Commit to the blob store failed");
+            return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: the store could not write the instance", request);
+        }
+
+        var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
+        await _index.AddOrReplaceAsync(record, ct);
+        var stored = new InstanceStored(record, existing != null);
+        foreach (var listener in _listeners)
+        {
+            try
+            {
+                await listener.OnInstanceStoredAsync(stored, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _log.LogError(ex, "An instance-stored listener failed ({Listener})", listener.GetType().Name);
+            }
+        }
+        return existing != null
+            ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: replaced (Overwrite)")
+            : new IngestResult(IngestOutcome.Stored, DimseStatus.Success, sopClass, sopInstance, study);
+    }
+
+    private IngestResult Fail(IngestOutcome outcome, ushort status, string? sopClass, string? sopInstance, string? study, string reason, IngestRequest request)
+    {
+        // UIDs and patient attributes stay out of the log (STYLE.md Habits 7).
+        _log.LogWarning("Ingest refused ({Channel} from {Calling}): status {Status:X4}, {Reason}", request.Source.Channel, request.Source.CallingAeTitle, status, reason);
+        return new IngestResult(outcome, status, sopClass, sopInstance, study, reason);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the store's temporary-folder sweep.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+}
+
+/// <summary>
+/// The C-STORE status values for duplicates. PS3.4 Table B.2-1 defines no warning for a duplicate SOP Instance UID
+/// (0xB007 means the data set does not match the SOP class, so it would mislead), so MedNode uses the nearest
+/// warnings and names the policy in the Error Comment (0000,0902): KeepFirst → 0xB006 Elements Discarded (the
+/// received copy was discarded), Overwrite → 0xB000 Coercion of Data Elements (the stored copy was replaced),
+/// Reject → 0x0111 Duplicate SOP Instance (failure, PS3.7 §C.4.12).
+/// </summary>
+public static class IngestStatus
+{
+    public const ushort DuplicateKeptFirst = DimseStatus.ElementsDiscarded;
+    public const ushort DuplicateOverwritten = DimseStatus.CoercionOfDataElements;
+    public const ushort DuplicateRejected = DimseStatus.DuplicateSopInstance;
+}

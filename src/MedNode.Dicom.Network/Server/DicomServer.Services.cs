@@ -1,0 +1,134 @@
+using System.Net;
+using MedNode.Dicom.IO;
+using MedNode.Dicom.Network.Dimse;
+using Microsoft.Extensions.Logging;
+
+namespace MedNode.Dicom.Network.Server;
+
+/// <summary>The DIMSE services of <see cref="DicomServer"/>: C-ECHO and C-STORE SCP.</summary>
+public sealed partial class DicomServer
+{
+    private async Task ServeAssociationAsync(Association association, IPAddress? remote, CancellationToken ct)
+    {
+        using var idle = new CancellationTokenSource(Options.IdleTimeout, Options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
+        while (true)
+        {
+            idle.CancelAfter(Options.IdleTimeout);
+            var message = await association.ReceiveMessageAsync(linked.Token);
+            if (message == null)
+            {
+                await association.SendReleaseResponseAsync(linked.Token);
+                return;
+            }
+            DimseCommand command;
+            try
+            {
+                command = message.DecodeCommand();
+            }
+            catch (Exception ex) when (ex is DicomParseException or FormatException)
+            {
+                _log.LogWarning("Undecodable command set from {Calling}; association aborted", association.CallingAeTitle);
+                await association.AbortAsync(ct);
+                return;
+            }
+            switch (command)
+            {
+                case CEchoRq echo:
+                    await association.SendCommandAsync(message.PresentationContextId, echo.CreateResponse(), linked.Token);
+                    break;
+                case CStoreRq store:
+                    var result = await ReceiveStoreAsync(association, message, store, remote, idle, linked.Token);
+                    await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, ErrorComment(result.ErrorComment)), linked.Token);
+                    break;
+                default:
+                    _log.LogWarning("Unsupported DIMSE command {Command} from {Calling}; association aborted", command.CommandField, association.CallingAeTitle);
+                    await association.AbortAsync(ct);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Streams a C-STORE data set into a Part 10 file in the handler's temporary folder: preamble, a meta group for
+    /// the context's transfer syntax (PS3.10 §7.1), then the data set bytes exactly as received. The handler's status
+    /// goes back only after it returns; the spooled file never outlives the call.
+    /// </summary>
+    private async Task<StoreScpResult> ReceiveStoreAsync(Association association, DimseMessage message, CStoreRq store, IPAddress? remote, CancellationTokenSource idle, CancellationToken ct)
+    {
+        var ts = message.PresentationContext.TransferSyntax!;
+        var path = Path.Combine(_store.TempDirectory, "dimse-" + Guid.NewGuid().ToString("N") + ".part");
+        try
+        {
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                WriteMetaHeader(file, store, ts, association.CallingAeTitle.Trim());
+                await foreach (var chunk in message.ReadDataSetAsync(ct))
+                {
+                    idle.CancelAfter(Options.IdleTimeout);
+                    await file.WriteAsync(chunk, ct);
+                }
+            }
+            if (!DicomUidTextOk(store.AffectedSopClassUid) || !DicomUidTextOk(store.AffectedSopInstanceUid))
+                return new StoreScpResult(DimseStatus.CannotUnderstand, "The command's SOP Class or SOP Instance UID is not a UID.");
+            try
+            {
+                return await _store.StoreAsync(new StoreScpRequest(path, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim(), remote?.ToString()), ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _log.LogError(ex, "The store handler failed for an instance from {Calling}", association.CallingAeTitle);
+                return new StoreScpResult(DimseStatus.CannotUnderstand, "The instance could not be processed.");
+            }
+        }
+        finally
+        {
+            TryDelete(path);
+        }
+    }
+
+    /// <summary>Error Comment (0000,0902) is LO: at most 64 characters, no backslash or control characters (PS3.5 §6.2).</summary>
+    private static string? ErrorComment(string? text)
+    {
+        if (text == null) return null;
+        var clean = new string(text.Select(c => c is '\\' || char.IsControl(c) || c > '~' ? ' ' : c).ToArray()).Trim();
+        return clean.Length <= 64 ? clean : clean[..64].TrimEnd();
+    }
+
+    private static bool DicomUidTextOk(string uid) => uid.Length is > 0 and <= 64 && uid.All(c => c is '.' or (>= '0' and <= '9'));
+
+    private static readonly DicomTag SourceApplicationEntityTitle = new(0x0002, 0x0016);
+
+    /// <summary>Writes the 128-byte preamble, "DICM" and the File Meta Information group with its length (PS3.10 §7.1).</summary>
+    private static void WriteMetaHeader(Stream output, CStoreRq store, string transferSyntaxUid, string callingAe)
+    {
+        var ids = new DicomDataset();
+        ids.AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, store.AffectedSopClassUid);
+        ids.AddOrUpdate(DicomTags.SOPInstanceUID, DicomVR.UI, store.AffectedSopInstanceUid);
+        var previous = new DicomDataset();
+        if (callingAe.Length > 0) previous.AddOrUpdate(SourceApplicationEntityTitle, DicomVR.AE, callingAe);
+        var meta = DicomFileWriter.BuildMeta(ids, DicomTransferSyntax.Lookup(transferSyntaxUid), previous);
+        meta.AddOrUpdate(new DicomTag(0x0002, 0x0000), DicomVR.UL, 0d); // the writer computes the group length
+        using var buffer = new MemoryStream();
+        buffer.Write(new byte[128]);
+        buffer.Write("DICM"u8);
+        new DicomWriter(buffer, explicitVR: true, bigEndian: false).WriteDataset(meta);
+        buffer.WriteTo(output);
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (IOException ex)
+        {
+            _log.LogError(ex, "Could not delete a spooled file");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            _log.LogError(ex, "Could not delete a spooled file");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
+using MedNode.Core.Index;
+using MedNode.Core.Query;
+using Microsoft.EntityFrameworkCore;
+
+namespace MedNode.Persistence.Index;
+
+/// <summary>The EF Core index (SQLite by default, PostgreSQL in production): instances plus study and series aggregates.</summary>
+public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IDisposable
+{
+    private const int PageSize = 500;
+
+    // Aggregates are recomputed from the instance rows after each write; one writer at a time in this process keeps them exact.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var existing = await db.Instances.FindAsync([record.SopInstanceUid], cancellationToken);
+            string? oldStudy = existing?.StudyInstanceUid, oldSeries = existing?.SeriesInstanceUid;
+            if (existing == null) db.Instances.Add(InstanceEntity.From(record));
+            else existing.CopyFrom(record);
+            await db.SaveChangesAsync(cancellationToken);
+            await RefreshAggregatesAsync(db, record.StudyInstanceUid, record.SeriesInstanceUid, cancellationToken);
+            if (oldStudy != null && (oldStudy != record.StudyInstanceUid || oldSeries != record.SeriesInstanceUid))
+                await RefreshAggregatesAsync(db, oldStudy, oldSeries!, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static async Task RefreshAggregatesAsync(MedNodeDbContext db, string studyUid, string seriesUid, CancellationToken ct)
+    {
+        var seriesCount = await db.Instances.CountAsync(i => i.SeriesInstanceUid == seriesUid, ct);
+        var series = await db.Series.FindAsync([seriesUid], ct);
+        if (seriesCount == 0) { if (series != null) db.Series.Remove(series); }
+        else if (series == null) db.Series.Add(new SeriesEntity { SeriesInstanceUid = seriesUid, StudyInstanceUid = studyUid, NumberOfSeriesRelatedInstances = seriesCount });
+        else { series.StudyInstanceUid = studyUid; series.NumberOfSeriesRelatedInstances = seriesCount; }
+
+        var rows = db.Instances.Where(i => i.StudyInstanceUid == studyUid);
+        var instances = await rows.CountAsync(ct);
+        var study = await db.Studies.FindAsync([studyUid], ct);
+        if (instances == 0)
+        {
+            if (study != null) db.Studies.Remove(study);
+        }
+        else
+        {
+            var modalities = await rows.Where(i => i.Modality != "").Select(i => i.Modality).Distinct().ToListAsync(ct);
+            modalities.Sort(StringComparer.Ordinal);
+            study ??= db.Studies.Add(new StudyEntity { StudyInstanceUid = studyUid }).Entity;
+            study.PatientId = await rows.Select(i => i.PatientId).FirstAsync(ct);
+            study.NumberOfStudyRelatedInstances = instances;
+            study.NumberOfStudyRelatedSeries = await rows.Select(i => i.SeriesInstanceUid).Distinct().CountAsync(ct);
+            study.ModalitiesInStudy = modalities.Count == 0 ? "" : @"\" + string.Join('\\', modalities) + @"\";
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task<InstanceRecord?> FindInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var e = await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.SopInstanceUid == sopInstanceUid, cancellationToken);
+        return e?.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<InstanceRecord>> GetInstancesAsync(string studyUid, string? seriesUid, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Instances.AsNoTracking()
+            .Where(i => i.StudyInstanceUid == studyUid && (seriesUid == null || i.SeriesInstanceUid == seriesUid))
+            .ToListAsync(cancellationToken);
+        return [.. rows.Select(r => r.ToRecord())
+            .OrderBy(r => r.SeriesInstanceUid, StringComparer.Ordinal)
+            .ThenBy(r => int.TryParse(r.InstanceNumber, out var n) ? n : 0)
+            .ThenBy(r => r.SopInstanceUid, StringComparer.Ordinal)];
+    }
+
+    public async Task<IReadOnlyList<string>> DeleteStudyAsync(string studyUid, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            var keys = await db.Instances.Where(i => i.StudyInstanceUid == studyUid).Select(i => i.BlobKey).ToListAsync(cancellationToken);
+            await db.Instances.Where(i => i.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
+            await db.Series.Where(s => s.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
+            await db.Studies.Where(s => s.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
+            return keys;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<QueryMatch> QueryAsync(DicomQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        bool sqlite = db.Database.IsSqlite();
+        var filtered = QueryTranslator.Apply(db.Instances.AsNoTracking(), db.Studies.AsNoTracking(), query, sqlite);
+        var levelKey = LevelKey(query.Level);
+        var keys = filtered.Select(levelKey).Distinct().OrderBy(k => k);
+        int skip = query.Offset, remaining = query.Limit ?? int.MaxValue;
+        while (remaining > 0)
+        {
+            var page = await keys.Skip(skip).Take(Math.Min(PageSize, remaining)).ToListAsync(cancellationToken);
+            if (page.Count == 0) yield break;
+            foreach (var match in await LoadMatchesAsync(db, query.Level, page, cancellationToken)) yield return match;
+            skip += page.Count;
+            remaining -= page.Count;
+            if (page.Count < PageSize) yield break;
+        }
+    }
+
+    private static Expression<Func<InstanceEntity, string>> LevelKey(QueryLevel level) => level switch
+    {
+        QueryLevel.Patient => i => i.PatientId,
+        QueryLevel.Study => i => i.StudyInstanceUid,
+        QueryLevel.Series => i => i.SeriesInstanceUid,
+        _ => i => i.SopInstanceUid,
+    };
+
+    private static async Task<List<QueryMatch>> LoadMatchesAsync(MedNodeDbContext db, QueryLevel level, List<string> page, CancellationToken ct)
+    {
+        // The representative of an entity is its instance with the lowest SOP Instance UID, as in InMemoryQuery.
+        var levelKey = LevelKey(level);
+        var representativeUids = await db.Instances.Where(ContainsKey(level, page))
+            .GroupBy(levelKey).Select(g => g.Min(i => i.SopInstanceUid)).ToListAsync(ct);
+        var reps = (await db.Instances.AsNoTracking().Where(i => representativeUids.Contains(i.SopInstanceUid)).ToListAsync(ct))
+            .Select(e => e.ToRecord()).ToList();
+        var studyUids = reps.Select(r => r.StudyInstanceUid).Distinct().ToList();
+        var seriesUids = reps.Select(r => r.SeriesInstanceUid).Distinct().ToList();
+        var patientIds = reps.Select(r => r.PatientId).Distinct().ToList();
+        var studies = await db.Studies.AsNoTracking().Where(s => studyUids.Contains(s.StudyInstanceUid)).ToDictionaryAsync(s => s.StudyInstanceUid, ct);
+        var series = await db.Series.AsNoTracking().Where(s => seriesUids.Contains(s.SeriesInstanceUid)).ToDictionaryAsync(s => s.SeriesInstanceUid, ct);
+        var patientStudies = await db.Studies.AsNoTracking().Where(s => patientIds.Contains(s.PatientId))
+            .GroupBy(s => s.PatientId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        var byKey = reps.ToDictionary(r => InMemoryQuery.LevelKey(level, r), StringComparer.Ordinal);
+        var result = new List<QueryMatch>(page.Count);
+        foreach (var key in page)
+        {
+            if (!byKey.TryGetValue(key, out var rep)) continue;
+            var study = studies.GetValueOrDefault(rep.StudyInstanceUid);
+            result.Add(new QueryMatch(
+                level,
+                rep,
+                study?.ModalitiesInStudy.Split('\\', StringSplitOptions.RemoveEmptyEntries) ?? [],
+                study?.NumberOfStudyRelatedSeries ?? 0,
+                study?.NumberOfStudyRelatedInstances ?? 0,
+                series.GetValueOrDefault(rep.SeriesInstanceUid)?.NumberOfSeriesRelatedInstances ?? 0,
+                patientStudies.GetValueOrDefault(rep.PatientId)));
+        }
+        return result;
+    }
+
+    private static Expression<Func<InstanceEntity, bool>> ContainsKey(QueryLevel level, List<string> page) => level switch
+    {
+        QueryLevel.Patient => i => page.Contains(i.PatientId),
+        QueryLevel.Study => i => page.Contains(i.StudyInstanceUid),
+        QueryLevel.Series => i => page.Contains(i.SeriesInstanceUid),
+        _ => i => page.Contains(i.SopInstanceUid),
+    };
+
+    public void Dispose() => _writeLock.Dispose();
+}

@@ -1,0 +1,67 @@
+using MedNode.Core.Index;
+using MedNode.Core.Query;
+using MedNode.Persistence.Index;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedNode.Persistence;
+
+/// <summary>Options of the index database, section <c>MedNode:Database</c>.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "MedNode:Database";
+
+    /// <summary><c>Sqlite</c> (default, embedded) or <c>PostgreSQL</c>.</summary>
+    public string Provider { get; set; } = "Sqlite";
+
+    /// <summary>The provider's connection string; for SQLite the default is <c>Data Source=mednode.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+public static class PersistenceServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the index database (<c>MedNode:Database:Provider</c>, <c>MedNode:Database:ConnectionString</c>) and
+    /// <see cref="EfInstanceIndex"/> as <see cref="IInstanceIndex"/> and <see cref="IQueryIndex"/>. Call
+    /// <see cref="InitializeMedNodeDatabaseAsync"/> at start-up to create the schema.
+    /// </summary>
+    public static IServiceCollection AddMedNodePersistence(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        services.AddDbContextFactory<MedNodeDbContext>(b => Configure(b, options));
+        services.AddSingleton<EfInstanceIndex>();
+        services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
+        services.AddSingleton<IQueryIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
+        return services;
+    }
+
+    /// <summary>Applies the provider to an options builder; an unknown provider is a start-up error naming the setting.</summary>
+    public static void Configure(DbContextOptionsBuilder builder, DatabaseOptions options)
+    {
+        switch (options.Provider.ToUpperInvariant())
+        {
+            case "SQLITE":
+                builder.UseSqlite(options.ConnectionString ?? "Data Source=mednode.db");
+                break;
+            case "POSTGRESQL" or "POSTGRES":
+                builder.UseNpgsql(options.ConnectionString
+                    ?? throw new InvalidOperationException($"{DatabaseOptions.Section}:ConnectionString is required for PostgreSQL."));
+                break;
+            default:
+                throw new InvalidOperationException($"{DatabaseOptions.Section}:Provider '{options.Provider}' is not Sqlite or PostgreSQL.");
+        }
+    }
+
+    /// <summary>
+    /// Creates the schema when absent (EnsureCreated: the EF tools are not installed in this build environment, so there is
+    /// no migration set yet). SQLite is switched to WAL so that readers do not block the writer.
+    /// </summary>
+    public static async Task InitializeMedNodeDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<MedNodeDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.EnsureCreatedAsync(cancellationToken);
+        if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace MedNode.Web.DicomWeb;
+
+/// <summary>Media types of PS3.18 §8.7 and Accept negotiation with q-values (RFC 9110 §12.5.1).</summary>
+internal static class MediaTypes
+{
+    public const string DicomJson = "application/dicom+json";
+    public const string Dicom = "application/dicom";
+    public const string OctetStream = "application/octet-stream";
+    public const string MultipartRelated = "multipart/related";
+
+    /// <summary>The Accept header's media ranges, highest q first (q=0 dropped); <c>*/*</c> when absent.</summary>
+    public static IReadOnlyList<MediaTypeHeaderValue> Accepted(HttpRequest request)
+    {
+        var raw = request.Headers.Accept.ToString();
+        if (string.IsNullOrWhiteSpace(raw)) return [new MediaTypeHeaderValue("*/*")];
+        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var list))
+            throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid Accept header");
+        return [.. list.Where(m => (m.Quality ?? 1) > 0).OrderByDescending(m => m.Quality ?? 1)];
+    }
+
+    /// <summary>Throws 406 unless the client accepts one of <paramref name="offered"/> (or a wildcard range covering it).</summary>
+    public static void RequireAcceptable(HttpRequest request, params string[] offered)
+    {
+        foreach (var range in Accepted(request))
+            foreach (var o in offered)
+                if (new MediaTypeHeaderValue(o).IsSubsetOf(new MediaTypeHeaderValue(range.MediaType))) return;
+        throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable", $"This resource is available as {string.Join(", ", offered)}.");
+    }
+
+    public static string? Parameter(MediaTypeHeaderValue value, string name) =>
+        value.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value.ToString().Trim('"');
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using MedNode.Core.Query;
+using MedNode.Dicom;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedNode.Web.DicomWeb;
+
+/// <summary>QIDO-RS (PS3.18 §10.6): search for studies, series and instances with the one matcher C-FIND also uses.</summary>
+internal static class QidoHandler
+{
+    public static async Task<IResult> HandleAsync(HttpContext http, QueryLevel level, string? study, string? series)
+    {
+        DicomWebEndpoints.CheckUid(study);
+        DicomWebEndpoints.CheckUid(series);
+        MediaTypes.RequireAcceptable(http.Request, MediaTypes.DicomJson, "application/json");
+        var options = http.RequestServices.GetRequiredService<DicomWebOptions>();
+        var index = http.RequestServices.GetRequiredService<IQueryIndex>();
+        var parameters = http.Request.Query.Select(kv => new KeyValuePair<string, IReadOnlyList<string>>(kv.Key, [.. kv.Value.Select(v => v ?? "")]));
+        var query = DicomQueryParser.FromQido(level, parameters, study, series);
+        int limit = Math.Min(query.Limit ?? options.MaxQueryResults, options.MaxQueryResults);
+        var attributes = QueryResponseBuilder.QidoAttributes(query, includeParentLevels: study == null);
+        var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);
+
+        // One more than the limit tells whether the result was truncated (PS3.18 §8.3.4.4: Warning header).
+        var results = new List<DicomDataset>();
+        bool truncated = false;
+        await foreach (var match in index.QueryAsync(query with { Limit = limit + 1 }, http.RequestAborted))
+        {
+            if (results.Count == limit) { truncated = true; break; }
+            results.Add(QueryResponseBuilder.BuildQido(match, attributes, RetrieveUrl(baseUrl, match)));
+        }
+        if (truncated)
+            http.Response.Headers.Append("Warning", $"299 {http.Request.Host}: \"The number of results exceeded the maximum supported by the server. Additional results can be requested.\"");
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = MediaTypes.DicomJson;
+        await using (var writer = new Utf8JsonWriter(http.Response.BodyWriter))
+        {
+            MedNode.Dicom.Json.DicomJsonWriter.WriteArray(writer, results, new MedNode.Dicom.Json.DicomJsonWriterOptions { Indented = false });
+            await writer.FlushAsync(http.RequestAborted);
+        }
+        return Results.Empty;
+    }
+
+    private static string RetrieveUrl(string baseUrl, QueryMatch match)
+    {
+        var r = match.Representative;
+        return match.Level switch
+        {
+            QueryLevel.Series => $"{baseUrl}/studies/{r.StudyInstanceUid}/series/{r.SeriesInstanceUid}",
+            QueryLevel.Image => $"{baseUrl}/studies/{r.StudyInstanceUid}/series/{r.SeriesInstanceUid}/instances/{r.SopInstanceUid}",
+            _ => $"{baseUrl}/studies/{r.StudyInstanceUid}",
+        };
+    }
+}

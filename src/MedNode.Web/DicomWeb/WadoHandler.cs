@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json;
+using MedNode.Core.Index;
+using MedNode.Core.Storage;
+using MedNode.Dicom;
+using MedNode.Dicom.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedNode.Web.DicomWeb;
+
+/// <summary>WADO-RS (PS3.18 §10.4): retrieve instances as multipart/related application/dicom, metadata as dicom+json, bulk data.</summary>
+internal static class WadoHandler
+{
+    public static async Task<IResult> RetrieveAsync(HttpContext http, string study, string? series, string? instance)
+    {
+        var instances = await ResolveAsync(http, study, series, instance);
+        var (target, asStored, lenient) = ChooseTransferSyntax(http.Request);
+        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
+        var boundary = "mednode-" + Guid.NewGuid().ToString("N");
+        bool started = false;
+        foreach (var record in instances)
+        {
+            var stored = record.TransferSyntaxUid;
+            bool passThrough = asStored || string.Equals(stored, target?.Uid, StringComparison.Ordinal);
+            byte[]? transcoded = null;
+            string partSyntax = stored;
+            if (!passThrough)
+            {
+                transcoded = Transcode(blobs, record, target!, started, lenient, http);
+                if (transcoded != null) partSyntax = target!.Uid;
+                else if (!lenient) return Results.Empty;
+            }
+            if (!started)
+            {
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                http.Response.ContentType = $"multipart/related; type=\"{MediaTypes.Dicom}\"; boundary={boundary}";
+                started = true;
+            }
+            await WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {MediaTypes.Dicom}; transfer-syntax={partSyntax}\r\n\r\n");
+            if (transcoded != null)
+            {
+                await http.Response.Body.WriteAsync(transcoded, http.RequestAborted);
+            }
+            else
+            {
+                await using var blob = blobs.OpenRead(record.BlobKey, record.Sha256.Length > 0 ? record.Sha256 : null);
+                await blob.CopyToAsync(http.Response.Body, http.RequestAborted);
+            }
+            await WriteAsciiAsync(http, "\r\n");
+        }
+        await WriteAsciiAsync(http, $"--{boundary}--\r\n");
+        return Results.Empty;
+    }
+
+    /// <summary>Transcodes one instance; before the response has started a failure is a 406, after it the connection is aborted.</summary>
+    /// <remarks>With <paramref name="lenient"/> (no transfer-syntax asked for) a failure returns null and the instance goes as stored.</remarks>
+    private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
+    {
+        try
+        {
+            var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
+            var ds = DicomTranscoder.Transcode(file.Dataset, file.TransferSyntax, target);
+            using var ms = new MemoryStream();
+            DicomFileWriter.Write(ms, ds, target, file.Meta);
+            return ms.ToArray();
+        }
+        catch (Exception e) when (e is DicomParseException or DicomValueException or NotSupportedException or InvalidOperationException or ArgumentException or IOException)
+        {
+            if (lenient) return null;
+            if (!started)
+                throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable",
+                    $"An instance stored as {record.TransferSyntaxUid} cannot be returned in transfer syntax {target.Uid}.");
+            http.Abort();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// PS3.18 §8.7.3.5: <c>multipart/related; type="application/dicom"</c> with an optional <c>transfer-syntax</c> (<c>*</c>: as
+    /// stored). Without the parameter, Explicit VR Little Endian is the default where the stored data is uncompressed or can be
+    /// decoded, else as stored. Only uncompressed targets are produced; asking for another compressed syntax is a 406.
+    /// </summary>
+    private static (DicomTransferSyntax? Target, bool AsStored, bool Lenient) ChooseTransferSyntax(HttpRequest request)
+    {
+        foreach (var range in MediaTypes.Accepted(request))
+        {
+            var mediaType = range.MediaType.ToString();
+            string? type = MediaTypes.Parameter(range, "type");
+            bool ok = mediaType == "*/*"
+                || (mediaType == MediaTypes.MultipartRelated && (type == null || type == MediaTypes.Dicom || type == "*/*"));
+            if (!ok) continue;
+            var ts = MediaTypes.Parameter(range, "transfer-syntax");
+            if (ts == null) return (DicomTransferSyntax.ExplicitVRLittleEndian, false, true);
+            if (ts == "*") return (null, true, false);
+            if (!DicomTransferSyntax.IsKnown(ts)) continue;
+            var target = DicomTransferSyntax.Lookup(ts);
+            if (target.IsEncapsulated) continue;
+            return (target, false, false);
+        }
+        throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable",
+            "Instances are available as multipart/related; type=\"application/dicom\" with transfer-syntax=* or an uncompressed transfer syntax.");
+    }
+
+    public static async Task<IResult> MetadataAsync(HttpContext http, string study, string? series, string? instance)
+    {
+        var instances = await ResolveAsync(http, study, series, instance);
+        MediaTypes.RequireAcceptable(http.Request, MediaTypes.DicomJson, "application/json");
+        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
+        var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = MediaTypes.DicomJson;
+        await using var w = new Utf8JsonWriter(http.Response.BodyWriter);
+        w.WriteStartArray();
+        foreach (var r in instances)
+        {
+            var file = DicomFile.Open(blobs.GetPath(r.BlobKey));
+            var instanceUrl = $"{baseUrl}/studies/{r.StudyInstanceUid}/series/{r.SeriesInstanceUid}/instances/{r.SopInstanceUid}";
+            var options = new DicomJsonWriterOptions
+            {
+                Indented = false,
+                // PS3.18 §F.2.6: large values by reference; only top-level values have a bulkdata resource here.
+                BulkDataUri = (path, item) => path.Count <= 1 ? $"{instanceUrl}/bulkdata/{item.Tag.ToHexString()}" : null,
+            };
+            DicomJsonWriter.WriteDataset(w, file.Dataset, options, []);
+            await w.FlushAsync(http.RequestAborted);
+        }
+        w.WriteEndArray();
+        await w.FlushAsync(http.RequestAborted);
+        return Results.Empty;
+    }
+
+    /// <summary>PS3.18 §10.4.1.1.3: a top-level bulk data value as one octet-stream part.</summary>
+    public static async Task<IResult> BulkDataAsync(HttpContext http, string study, string series, string instance, string tagText)
+    {
+        var record = (await ResolveAsync(http, study, series, instance))[0];
+        if (tagText.Length != 8 || !DicomTag.TryParse(tagText, out var tag))
+            throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid tag", "The bulk data path must end in eight hex digits.");
+        MediaTypes.RequireAcceptable(http.Request, MediaTypes.MultipartRelated);
+        var file = DicomFile.Open(http.RequestServices.GetRequiredService<IBlobStore>().GetPath(record.BlobKey));
+        if (file.Dataset[tag] is not DicomElement)
+            throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance holds no such bulk data value.");
+        var bytes = file.Dataset.GetBytes(tag);
+        var boundary = "mednode-" + Guid.NewGuid().ToString("N");
+        http.Response.ContentType = $"multipart/related; type=\"{MediaTypes.OctetStream}\"; boundary={boundary}";
+        await WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {MediaTypes.OctetStream}\r\n\r\n");
+        await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
+        await WriteAsciiAsync(http, $"\r\n--{boundary}--\r\n");
+        return Results.Empty;
+    }
+
+    /// <summary>The instances a path names, from the index (never from the path itself); 404 when there are none.</summary>
+    private static async Task<IReadOnlyList<InstanceRecord>> ResolveAsync(HttpContext http, string study, string? series, string? instance)
+    {
+        DicomWebEndpoints.CheckUid(study);
+        DicomWebEndpoints.CheckUid(series);
+        DicomWebEndpoints.CheckUid(instance);
+        var index = http.RequestServices.GetRequiredService<IInstanceIndex>();
+        IReadOnlyList<InstanceRecord> found;
+        if (instance != null)
+        {
+            var r = await index.FindInstanceAsync(instance, http.RequestAborted);
+            found = r != null && r.StudyInstanceUid == study && r.SeriesInstanceUid == series ? [r] : [];
+        }
+        else
+        {
+            found = await index.GetInstancesAsync(study, series, http.RequestAborted);
+        }
+        if (found.Count == 0) throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No such study, series or instance.");
+        return found;
+    }
+
+    private static Task WriteAsciiAsync(HttpContext http, string text) =>
+        http.Response.Body.WriteAsync(Encoding.ASCII.GetBytes(text), http.RequestAborted).AsTask();
+}
