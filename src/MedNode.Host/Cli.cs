@@ -21,6 +21,8 @@ public static class Cli
                 "transcode" => ToolkitCommands.Transcode(args[1..]),
                 "pixels" => ToolkitCommands.Pixels(args[1..]),
                 "analyze" => AnalyzeCommand.Run(args[1..]),
+                "echo" => await DimseCommands.EchoAsync(args[1..]),
+                "store" => await DimseCommands.StoreAsync(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }

@@ -99,4 +99,26 @@ public class DicomServerFaultTests
         rejected.Reason.Should().Be(AssociateRejectReason.LocalLimitExceeded);
         await first.ReleaseAsync();
     }
+
+    [Fact]
+    [Trait("Conformance", "PS3.8 9.1.5")]
+    public async Task DicomServer_PeerSilentPastIdleTimeout_AssociationAbortedByServer()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var node = await new TestNode(new DicomServerOptions { IdleTimeout = TimeSpan.FromSeconds(60), TimeProvider = time }).StartAsync();
+        await using var association = await Association.RequestAsync(await SocketTransport.ConnectAsync("127.0.0.1", node.Port), StoreRequest());
+        time.Advance(TimeSpan.FromSeconds(59));
+        await association.SendCommandAsync(1, new CEchoRq { AffectedSopClassUid = Verification, MessageId = 1 });
+        ((CEchoRsp)(await association.ReceiveMessageAsync())!.DecodeCommand()).Status.Should().Be(DimseStatus.Success, "59 s of silence is within the idle timeout");
+
+        // The server re-arms its timer when it waits for the next message; advance until that wait has timed out.
+        for (var i = 0; i < 100 && node.Server.ActiveAssociations > 0; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(61));
+            SpinWait.SpinUntil(() => node.Server.ActiveAssociations == 0, TimeSpan.FromMilliseconds(100));
+        }
+        node.Server.ActiveAssociations.Should().Be(0);
+        var receive = async () => await association.ReceiveMessageAsync();
+        (await receive.Should().ThrowAsync<AssociationAbortedException>()).Which.ByPeer.Should().BeTrue();
+    }
 }

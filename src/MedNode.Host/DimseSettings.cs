@@ -1,0 +1,78 @@
+using System.Net;
+using MedNode.Core.Ingest;
+using MedNode.Dicom.Network.Server;
+
+namespace MedNode.Host;
+
+/// <summary>The <c>MedNode:Dimse</c> section of appsettings.json.</summary>
+public sealed class DimseSettings
+{
+    public const string Section = "MedNode:Dimse";
+
+    public bool Enabled { get; set; } = true;
+
+    public string AeTitle { get; set; } = "MEDNODE";
+
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    public int Port { get; set; } = 11112;
+
+    public int MaxAssociations { get; set; } = 32;
+
+    public int MaxAssociationsPerCallingAe { get; set; } = 8;
+
+    public List<PeerSettings> AllowedPeers { get; set; } = [];
+
+    public bool RequireKnownPeers { get; set; }
+
+    public DuplicatePolicy DuplicatePolicy { get; set; } = DuplicatePolicy.KeepFirst;
+
+    public string StoragePath { get; set; } = "data/store";
+
+    /// <summary>Commits are refused (C-STORE 0xA700) below this many free bytes.</summary>
+    public long MinFreeBytes { get; set; } = 1L << 30;
+
+    public int ArtimTimeoutSeconds { get; set; } = 30;
+
+    public int IdleTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Transfer syntax UIDs in order of preference; empty keeps the default (Explicit, then Implicit VR Little Endian).</summary>
+    public List<string> TransferSyntaxPreference { get; set; } = [];
+
+    /// <summary>When not empty, storage accepts only these transfer syntax UIDs.</summary>
+    public List<string> StorageTransferSyntaxes { get; set; } = [];
+
+    public sealed class PeerSettings
+    {
+        public string AeTitle { get; set; } = "";
+
+        public string? Host { get; set; }
+
+        public int Port { get; set; } = 104;
+    }
+
+    /// <summary>Server options; throws with the setting's name when a value is unusable.</summary>
+    public DicomServerOptions ToServerOptions(TimeProvider time)
+    {
+        if (!IPAddress.TryParse(BindAddress, out var bind)) throw new InvalidOperationException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
+        if (ArtimTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:ArtimTimeoutSeconds must be positive.");
+        if (IdleTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:IdleTimeoutSeconds must be positive.");
+        if (AllowedPeers.Any(p => string.IsNullOrWhiteSpace(p.AeTitle))) throw new InvalidOperationException($"{Section}:AllowedPeers has an entry without an AeTitle.");
+        var defaults = new DicomServerOptions();
+        return new DicomServerOptions
+        {
+            AeTitle = AeTitle,
+            BindAddress = bind,
+            Port = Port,
+            MaxAssociations = MaxAssociations,
+            MaxAssociationsPerCallingAe = MaxAssociationsPerCallingAe,
+            AllowedPeers = AllowedPeers.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port)).ToList(),
+            RequireKnownPeers = RequireKnownPeers,
+            ArtimTimeout = TimeSpan.FromSeconds(ArtimTimeoutSeconds),
+            IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSeconds),
+            TransferSyntaxPreference = TransferSyntaxPreference.Count > 0 ? TransferSyntaxPreference : defaults.TransferSyntaxPreference,
+            StorageTransferSyntaxes = StorageTransferSyntaxes.Count > 0 ? StorageTransferSyntaxes.ToHashSet(StringComparer.Ordinal) : null,
+            TimeProvider = time,
+        };
+    }
+}
