@@ -17,7 +17,7 @@ public sealed class DimseHostedService(DicomServer server) : IHostedService
 public static class DimseServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the blob store, the index (in memory for now), the ingest service and the DIMSE listener from
+    /// Registers the blob store, the ingest service (the index comes from AddMedNodePersistence) and the DIMSE listener from
     /// <c>MedNode:Dimse</c>. Bad settings fail at start-up with the setting's name.
     /// </summary>
     public static IServiceCollection AddMedNodeDimse(this IServiceCollection services, IConfiguration configuration)
@@ -26,7 +26,6 @@ public static class DimseServiceCollectionExtensions
         var serverOptions = settings.ToServerOptions(TimeProvider.System);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IBlobStore>(_ => new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = settings.StoragePath, MinFreeBytes = settings.MinFreeBytes }));
-        services.AddSingleton<IInstanceIndex, InMemoryInstanceIndex>();
         services.AddSingleton(new IngestOptions { DuplicatePolicy = settings.DuplicatePolicy });
         services.AddSingleton<IIngestService>(sp => new IngestService(
             sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IngestOptions>(),

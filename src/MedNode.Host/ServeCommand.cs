@@ -1,15 +1,37 @@
+using MedNode.Persistence;
+using MedNode.Web.DicomWeb;
+
 namespace MedNode.Host;
 
-/// <summary>`mednode serve`: the composition root of the node.</summary>
+/// <summary>`mednode serve`: the composition root of the node (DIMSE listener, index, DICOMweb).</summary>
 public static class ServeCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddJsonFile(Path.Combine(Environment.CurrentDirectory, "appsettings.json"), optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+        EnsureSqliteFolder(builder.Configuration["MedNode:Database:ConnectionString"]);
+        builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddMedNodeDimse(builder.Configuration);
+        builder.Services.AddDicomWeb(builder.Configuration);
         var app = builder.Build();
+        await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
+        app.UseCors();
         app.MapGet("/health/live", () => Results.Ok(new { status = "Healthy" }));
+        app.MapDicomWeb();
         await app.RunAsync();
         return 0;
+    }
+
+    /// <summary>SQLite creates the database file but not its folder.</summary>
+    private static void EnsureSqliteFolder(string? connectionString)
+    {
+        const string key = "Data Source=";
+        if (connectionString == null || !connectionString.StartsWith(key, StringComparison.OrdinalIgnoreCase)) return;
+        var path = connectionString[key.Length..].Split(';')[0];
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
     }
 }
