@@ -75,25 +75,32 @@ internal sealed class SingleByteG0Set(string isoIr, byte[] escape) : CodedCharac
 /// </summary>
 internal sealed class SingleByteG1Set : CodedCharacterSet
 {
-    private readonly char[] _decode = new char[128];
-    private readonly Dictionary<char, byte> _encode = [];
+    // Tables are built on first use: start-up must not pay for code pages a file never names.
+    private readonly Lazy<(char[] Decode, Dictionary<char, byte> Encode)> _tables;
 
     private SingleByteG1Set(string isoIr, byte[] escape, Func<byte, char> map) : base(isoIr, CodeElement.G1, 1, escape)
     {
-        for (int b = 0x80; b <= 0xFF; b++)
+        _tables = new(() =>
         {
-            char c = b < 0xA0 ? (char)b : map((byte)b);
-            _decode[b - 0x80] = c;
-            if (c != '\uFFFD' && b >= 0xA0) _encode.TryAdd(c, (byte)b);
-        }
+            var decode = new char[128];
+            var encode = new Dictionary<char, byte>();
+            for (int b = 0x80; b <= 0xFF; b++)
+            {
+                char c = b < 0xA0 ? (char)b : map((byte)b);
+                decode[b - 0x80] = c;
+                if (c != '\uFFFD' && b >= 0xA0) encode.TryAdd(c, (byte)b);
+            }
+            return (decode, encode);
+        });
     }
 
     /// <summary>The right-hand half of a .NET single-byte code page (ISO 8859-n, or 874 for TIS 620).</summary>
     public static SingleByteG1Set FromCodePage(string isoIr, byte[] escape, int codePage, int lastByte = 0xFF)
     {
-        Encoding encoding = codePage == 28591 ? Encoding.Latin1 : CodePageEncodings.Probing(codePage);
+        Encoding? encoding = null;
         return new SingleByteG1Set(isoIr, escape, b =>
         {
+            encoding ??= codePage == 28591 ? Encoding.Latin1 : CodePageEncodings.Probing(codePage);
             if (b > lastByte) return '\uFFFD';
             string s = encoding.GetString([b]);
             return s.Length == 1 ? s[0] : '\uFFFD';
@@ -106,13 +113,13 @@ internal sealed class SingleByteG1Set : CodedCharacterSet
 
     public override int Decode(ReadOnlySpan<byte> code, Span<char> destination)
     {
-        destination[0] = _decode[code[0] - 0x80];
+        destination[0] = _tables.Value.Decode[code[0] - 0x80];
         return 1;
     }
 
     public override int TryEncode(char c, Span<byte> destination)
     {
-        if (!_encode.TryGetValue(c, out byte b)) return 0;
+        if (!_tables.Value.Encode.TryGetValue(c, out byte b)) return 0;
         destination[0] = b;
         return 1;
     }
@@ -124,15 +131,17 @@ internal sealed class SingleByteG1Set : CodedCharacterSet
 /// </summary>
 internal sealed class DoubleByteSet : CodedCharacterSet
 {
-    private readonly Encoding _encoding;
+    private readonly Lazy<Encoding> _lazyEncoding;
     private readonly bool _jisX0212;
 
     private DoubleByteSet(string isoIr, CodeElement element, byte[] escape, int codePage, bool jisX0212)
         : base(isoIr, element, 2, escape)
     {
-        _encoding = CodePageEncodings.Probing(codePage);
+        _lazyEncoding = new(() => CodePageEncodings.Probing(codePage));
         _jisX0212 = jisX0212;
     }
+
+    private Encoding _encoding => _lazyEncoding.Value;
 
     /// <summary>ISO-IR 87, JIS X 0208, through code page 20932 (EUC-JP): GL code 0xXXYY is EUC 0x(XX|80)(YY|80).</summary>
     public static DoubleByteSet JisX0208(byte[] escape) => new("ISO-IR 87", CodeElement.G0, escape, 20932, false);

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Collections.Generic;
 
 namespace MedNode.Dicom;
 
@@ -10,22 +10,22 @@ namespace MedNode.Dicom;
 /// </summary>
 public static class DicomDictionary
 {
-    private static readonly FrozenDictionary<uint, DicomDictionaryEntry> ByTag;
-    private static readonly FrozenDictionary<string, DicomDictionaryEntry> ByKeyword;
-    private static readonly (uint Mask, FrozenDictionary<uint, DicomDictionaryEntry> Entries)[] Masked;
+    private static readonly Dictionary<uint, DicomDictionaryEntry> ByTag;
+    private static readonly Dictionary<string, DicomDictionaryEntry> ByKeyword;
+    private static readonly (uint Mask, Dictionary<uint, DicomDictionaryEntry> Entries)[] Masked;
 
     static DicomDictionary()
     {
         var all = DicomDictionaryData.Entries;
-        ByTag = all.Where(e => e.Mask == 0xFFFFFFFF).ToFrozenDictionary(e => e.Tag.Value);
+        ByTag = all.Where(e => e.Mask == 0xFFFFFFFF).ToDictionary(e => e.Tag.Value);
         Masked = all.Where(e => e.Mask != 0xFFFFFFFF)
             .GroupBy(e => e.Mask)
             .OrderByDescending(g => uint.PopCount(g.Key)).ThenByDescending(g => g.Key)
-            .Select(g => (g.Key, g.ToFrozenDictionary(e => e.Tag.Value)))
+            .Select(g => (g.Key, g.ToDictionary(e => e.Tag.Value)))
             .ToArray();
         ByKeyword = all.Where(e => e.Keyword.Length > 0)
             .GroupBy(e => e.Keyword, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
     }
 
     /// <summary>All rows, in tag order.</summary>

@@ -1,4 +1,4 @@
-using System.Collections.Frozen;
+using System.Collections.Generic;
 
 namespace MedNode.Dicom;
 
@@ -9,11 +9,11 @@ namespace MedNode.Dicom;
 /// </summary>
 public static class DicomUidRegistry
 {
-    private static readonly FrozenDictionary<string, DicomUidEntry> ByUid =
-        DicomUidRegistryData.Entries.ToFrozenDictionary(e => e.Uid, StringComparer.Ordinal);
+    private static readonly Dictionary<string, DicomUidEntry> ByUid =
+        DicomUidRegistryData.Entries.ToDictionary(e => e.Uid, StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<string, DicomUidEntry> ByKeyword =
-        DicomUidRegistryData.Entries.ToFrozenDictionary(e => e.Keyword, StringComparer.Ordinal);
+    private static readonly Dictionary<string, DicomUidEntry> ByKeyword =
+        DicomUidRegistryData.Entries.ToDictionary(e => e.Keyword, StringComparer.Ordinal);
 
     /// <summary>All entries, ordered by UID (numeric components compared).</summary>
     public static IReadOnlyList<DicomUidEntry> Entries { get; } = Array.AsReadOnly(DicomUidRegistryData.Entries);

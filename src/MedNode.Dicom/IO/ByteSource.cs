@@ -75,6 +75,7 @@ internal sealed class FileSource : ByteSource
     private readonly SafeFileHandle _handle;
     private readonly string _path;
     private byte[] _buffer = new byte[Window];
+    private int _nextRead = 8 * 1024; // small first read: a header is often all that is wanted (StopAtPixelData)
     private long _bufferStart;
     private int _bufferCount;
 
@@ -92,7 +93,8 @@ internal sealed class FileSource : ByteSource
         if (Position >= _bufferStart && Position + n <= _bufferStart + _bufferCount) return;
         if (n > _buffer.Length) _buffer = new byte[Math.Max(n, _buffer.Length * 2)];
         _bufferStart = Position;
-        int want = (int)Math.Min(_buffer.Length, Length - Position);
+        int want = (int)Math.Min(Math.Max(n, _nextRead), Math.Min(_buffer.Length, Length - Position));
+        _nextRead = Math.Min(_nextRead * 2, _buffer.Length);
         int got = 0;
         while (got < want)
         {
