@@ -145,9 +145,9 @@ public class DicomDictionaryTests
     }
 
     [Fact]
-    public void DicomTags_EveryField_ResolvesToTheRowOfTheSameKeyword()
+    public void DicomTags_EveryMember_ResolvesToTheRowOfTheSameKeyword()
     {
-        var fields = typeof(DicomTags).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
+        var fields = typeof(DicomTags).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);
 
         fields.Length.Should().BeGreaterThan(4900);
         foreach (var f in fields)
