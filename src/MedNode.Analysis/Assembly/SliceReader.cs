@@ -1,6 +1,7 @@
 using MedNode.Analysis.Volumes;
 using MedNode.Dicom;
 using MedNode.Dicom.Imaging;
+using MedNode.Dicom.Imaging.Codecs;
 
 namespace MedNode.Analysis.Assembly;
 
@@ -18,8 +19,12 @@ internal static class SliceReader
         var sop = ds.GetString(DicomTags.SOPInstanceUID) ?? "(no SOP Instance UID)";
         var pixels = DicomPixelData.Create(ds);
         if (pixels == null) return (null, $"instance {sop} has no pixel data");
-        if (pixels.IsEncapsulated || transferSyntax.IsEncapsulated)
-            return (null, $"instance {sop} uses transfer syntax {transferSyntax.Name}, which needs a codec this build does not have");
+        if ((pixels.IsEncapsulated || transferSyntax.IsEncapsulated) && !DicomCodecRegistry.Default.IsDecodable(transferSyntax.Uid))
+        {
+            // The registry's reason names what is missing, e.g. the Debian package of a native codec library.
+            var status = DicomCodecRegistry.Default.GetStatus(transferSyntax.Uid);
+            return (null, $"instance {sop}: transfer syntax not supported: {status.Reason}");
+        }
         if (pixels.FrameProblem is { } problem) return (null, $"instance {sop}: {problem}");
         if (pixels.Info.SamplesPerPixel != 1) return (null, $"instance {sop} has {pixels.Info.SamplesPerPixel} samples per pixel; a volume needs grey-scale images");
         if (pixels.Tag != DicomPixelData.PixelDataTag) return (null, $"instance {sop} has float pixel data, which the assembler does not read");
@@ -57,14 +62,15 @@ internal static class SliceReader
                 modality,
                 series,
                 tilt,
-                () => LoadFrame(pixels, frame, slope, intercept, padding)));
+                () => LoadFrame(pixels, transferSyntax, frame, slope, intercept, padding)));
         }
         return (result, null);
     }
 
-    private static SliceFrame LoadFrame(DicomPixelData pixels, int frame, double slope, double intercept, int? padding)
+    private static SliceFrame LoadFrame(DicomPixelData pixels, DicomTransferSyntax transferSyntax, int frame, double slope, double intercept, int? padding)
     {
-        var stored = pixels.GetStoredValues(pixels.GetNativeFrame(frame));
+        // Native frames as stored; compressed frames through the codec registry (decoded to native little endian).
+        var stored = pixels.GetStoredValues(DicomTranscoder.DecodeFrame(pixels, transferSyntax, frame));
         var values = new float[stored.Length];
         var padded = 0;
         for (var i = 0; i < stored.Length; i++)
