@@ -59,7 +59,7 @@ public sealed partial class DicomDataset : IEnumerable<DicomItem>
         if (_items.Count == 0 || _items[^1].Tag.Value < item.Tag.Value) { _items.Add(item); return this; }
         int i = IndexOf(item.Tag);
         if (i >= 0) _items[i] = item; else _items.Insert(~i, item);
-        if (item.Tag == DicomTags_.SpecificCharacterSet) _charset = null;
+        if (item.Tag == DicomTags.SpecificCharacterSet) _charset = null;
         return this;
     }
 
@@ -68,7 +68,7 @@ public sealed partial class DicomDataset : IEnumerable<DicomItem>
         int i = IndexOf(tag);
         if (i < 0) return false;
         _items.RemoveAt(i);
-        if (tag == DicomTags_.SpecificCharacterSet) _charset = null;
+        if (tag == DicomTags.SpecificCharacterSet) _charset = null;
         return true;
     }
 
@@ -108,7 +108,7 @@ public sealed partial class DicomDataset : IEnumerable<DicomItem>
         get
         {
             if (_charset != null) return _charset;
-            if (this[DicomTags_.SpecificCharacterSet] is DicomElement e)
+            if (this[DicomTags.SpecificCharacterSet] is DicomElement e)
             {
                 var raw = System.Text.Encoding.ASCII.GetString(e.Buffer.GetMemory().Span);
                 var terms = raw.Split('\\').Select(t => t.Trim(' ', '\0')).ToArray();
@@ -205,7 +205,7 @@ public sealed partial class DicomDataset : IEnumerable<DicomItem>
     {
         foreach (var v in values) DicomValues.Validate(vr, v, tag);
         var text = vr.IsSingleValuedText() ? (values.Length > 0 ? values[0] : "") : string.Join('\\', values);
-        var cs = tag == DicomTags_.SpecificCharacterSet ? DicomCharacterSet.Default : CharacterSet;
+        var cs = tag == DicomTags.SpecificCharacterSet ? DicomCharacterSet.Default : CharacterSet;
         var bytes = cs.Encode(text, vr);
         if (bytes.Length % 2 == 1)
         {
@@ -258,8 +258,3 @@ public sealed partial class DicomDataset : IEnumerable<DicomItem>
     public DicomDataset AddOrUpdate(DicomTag tag, params DicomDataset[] items) => Add(new DicomSequence(tag, items));
 }
 
-/// <summary>Tags the toolkit itself needs before the generated dictionary is consulted.</summary>
-internal static class DicomTags_
-{
-    public static readonly DicomTag SpecificCharacterSet = new(0x0008, 0x0005);
-}

@@ -41,10 +41,10 @@ public static class DicomJsonReader
             if (vr == DicomVR.None) throw new FormatException($"{tag}: unknown VR '{vrProp.GetString()}'");
             ds.Add(ReadItem(ds, tag, vr, p.Value, bulkData, ref needsUtf8));
         }
-        if (needsUtf8 && !ds.Contains(new DicomTag(0x0008, 0x0005)) && parent == null)
+        if (needsUtf8 && !ds.Contains(DicomTags.SpecificCharacterSet) && parent == null)
         {
             // Strings that the default repertoire cannot hold were encoded as UTF-8; say so (PS3.5 §6.1.2.3).
-            ds.AddOrUpdate(new DicomTag(0x0008, 0x0005), DicomVR.CS, "ISO_IR 192");
+            ds.AddOrUpdate(DicomTags.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
         }
         return ds;
     }

@@ -26,7 +26,6 @@ public sealed record DicomJsonWriterOptions
 /// <summary>Writes the DICOM JSON Model (PS3.18 Annex F).</summary>
 public static class DicomJsonWriter
 {
-    private static readonly DicomTag SpecificCharacterSet = new(0x0008, 0x0005);
 
     public static string Serialize(DicomDataset ds, DicomJsonWriterOptions? options = null)
     {
@@ -99,7 +98,7 @@ public static class DicomJsonWriter
 
     private static void WriteElement(Utf8JsonWriter w, DicomDataset ds, DicomElement e, DicomJsonWriterOptions options, List<DicomTag> path)
     {
-        if (e.Length == 0 && !(e.Tag == SpecificCharacterSet && path.Count == 1)) return;
+        if (e.Length == 0 && !(e.Tag == DicomTags.SpecificCharacterSet && path.Count == 1)) return;
         var vr = e.VR;
         if (IsBinary(vr))
         {
@@ -150,7 +149,7 @@ public static class DicomJsonWriter
                 w.WriteEndArray();
                 return;
         }
-        if (e.Tag == SpecificCharacterSet && path.Count == 1)
+        if (e.Tag == DicomTags.SpecificCharacterSet && path.Count == 1)
         {
             // JSON text is Unicode (UTF-8), so the strings it carries are in ISO_IR 192 whatever the source used (as DCMTK writes).
             w.WriteStartArray("Value");
