@@ -110,33 +110,7 @@ public sealed partial class DicomFile
         }
 
         var dataset = new DicomDataset();
-        bool stopped;
-        try
-        {
-            if (ts.IsDeflated)
-            {
-                var inflated = Inflate(src, options.MaxInflatedLength);
-                using var inner = new MemorySource(inflated);
-                var r = new DicomReader(inner, options, warnings);
-                r.ReadDataset(dataset, true, false, null, 0);
-                stopped = r.StoppedAtPixelData;
-            }
-            else
-            {
-                var r = new DicomReader(src, options, warnings);
-                r.ReadDataset(dataset, ts.IsExplicitVR, ts.IsBigEndian, null, 0);
-                stopped = r.StoppedAtPixelData;
-            }
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new DicomParseException("file ended inside an element", src.Position, null, ex);
-        }
-        catch (ArgumentOutOfRangeException ex)
-        {
-            throw new DicomParseException("value extends beyond the data", src.Position, null, ex);
-        }
-        if (!ts.IsExplicitVR) ResolveAmbiguousVRs(dataset);
+        bool stopped = ReadBody(src, ts, options, warnings, dataset, "file");
 
         var file = new DicomFile(dataset, meta, ts)
         {
@@ -152,59 +126,55 @@ public sealed partial class DicomFile
     /// <summary>Reads a bare data set (no preamble or meta group), e.g. a DIMSE command or data set.</summary>
     public static DicomDataset ParseDataset(ReadOnlyMemory<byte> bytes, DicomTransferSyntax ts, DicomReadOptions? options = null)
     {
-        var warnings = new List<string>();
         var ds = new DicomDataset();
-        try
-        {
-            if (ts.IsDeflated)
-            {
-                using var m = new MemorySource(bytes);
-                using var inner = new MemorySource(Inflate(m, (options ?? DicomReadOptions.Default).MaxInflatedLength));
-                new DicomReader(inner, options ?? DicomReadOptions.Default, warnings).ReadDataset(ds, true, false, null, 0);
-            }
-            else
-            {
-                using var src = new MemorySource(bytes);
-                new DicomReader(src, options ?? DicomReadOptions.Default, warnings).ReadDataset(ds, ts.IsExplicitVR, ts.IsBigEndian, null, 0);
-            }
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new DicomParseException("data ended inside an element", 0, null, ex);
-        }
-        catch (ArgumentOutOfRangeException ex)
-        {
-            throw new DicomParseException("value extends beyond the data", 0, null, ex);
-        }
-        if (!ts.IsExplicitVR) ResolveAmbiguousVRs(ds);
+        using var src = new MemorySource(bytes);
+        ReadBody(src, ts, options ?? DicomReadOptions.Default, [], ds, "data");
         return ds;
     }
 
     /// <summary>Reads a bare data set from a file from a given offset (e.g. a C-STORE data set spooled to disk).</summary>
     public static DicomDataset OpenDataset(string path, DicomTransferSyntax ts, DicomReadOptions? options = null)
     {
-        options ??= DicomReadOptions.Default;
-        var warnings = new List<string>();
         var ds = new DicomDataset();
         using var src = new FileSource(path);
+        ReadBody(src, ts, options ?? DicomReadOptions.Default, [], ds, "file");
+        return ds;
+    }
+
+    /// <summary>
+    /// Reads the data set that follows the meta group (or a bare one) in <paramref name="ts"/>: inflating it first when
+    /// deflated (PS3.5 §A.5), mapping truncation to <see cref="DicomParseException"/>, and resolving the VRs that
+    /// implicit VR leaves ambiguous. Returns whether reading stopped at the pixel data.
+    /// </summary>
+    private static bool ReadBody(ByteSource src, DicomTransferSyntax ts, DicomReadOptions options, List<string> warnings, DicomDataset dataset, string what)
+    {
+        bool stopped;
         try
         {
             if (ts.IsDeflated)
             {
                 using var inner = new MemorySource(Inflate(src, options.MaxInflatedLength));
-                new DicomReader(inner, options, warnings).ReadDataset(ds, true, false, null, 0);
+                var r = new DicomReader(inner, options, warnings);
+                r.ReadDataset(dataset, true, false, null, 0);
+                stopped = r.StoppedAtPixelData;
             }
             else
             {
-                new DicomReader(src, options, warnings).ReadDataset(ds, ts.IsExplicitVR, ts.IsBigEndian, null, 0);
+                var r = new DicomReader(src, options, warnings);
+                r.ReadDataset(dataset, ts.IsExplicitVR, ts.IsBigEndian, null, 0);
+                stopped = r.StoppedAtPixelData;
             }
         }
         catch (EndOfStreamException ex)
         {
-            throw new DicomParseException("file ended inside an element", src.Position, null, ex);
+            throw new DicomParseException(what + " ended inside an element", src.Position, null, ex);
         }
-        if (!ts.IsExplicitVR) ResolveAmbiguousVRs(ds);
-        return ds;
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new DicomParseException("value extends beyond the data", src.Position, null, ex);
+        }
+        if (!ts.IsExplicitVR) ResolveAmbiguousVRs(dataset);
+        return stopped;
     }
 
     private static bool LooksExplicit(ByteSource src)
