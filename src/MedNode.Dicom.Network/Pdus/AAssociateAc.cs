@@ -26,29 +26,8 @@ public sealed record AAssociateAc : Pdu
 
     internal static AAssociateAc Read(ReadOnlySequence<byte> body)
     {
-        var r = new SequenceReader<byte>(body);
-        AssociateFields.ReadFixed(ref r, out var version, out var called, out var calling);
-        string? appContext = null;
-        UserInformation? userInfo = null;
-        List<PresentationContextAc> contexts = [];
-        while (!r.End)
-        {
-            var v = PduEncoding.ReadItem(ref r, out var type, out _);
-            switch (type)
-            {
-                case AssociateFields.ApplicationContextItemType:
-                    appContext = AssociateFields.ReadApplicationContext(v);
-                    break;
-                case PresentationContextAc.ItemType:
-                    contexts.Add(PresentationContextAc.Read(v));
-                    break;
-                case UserInformation.ItemType:
-                    userInfo = UserInformation.Read(v);
-                    break;
-                default:
-                    throw new DicomProtocolException(AAbortReason.UnrecognizedPduParameter, $"A-ASSOCIATE-AC holds an unknown item 0x{type:X2} (PS3.8 Table 9-17).");
-            }
-        }
+        var (version, called, calling, appContext, contexts, userInfo) =
+            AssociateFields.ReadVariable(body, PresentationContextAc.ItemType, PresentationContextAc.Read, "A-ASSOCIATE-AC", "Table 9-17");
         if (appContext == null) throw AssociateFields.Missing("application context item", "§9.3.3.1");
         if (userInfo == null) throw AssociateFields.Missing("user information item", "§9.3.3.3");
         return new AAssociateAc

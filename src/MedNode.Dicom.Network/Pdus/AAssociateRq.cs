@@ -25,29 +25,8 @@ public sealed record AAssociateRq : Pdu
 
     internal static AAssociateRq Read(ReadOnlySequence<byte> body)
     {
-        var r = new SequenceReader<byte>(body);
-        AssociateFields.ReadFixed(ref r, out var version, out var called, out var calling);
-        string? appContext = null;
-        UserInformation? userInfo = null;
-        List<PresentationContextRq> contexts = [];
-        while (!r.End)
-        {
-            var v = PduEncoding.ReadItem(ref r, out var type, out _);
-            switch (type)
-            {
-                case AssociateFields.ApplicationContextItemType:
-                    appContext = AssociateFields.ReadApplicationContext(v);
-                    break;
-                case PresentationContextRq.ItemType:
-                    contexts.Add(PresentationContextRq.Read(v));
-                    break;
-                case UserInformation.ItemType:
-                    userInfo = UserInformation.Read(v);
-                    break;
-                default:
-                    throw new DicomProtocolException(AAbortReason.UnrecognizedPduParameter, $"A-ASSOCIATE-RQ holds an unknown item 0x{type:X2} (PS3.8 Table 9-11).");
-            }
-        }
+        var (version, called, calling, appContext, contexts, userInfo) =
+            AssociateFields.ReadVariable(body, PresentationContextRq.ItemType, PresentationContextRq.Read, "A-ASSOCIATE-RQ", "Table 9-11");
         if (appContext == null) throw AssociateFields.Missing("application context item", "§9.3.2.1");
         if (contexts.Count == 0) throw AssociateFields.Missing("presentation context items", "§9.3.2.2");
         if (userInfo == null) throw AssociateFields.Missing("user information item", "§9.3.2.3");

@@ -41,6 +41,32 @@ internal static class AssociateFields
 
     public static string ReadApplicationContext(SequenceReader<byte> v) => PduEncoding.ReadUid(ref v, (int)v.Remaining);
 
+    /// <summary>The fields of an A-ASSOCIATE-RQ or -AC as read, before the PDU checks which are mandatory.</summary>
+    public readonly record struct Parsed<TContext>(ushort ProtocolVersion, string Called, string Calling, string? ApplicationContext, List<TContext> Contexts, UserInformation? UserInformation);
+
+    /// <summary>
+    /// Reads the fixed fields and the variable items of an A-ASSOCIATE-RQ (Table 9-11) or -AC (Table 9-17): the
+    /// application context, the presentation context items of <paramref name="contextItemType"/>, and user information.
+    /// Any other item is an unrecognized PDU parameter (PS3.8 §9.3.1).
+    /// </summary>
+    public static Parsed<TContext> ReadVariable<TContext>(ReadOnlySequence<byte> body, byte contextItemType, Func<SequenceReader<byte>, TContext> readContext, string pduName, string table)
+    {
+        var r = new SequenceReader<byte>(body);
+        ReadFixed(ref r, out var version, out var called, out var calling);
+        string? appContext = null;
+        UserInformation? userInfo = null;
+        List<TContext> contexts = [];
+        while (!r.End)
+        {
+            var v = PduEncoding.ReadItem(ref r, out var type, out _);
+            if (type == ApplicationContextItemType) appContext = ReadApplicationContext(v);
+            else if (type == contextItemType) contexts.Add(readContext(v));
+            else if (type == UserInformation.ItemType) userInfo = UserInformation.Read(v);
+            else throw new DicomProtocolException(AAbortReason.UnrecognizedPduParameter, $"{pduName} holds an unknown item 0x{type:X2} (PS3.8 {table}).");
+        }
+        return new Parsed<TContext>(version, called, calling, appContext, contexts, userInfo);
+    }
+
     public static DicomProtocolException Missing(string what, string table) =>
         new(AAbortReason.InvalidPduParameterValue, $"The A-ASSOCIATE PDU lacks its {what} (PS3.8 {table}).");
 }
