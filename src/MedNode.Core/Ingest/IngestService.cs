@@ -15,7 +15,8 @@ public sealed record IngestOptions
 }
 
 /// <summary>An instance was stored durably and indexed.</summary>
-public sealed record InstanceStored(InstanceRecord Record, bool Replaced);
+/// <param name="CalledAeTitle">The listening AE title the instance was sent to (DIMSE), for per-AE grouping.</param>
+public sealed record InstanceStored(InstanceRecord Record, bool Replaced, string? CalledAeTitle = null);
 
 /// <summary>Told of each stored instance (study-complete timers, rules, audit). A listener that throws does not fail the store.</summary>
 public interface IInstanceStoredListener
@@ -110,7 +111,7 @@ public sealed class IngestService : IIngestService
 
         var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
         await _index.AddOrReplaceAsync(record, ct);
-        var stored = new InstanceStored(record, existing != null);
+        var stored = new InstanceStored(record, existing != null, request.Source.CalledAeTitle);
         foreach (var listener in _listeners)
         {
             try

@@ -1,0 +1,26 @@
+namespace MedNode.Core.Audit;
+
+/// <summary>An Active Participant (PS3.15 §A.5.2): who or what took part, and whether it requested the event.</summary>
+/// <param name="UserId">An AE title, a user name, or a process id.</param>
+/// <param name="NetworkAddress">An IP address or host name.</param>
+/// <param name="Role">A role such as "Source", "Destination", "Application" (DCM 1101xx role id codes, by meaning).</param>
+public sealed record AuditParticipant(string UserId, string? NetworkAddress, bool IsRequestor, string? Role = null);
+
+/// <summary>
+/// One audit event, as the application reports it. The trail adds the sequence number, the time and the hash chain.
+/// Patient identifiers may be stored hashed (<see cref="AuditOptions.HashPatientIdentifiers"/>).
+/// </summary>
+public sealed record AuditEvent(
+    AuditEventType Type,
+    AuditAction Action,
+    AuditOutcome Outcome,
+    IReadOnlyList<AuditParticipant> Participants,
+    string? StudyInstanceUid = null,
+    string? PatientId = null,
+    string? Detail = null);
+
+public sealed class AuditOptions
+{
+    /// <summary>Store a SHA-256 of the Patient ID instead of the value.</summary>
+    public bool HashPatientIdentifiers { get; set; }
+}

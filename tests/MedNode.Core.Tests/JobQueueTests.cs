@@ -1,0 +1,59 @@
+using MedNode.Core.Jobs;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MedNode.Core.Tests;
+
+public class JobQueueTests
+{
+    private readonly FakeTimeProvider _clock = new();
+
+    private static JobRequest Request(int version, params string[] sops) =>
+        new("DIMSE|MEDNODE|1.1|1.1.1", version, "1.1", "1.1.1", sops, "phantom-lesion", "ab12", "rule", [new JobDestination("orthanc", "SegSr")]);
+
+    [Fact]
+    public void IdempotencyKey_IgnoresOrderAndDuplicates_ButNotTheModel()
+    {
+        JobRequest.ComputeKey(["b", "a", "a"], "AB12").Should().Be(JobRequest.ComputeKey(["a", "b"], "ab12"));
+        JobRequest.ComputeKey(["a", "b"], "ab12").Should().NotBe(JobRequest.ComputeKey(["a", "b"], "ab13"));
+        JobRequest.ComputeKey(["a", "b"], "ab12").Should().NotBe(JobRequest.ComputeKey(["a", "b", "c"], "ab12"));
+    }
+
+    [Fact]
+    public async Task Enqueue_SameInputsTwice_OneJob()
+    {
+        var queue = new InMemoryJobQueue(_clock);
+        var first = await queue.EnqueueAsync(Request(1, "a", "b"), default);
+        var again = await queue.EnqueueAsync(Request(2, "b", "a"), default);
+        again.Created.Should().BeFalse();
+        again.Job.Id.Should().Be(first.Job.Id);
+        (await queue.ListAsync(new JobFilter(), default).ToListAsync()).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Enqueue_NewVersion_SupersedesEarlierSucceededJob()
+    {
+        var queue = new InMemoryJobQueue(_clock);
+        var v1 = await queue.EnqueueAsync(Request(1, "a"), default);
+        var leased = await queue.LeaseAsync("w1", TimeSpan.FromMinutes(1), default);
+        await queue.FinishAsync(leased!.Id, "w1", JobState.Succeeded, null, new Dictionary<string, double> { ["infer"] = 12 }, "{}", default);
+        var v2 = await queue.EnqueueAsync(Request(2, "a", "b"), default);
+        v2.Superseded.Should().Equal(v1.Job.Id);
+        (await queue.GetAsync(v1.Job.Id, default))!.State.Should().Be(JobState.Superseded);
+    }
+
+    [Fact]
+    public async Task Lease_ExpiredLease_IsTakenOverAndTheDeadWorkerCannotFinish()
+    {
+        var queue = new InMemoryJobQueue(_clock);
+        await queue.EnqueueAsync(Request(1, "a"), default);
+        var first = await queue.LeaseAsync("dead", TimeSpan.FromMinutes(1), default);
+        (await queue.LeaseAsync("other", TimeSpan.FromMinutes(1), default)).Should().BeNull("the lease is still valid");
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        var second = await queue.LeaseAsync("restarted", TimeSpan.FromMinutes(1), default);
+        second!.Id.Should().Be(first!.Id);
+        second.Attempts.Should().Be(2);
+        (await queue.FinishAsync(first.Id, "dead", JobState.Succeeded, null, new Dictionary<string, double>(), null, default)).Should().BeFalse();
+        (await queue.RenewLeaseAsync(first.Id, "dead", TimeSpan.FromMinutes(1), default)).Should().BeFalse();
+        (await queue.FinishAsync(first.Id, "restarted", JobState.Succeeded, null, new Dictionary<string, double>(), null, default)).Should().BeTrue();
+    }
+}
