@@ -1,0 +1,128 @@
+using MedNode.Core.Audit;
+using MedNode.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MedNode.Core.Export;
+
+/// <summary>The <c>MedNode:Export</c> settings.</summary>
+public sealed class ExportOptions
+{
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>After this many transient failures an item becomes a dead letter.</summary>
+    public int MaxAttempts { get; set; } = 50;
+
+    public int BatchSize { get; set; } = 64;
+}
+
+/// <summary>
+/// Delivers the outbox: due items are sent per destination; delivered items are recorded, transient failures retried
+/// with capped exponential backoff and jitter, permanent ones dead-lettered. When a destination refuses the
+/// Segmentation SOP class and allows the fallback, the job's standby Secondary Capture and Key Object Selection items
+/// are released instead. Items keep their SOP Instance UIDs across retries and replays, so a destination never holds
+/// two copies of a result.
+/// </summary>
+public sealed class ExportWorker(
+    IOutbox outbox,
+    IDestinationCatalog destinations,
+    IEnumerable<IExportSender> senders,
+    IBlobStore blobs,
+    IAuditTrail? audit = null,
+    ExportOptions? options = null,
+    TimeProvider? timeProvider = null,
+    ILogger<ExportWorker>? logger = null)
+{
+    private readonly ExportOptions _options = options ?? new ExportOptions();
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly Dictionary<DestinationKind, IExportSender> _senders = senders.ToDictionary(s => s.Kind);
+    private readonly ExportBackoff _backoff = new((options ?? new ExportOptions()).InitialBackoff, (options ?? new ExportOptions()).MaxBackoff);
+
+    /// <summary>Sends what is due now; returns the number of items attempted.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var due = await outbox.DueAsync(now, _options.BatchSize, cancellationToken);
+        foreach (var group in due.GroupBy(i => i.Destination, StringComparer.OrdinalIgnoreCase))
+        {
+            var destination = destinations.Find(group.Key);
+            if (destination == null)
+            {
+                foreach (var item in group) await DeadLetterAsync(item, $"destination '{group.Key}' is not configured", cancellationToken);
+                continue;
+            }
+            if (!_senders.TryGetValue(destination.Kind, out var sender))
+            {
+                foreach (var item in group) await DeadLetterAsync(item, $"no sender for {destination.Kind}", cancellationToken);
+                continue;
+            }
+            var batch = group.Select(i => (i, blobs.GetPath(i.BlobKey))).ToList();
+            IReadOnlyList<SendOutcome> outcomes;
+            try
+            {
+                outcomes = await sender.SendAsync(destination, batch, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                var kind = ExportFailureClassifier.FromException(ex);
+                outcomes = group.Select(i => new SendOutcome(i.Id, false, ex.Message, kind)).ToList();
+            }
+            await ApplyAsync(destination, group.ToList(), outcomes, cancellationToken);
+        }
+        return due.Count;
+    }
+
+    private async Task ApplyAsync(ExportDestination destination, List<OutboxItem> items, IReadOnlyList<SendOutcome> outcomes, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow();
+        var delivered = 0;
+        foreach (var item in items)
+        {
+            var outcome = outcomes.FirstOrDefault(o => o.ItemId == item.Id) ?? new SendOutcome(item.Id, false, "the sender reported nothing for this item", ExportFailureKind.Transient);
+            if (outcome.Delivered)
+            {
+                delivered++;
+                await outbox.UpdateAsync(item with { State = OutboxState.Delivered, Attempts = item.Attempts + 1, DeliveredAt = now, LastError = null }, ct);
+            }
+            else if (outcome.SopClassRefused && item.Kind == ResultKind.Segmentation && destination.AllowFallback)
+            {
+                await outbox.UpdateAsync(item with { State = OutboxState.Replaced, Attempts = item.Attempts + 1, LastError = "SOP class refused; the fallback was sent instead" }, ct);
+                await ReleaseFallbackAsync(item, now, ct);
+            }
+            else if (outcome.Failure == ExportFailureKind.Transient && item.Attempts + 1 < _options.MaxAttempts)
+            {
+                var attempts = item.Attempts + 1;
+                await outbox.UpdateAsync(item with { Attempts = attempts, NextAttemptAt = now + _backoff.Delay(attempts), LastError = outcome.Error }, ct);
+            }
+            else
+            {
+                await DeadLetterAsync(item with { Attempts = item.Attempts + 1 }, outcome.Error ?? "failed", ct);
+            }
+        }
+        _log.LogInformation("Export to {Destination}: {Delivered} of {Count} delivered", destination.Name, delivered, items.Count);
+        if (audit != null && delivered > 0)
+        {
+            await audit.AppendAsync(new AuditEvent(AuditEventType.DicomInstancesTransferred, AuditAction.R, delivered == items.Count ? AuditOutcome.Success : AuditOutcome.MinorFailure,
+                [new AuditParticipant(destination.CallingAeTitle, null, true, "Source"), new AuditParticipant(destination.Kind == DestinationKind.Dimse ? destination.AeTitle : destination.Url ?? destination.Name, destination.Host, false, "Destination")],
+                items[0].StudyInstanceUid, Detail: $"{delivered} result instance(s) to {destination.Name}"), ct);
+        }
+    }
+
+    private async Task ReleaseFallbackAsync(OutboxItem refused, DateTimeOffset now, CancellationToken ct)
+    {
+        foreach (var standby in await outbox.ForJobAsync(refused.JobId, ct))
+        {
+            if (standby.Destination == refused.Destination && standby.State == OutboxState.Standby)
+                await outbox.UpdateAsync(standby with { State = OutboxState.Pending, NextAttemptAt = now, LastError = null }, ct);
+        }
+    }
+
+    private async Task DeadLetterAsync(OutboxItem item, string error, CancellationToken ct)
+    {
+        _log.LogWarning("Export of a result to {Destination} is a dead letter: {Error}", item.Destination, error);
+        await outbox.UpdateAsync(item with { State = OutboxState.DeadLetter, LastError = error }, ct);
+    }
+}

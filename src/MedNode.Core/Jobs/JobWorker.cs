@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MedNode.Core.Audit;
+using MedNode.Core.Export;
+using MedNode.Core.Index;
+using MedNode.Core.Ingest;
+using MedNode.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MedNode.Core.Jobs;
+
+/// <summary>The <c>MedNode:Jobs</c> settings.</summary>
+public sealed class JobOptions
+{
+    public int Workers { get; set; } = 1;
+
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Runs leased jobs: loads the inputs from the index, runs the analysis, ingests the result objects into MedNode's own
+/// store (so they are served over DICOMweb and Q/R), creates the outbox items for the job's destinations, and records
+/// the final state with per-stage timings. A job whose result UIDs are already stored (a re-run after a crash) reuses
+/// them: ingest keeps the first copy and the outbox never holds an item twice.
+/// </summary>
+public sealed class JobWorker(
+    IJobQueue jobs,
+    IAnalysisRunner runner,
+    IInstanceIndex index,
+    IIngestService ingest,
+    IBlobStore blobs,
+    IOutbox outbox,
+    IDestinationCatalog destinations,
+    IAuditTrail? audit = null,
+    TimeProvider? timeProvider = null,
+    ILogger<JobWorker>? logger = null)
+{
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
+
+    public string WorkerId { get; } = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>Leases and runs one job; returns it (in its final state), or null when none was due.</summary>
+    public async Task<AnalysisJob?> RunOnceAsync(TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var job = await jobs.LeaseAsync(WorkerId, lease, cancellationToken);
+        if (job == null) return null;
+        var timings = new Dictionary<string, double>();
+        try
+        {
+            var inputs = new List<InstanceRecord>();
+            foreach (var uid in job.InputSopInstanceUids)
+                if (await index.FindInstanceAsync(uid, cancellationToken) is { } r) inputs.Add(r);
+            if (inputs.Count == 0)
+            {
+                await jobs.FinishAsync(job.Id, WorkerId, JobState.Skipped, "none of the input instances is stored any more", timings, null, cancellationToken);
+                return await jobs.GetAsync(job.Id, cancellationToken);
+            }
+            var result = await runner.RunAsync(job, inputs, blobs.TempDirectory, cancellationToken);
+            foreach (var (k, v) in result.StageTimings) timings[k] = v;
+            if (result.Skipped)
+            {
+                await jobs.FinishAsync(job.Id, WorkerId, JobState.Skipped, result.SkipReason, timings, null, cancellationToken);
+                await AuditAnalysisAsync(job, AuditOutcome.MinorFailure, "skipped: " + result.SkipReason, cancellationToken);
+                return await jobs.GetAsync(job.Id, cancellationToken);
+            }
+            var sw = Stopwatch.StartNew();
+            var stored = new List<StoredResult>();
+            foreach (var file in result.Files)
+            {
+                var ingested = await ingest.IngestAsync(new IngestRequest(file.TempPath, new IngestSource("ANALYSIS", User: "mednode")), cancellationToken);
+                if (!ingested.IsSuccess) throw new InvalidOperationException($"A result object could not be stored: {ingested.Reason}");
+                var record = await index.FindInstanceAsync(ingested.SopInstanceUid!, cancellationToken) ?? throw new InvalidOperationException("A stored result is not in the index.");
+                stored.Add(new StoredResult(file.Kind, record.SopClassUid, record.SopInstanceUid, record.StudyInstanceUid, record.BlobKey));
+            }
+            var now = _time.GetUtcNow();
+            foreach (var d in job.Destinations)
+            {
+                var allowFallback = destinations.Find(d.Name)?.AllowFallback ?? false;
+                await outbox.AddAsync(OutboxItemFactory.Create(job.Id, d.Name, d.Format, allowFallback, stored, now), cancellationToken);
+            }
+            timings["store"] = sw.Elapsed.TotalMilliseconds;
+            var resultJson = JsonSerializer.Serialize(new
+            {
+                results = stored.Select(s => new { kind = s.Kind.ToString(), sopClassUid = s.SopClassUid, sopInstanceUid = s.SopInstanceUid }),
+                device = result.Device,
+                measurements = result.MeasurementsJson is { } m ? JsonDocument.Parse(m).RootElement : (JsonElement?)null,
+            });
+            await jobs.FinishAsync(job.Id, WorkerId, JobState.Succeeded, null, timings, resultJson, cancellationToken);
+            await AuditAnalysisAsync(job, AuditOutcome.Success, $"{stored.Count} result object(s)", cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogError(ex, "Job {JobId} failed", job.Id);
+            await jobs.FinishAsync(job.Id, WorkerId, JobState.Failed, ex.Message, timings, null, CancellationToken.None);
+            await AuditAnalysisAsync(job, AuditOutcome.SeriousFailure, "failed: " + ex.Message, CancellationToken.None);
+        }
+        return await jobs.GetAsync(job.Id, cancellationToken);
+    }
+
+    private async Task AuditAnalysisAsync(AnalysisJob job, AuditOutcome outcome, string detail, CancellationToken ct)
+    {
+        if (audit == null) return;
+        await audit.AppendAsync(new AuditEvent(AuditEventType.AnalysisPerformed, AuditAction.E, outcome,
+            [new AuditParticipant(WorkerId, null, true, "Application")], job.StudyInstanceUid,
+            Detail: $"model={job.ModelId}; sha256={job.ModelSha256}; version={job.Version}; {detail}"), ct);
+    }
+}

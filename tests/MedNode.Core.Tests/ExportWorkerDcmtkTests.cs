@@ -1,0 +1,159 @@
+using MedNode.Core.Export;
+using MedNode.Core.Storage;
+using MedNode.Dicom;
+using MedNode.Dicom.IO;
+using MedNode.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MedNode.Core.Tests;
+
+/// <summary>The export worker against DCMTK's storescp: fallback on SEG refusal, retries while the destination is down, dead letters on permanent rejection.</summary>
+public sealed class ExportWorkerDcmtkTests : IDisposable
+{
+    private const string SegStorage = "1.2.840.10008.5.1.4.1.1.66.4";
+    private const string Comprehensive3DSr = "1.2.840.10008.5.1.4.1.1.88.34";
+    private const string SecondaryCapture = "1.2.840.10008.5.1.4.1.1.7";
+    private const string KeyObjectSelection = "1.2.840.10008.5.1.4.1.1.88.59";
+
+    private readonly TempDir _dir = new("mednode-export-");
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryOutbox _outbox = new();
+    private readonly Guid _job = Guid.NewGuid();
+
+    /// <summary>Blobs are the test's own files: the key is the path.</summary>
+    private sealed class PathBlobs(string temp) : IBlobStore
+    {
+        public string TempDirectory => temp;
+
+        public Task<BlobInfo> CommitAsync(string tempFilePath, string studyUid, string seriesUid, string sopInstanceUid, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public bool Exists(string key) => File.Exists(key);
+
+        public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
+
+        public string GetPath(string key) => key;
+
+        public Task DeleteAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public long AvailableBytes => long.MaxValue;
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private StoredResult Result(ResultKind kind, string sopClass)
+    {
+        var uid = DicomImplementation.NewUid();
+        var ds = new DicomDataset();
+        ds.AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, sopClass);
+        ds.AddOrUpdate(DicomTags.SOPInstanceUID, DicomVR.UI, uid);
+        ds.AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, "1.2.826.0.1.3680043.2.1125.1");
+        ds.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, "1.2.826.0.1.3680043.2.1125.2");
+        ds.AddOrUpdate(DicomTags.Modality, DicomVR.CS, kind switch { ResultKind.Segmentation => "SEG", ResultKind.SecondaryCapture => "OT", ResultKind.KeyObjectSelection => "KO", _ => "SR" });
+        var path = _dir.File(uid + ".dcm");
+        using (var f = File.Create(path)) DicomFileWriter.Write(f, ds, DicomTransferSyntax.ExplicitVRLittleEndian);
+        return new StoredResult(kind, sopClass, uid, "1.2.826.0.1.3680043.2.1125.1", path);
+    }
+
+    private List<StoredResult> AllResults() =>
+        [Result(ResultKind.Segmentation, SegStorage), Result(ResultKind.StructuredReport, Comprehensive3DSr), Result(ResultKind.SecondaryCapture, SecondaryCapture), Result(ResultKind.KeyObjectSelection, KeyObjectSelection)];
+
+    private ExportWorker Worker(ExportDestination destination) =>
+        new(_outbox, new DestinationCatalog([destination]), [new DimseExportSender()], new PathBlobs(_dir.Path), null,
+            new ExportOptions { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromMinutes(5) }, _clock);
+
+    private static ExportDestination Dest(int port) => new() { Name = "pacs", AeTitle = "STORESCP", Host = "127.0.0.1", Port = port };
+
+    private async Task<Dictionary<string, OutboxState>> StatesAsync(IEnumerable<StoredResult> results)
+    {
+        var items = await _outbox.ForJobAsync(_job, default);
+        return results.ToDictionary(r => r.SopInstanceUid, r => items.Single(i => i.SopInstanceUid == r.SopInstanceUid).State);
+    }
+
+    /// <summary>A storescp profile that accepts SR, SC and KOS but not Segmentation (DCMTK's -xf configuration format).</summary>
+    private string NoSegProfile()
+    {
+        var cfg = _dir.File("noseg.cfg");
+        File.WriteAllText(cfg, $"""
+            [[TransferSyntaxes]]
+            [Uncompressed]
+            TransferSyntax1 = LocalEndianExplicit
+            TransferSyntax2 = LittleEndianImplicit
+            [[PresentationContexts]]
+            [NoSeg]
+            PresentationContext1 = 1.2.840.10008.1.1\Uncompressed
+            PresentationContext2 = {Comprehensive3DSr}\Uncompressed
+            PresentationContext3 = {SecondaryCapture}\Uncompressed
+            PresentationContext4 = {KeyObjectSelection}\Uncompressed
+            [[Profiles]]
+            [NoSeg]
+            PresentationContexts = NoSeg
+            """);
+        return cfg;
+    }
+
+    [RequiresFact(null, "storescp")]
+    [Trait("Conformance", "PS3.4 B.2")]
+    public async Task Export_DestinationRefusesSegmentation_FallbackIsSentInstead()
+    {
+        var results = AllResults();
+        using var scp = new StorescpProcess(_dir.File("received"), null, "-xf", NoSegProfile(), "NoSeg");
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: true, results, _clock.GetUtcNow()), default);
+        var worker = Worker(Dest(scp.Port));
+
+        await worker.RunOnceAsync(default);
+        await worker.RunOnceAsync(default); // the released fallback items
+
+        var states = await StatesAsync(results);
+        states[results[0].SopInstanceUid].Should().Be(OutboxState.Replaced);
+        results.Skip(1).Should().OnlyContain(r => states[r.SopInstanceUid] == OutboxState.Delivered);
+        scp.FilesFor(results[0].SopInstanceUid).Should().BeEmpty("storescp refused the Segmentation SOP class");
+        results.Skip(1).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+    }
+
+    [RequiresFact(null, "storescp")]
+    public async Task Export_DestinationDown_IsRetriedWithBackoff_AndDeliveredOnce()
+    {
+        var results = AllResults();
+        var port = StorescpProcess.FreePort();
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, _clock.GetUtcNow()), default);
+        var worker = Worker(Dest(port));
+
+        (await worker.RunOnceAsync(default)).Should().Be(2, "SEG and SR are due");
+        var items = await _outbox.ForJobAsync(_job, default);
+        items.Should().OnlyContain(i => i.State == OutboxState.Pending && i.Attempts == 1 && i.NextAttemptAt > _clock.GetUtcNow());
+        (await worker.RunOnceAsync(default)).Should().Be(0, "nothing is due before the backoff has passed");
+
+        using var scp = new StorescpProcess(_dir.File("received"), port);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        (await worker.RunOnceAsync(default)).Should().Be(2);
+        (await worker.RunOnceAsync(default)).Should().Be(0);
+        var states = await StatesAsync(results.Take(2));
+        states.Values.Should().OnlyContain(s => s == OutboxState.Delivered);
+        results.Take(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+        results.Skip(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 0, "no fallback was asked for");
+    }
+
+    [RequiresFact(null, "storescp")]
+    public async Task Export_PermanentRejection_IsDeadLettered_NotRetried_AndReplayDelivers()
+    {
+        var results = AllResults();
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "Fallback", allowFallback: true, results, _clock.GetUtcNow()), default);
+        int port;
+        using (var refusing = new StorescpProcess(_dir.File("refused"), null, "--refuse"))
+        {
+            port = refusing.Port;
+            await Worker(Dest(port)).RunOnceAsync(default);
+        }
+        var dead = await _outbox.ListAsync(OutboxState.DeadLetter, default);
+        dead.Select(d => d.SopInstanceUid).Should().BeEquivalentTo(results.Skip(2).Select(r => r.SopInstanceUid));
+        dead.Should().OnlyContain(d => d.LastError!.Contains("rejected", StringComparison.OrdinalIgnoreCase));
+
+        _clock.Advance(TimeSpan.FromHours(1));
+        using var scp = new StorescpProcess(_dir.File("received"), port);
+        (await Worker(Dest(port)).RunOnceAsync(default)).Should().Be(0, "dead letters are not retried");
+        foreach (var d in dead) (await _outbox.ReplayAsync(d.Id, _clock.GetUtcNow(), default)).Should().BeTrue();
+        await Worker(Dest(port)).RunOnceAsync(default);
+        results.Skip(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+        (await _outbox.ListAsync(OutboxState.Delivered, default)).Should().HaveCount(2);
+    }
+}
