@@ -31,6 +31,10 @@ bench="dotnet $repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll"
 mednode_dll="$repo/src/MedNode.Host/bin/Release/net10.0/mednode.dll"
 ct="$work/ct$slices"
 [ -d "$ct" ] || $bench gen-ct "$ct" "$slices" >/dev/null
+# Every server first receives a different 20-slice series (not timed): a node runs for months, so the figures are for a
+# warm process (for MedNode: JIT and EF Core query compilation done), and the same for all receivers.
+[ -d "$work/warm" ] || $bench gen-ct "$work/warm" 20 >/dev/null
+warm=("$work"/warm/*.dcm)
 mapfile -t files < <(ls "$ct"/*.dcm | sort)
 bytes=$(cat "${files[@]}" | wc -c)
 tick=$(getconf CLK_TCK)
@@ -56,7 +60,8 @@ start_storescp() {
 start_mednode() {
   local d=$1
   local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE
-  (cd "$d" && exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+  # Tiered JIT off: a long-running server compiles optimized code once instead of re-compiling EF Core's paths during the run.
+  (cd "$d" && DOTNET_TieredCompilation=0 exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
     --MedNode:Dimse:Port="$PORT" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
     --MedNode:Dimse:MinFreeBytes=0 --MedNode:Database:ConnectionString="Data Source=$d/index.db" \
     --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
@@ -86,6 +91,7 @@ run_one() {
   d=$(mktemp -d "$work/run-$recv-XXXXXX")
   "start_$recv" "$d" "$n"
   wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; exit 1; }
+  storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; exit 1; }
   local groups=() i
   for ((i = 0; i < n; i++)); do groups[i]=""; done
   for i in "${!files[@]}"; do groups[i % n]+="${files[i]}"$'\n'; done
@@ -106,6 +112,7 @@ run_one() {
   [ "$rss" -lt "$hwm" ] && rss=$hwm
   local stored; stored=$(stored_count "$recv" "$d")
   [ $fail -eq 0 ] || { echo "storescu failed against $recv:" >&2; tail -5 "$d"/scu*.log >&2; }
+  stored=$((stored - ${#warm[@]}))
   [ "$stored" -eq "${#files[@]}" ] || echo "WARNING: $recv stored $stored of ${#files[@]} files" >&2
   local secs; secs=$(echo "$t1 - $t0" | bc -l)
   printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\n' "$recv" "$n" "$rep" "$secs" "$(echo "($c1 - $c0) / $tick" | bc -l)" "$rss" "$stored" "$fail" | tee -a "$results"
