@@ -90,8 +90,8 @@ run_one() {
   local recv=$1 n=$2 rep=$3 d
   d=$(mktemp -d "$work/run-$recv-XXXXXX")
   "start_$recv" "$d" "$n"
-  wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; exit 1; }
-  storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; exit 1; }
+  wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; kill -TERM "$SRV" 2>/dev/null; exit 1; }
+  storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; kill -TERM "$SRV"; exit 1; }
   local groups=() i
   for ((i = 0; i < n; i++)); do groups[i]=""; done
   for i in "${!files[@]}"; do groups[i % n]+="${files[i]}"$'\n'; done
