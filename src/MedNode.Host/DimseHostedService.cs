@@ -6,12 +6,16 @@ using MedNode.Persistence.Storage;
 
 namespace MedNode.Host;
 
-/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE) for the life of the host.</summary>
-public sealed class DimseHostedService(DicomServer server) : IHostedService
+/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE) for the life of the host; checkpoints the ingest journal when it stops.</summary>
+public sealed class DimseHostedService(DicomServer server, IBlobStore store) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => server.StartAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken) => server.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await server.StopAsync(cancellationToken);
+        if (store is FileSystemBlobStore fs) await fs.CheckpointAsync(all: true, cancellationToken);
+    }
 }
 
 public static class DimseServiceCollectionExtensions
@@ -25,7 +29,13 @@ public static class DimseServiceCollectionExtensions
         var settings = configuration.GetSection(DimseSettings.Section).Get<DimseSettings>() ?? new DimseSettings();
         var serverOptions = settings.ToServerOptions(TimeProvider.System);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IBlobStore>(_ => new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = settings.StoragePath, MinFreeBytes = settings.MinFreeBytes }));
+        services.AddSingleton<IBlobStore>(sp => new FileSystemBlobStore(new FileSystemBlobStoreOptions
+        {
+            RootPath = settings.StoragePath,
+            MinFreeBytes = settings.MinFreeBytes,
+            UseIngestJournal = settings.IngestJournal,
+            MakeIndexDurableAsync = ct => sp.GetRequiredService<IInstanceIndex>() is IIndexDurability d ? d.MakeDurableAsync(ct) : Task.CompletedTask,
+        }));
         services.AddSingleton(new IngestOptions { DuplicatePolicy = settings.DuplicatePolicy });
         services.AddSingleton<IIngestService>(sp => new IngestService(
             sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IngestOptions>(),
@@ -35,5 +45,16 @@ public static class DimseServiceCollectionExtensions
             sp.GetRequiredService<ILogger<DicomServer>>()));
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;
+    }
+
+    /// <summary>
+    /// Start-up recovery of the ingest journal (before any listener starts): instances acknowledged before a crash are
+    /// written to their files again and re-indexed. Returns how many were recovered.
+    /// </summary>
+    public static async Task<int> RecoverIngestJournalAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (services.GetRequiredService<IBlobStore>() is not FileSystemBlobStore store || services.GetRequiredService<IIngestService>() is not IngestService ingest) return 0;
+        var recovered = await store.RecoverJournalAsync(ingest.ReindexAsync, cancellationToken);
+        return recovered.Count;
     }
 }

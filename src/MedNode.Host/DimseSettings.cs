@@ -29,6 +29,9 @@ public sealed class DimseSettings
 
     public string StoragePath { get; set; } = "data/store";
 
+    /// <summary>Commit through the append-only ingest journal with group commit (default) instead of fsync per file and folder.</summary>
+    public bool IngestJournal { get; set; } = true;
+
     /// <summary>Commits are refused (C-STORE 0xA700) below this many free bytes.</summary>
     public long MinFreeBytes { get; set; } = 1L << 30;
 

@@ -18,6 +18,8 @@ public static class ServeCommand
         builder.Services.AddDicomWeb(builder.Configuration);
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
+        var recovered = await app.Services.RecoverIngestJournalAsync(CancellationToken.None);
+        if (recovered > 0) app.Logger.LogWarning("Recovered {Count} instances from the ingest journal", recovered);
         app.UseCors();
         app.MapGet("/health/live", () => Results.Ok(new { status = "Healthy" }));
         app.MapDicomWeb();

@@ -17,6 +17,14 @@ public sealed class DatabaseOptions
 
     /// <summary>The provider's connection string; for SQLite the default is <c>Data Source=mednode.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// SQLite <c>PRAGMA synchronous</c> for every connection: <c>NORMAL</c> (default) or <c>FULL</c>. In WAL mode NORMAL
+    /// does not flush each commit, so a single index write is NOT durable by itself; MedNode stays durable because every
+    /// acknowledged instance is in the ingest journal, which re-indexes it at start-up, and a journal segment is deleted
+    /// only after <see cref="EfInstanceIndex.MakeDurableAsync"/> has synced the WAL. Use FULL without the ingest journal.
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "NORMAL";
 }
 
 public static class PersistenceServiceCollectionExtensions
@@ -42,7 +50,13 @@ public static class PersistenceServiceCollectionExtensions
         switch (options.Provider.ToUpperInvariant())
         {
             case "SQLITE":
-                builder.UseSqlite(options.ConnectionString ?? "Data Source=mednode.db");
+                builder.UseSqlite(options.ConnectionString ?? "Data Source=mednode.db")
+                    .AddInterceptors((options.SqliteSynchronous.ToUpperInvariant() switch
+                    {
+                        "NORMAL" => SqliteSynchronousInterceptor.Normal,
+                        "FULL" => SqliteSynchronousInterceptor.Full,
+                        _ => throw new InvalidOperationException($"{DatabaseOptions.Section}:SqliteSynchronous '{options.SqliteSynchronous}' is not NORMAL or FULL."),
+                    }));
                 break;
             case "POSTGRESQL" or "POSTGRES":
                 builder.UseNpgsql(options.ConnectionString

@@ -110,7 +110,14 @@ public sealed class IngestService : IIngestService
         }
 
         var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
-        await _index.AddOrReplaceAsync(record, ct);
+        try
+        {
+            await _index.AddOrReplaceAsync(record, ct);
+        }
+        finally
+        {
+            _store.CommitCompleted(blob);
+        }
         var stored = new InstanceStored(record, existing != null, request.Source.CalledAeTitle);
         foreach (var listener in _listeners)
         {
@@ -126,6 +133,17 @@ public sealed class IngestService : IIngestService
         return existing != null
             ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: replaced (Overwrite)")
             : new IngestResult(IngestOutcome.Stored, DimseStatus.Success, sopClass, sopInstance, study);
+    }
+
+    /// <summary>
+    /// Indexes a blob that the store recovered from its journal at start-up (channel "JOURNAL": the original channel and
+    /// calling AE are not journaled).
+    /// </summary>
+    public async Task ReindexAsync(BlobInfo blob, CancellationToken cancellationToken)
+    {
+        var file = DicomFile.Open(_store.GetPath(blob.Key), new DicomReadOptions { StopAtPixelData = true });
+        var record = InstanceRecord.FromDataset(file.Dataset, file.TransferSyntax.Uid, blob, new IngestMeta("JOURNAL", null, _time.GetUtcNow()));
+        await _index.AddOrReplaceAsync(record, cancellationToken);
     }
 
     private IngestResult Fail(IngestOutcome outcome, ushort status, string? sopClass, string? sopInstance, string? study, string reason, IngestRequest request)

@@ -22,6 +22,14 @@ public interface IBlobStore
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Called once the committed blob is indexed, or its ingest gave up: a store that keeps commits in a journal may now
+    /// checkpoint them (the journal must not forget a blob before the index has it).
+    /// </summary>
+    void CommitCompleted(BlobInfo blob)
+    {
+    }
+
     /// <summary>Free bytes on the store's file system (for the disk watermark and /metrics).</summary>
     long AvailableBytes { get; }
 }

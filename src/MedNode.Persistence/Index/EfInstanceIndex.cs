@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace MedNode.Persistence.Index;
 
 /// <summary>The EF Core index (SQLite by default, PostgreSQL in production): instances plus study and series aggregates.</summary>
-public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IDisposable
+public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IIndexDurability, IDisposable
 {
     private const int PageSize = 500;
 
@@ -169,6 +169,24 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         QueryLevel.Series => i => page.Contains(i.SeriesInstanceUid),
         _ => i => page.Contains(i.SopInstanceUid),
     };
+
+    /// <summary>
+    /// SQLite: <c>PRAGMA wal_checkpoint(FULL)</c>, which syncs the WAL (and so every commit made with
+    /// <c>synchronous=NORMAL</c>) and then the database file; throws when a reader kept it from completing. PostgreSQL
+    /// commits are already durable.
+    /// </summary>
+    public async Task MakeDurableAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!db.Database.IsSqlite()) return;
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(FULL);";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0)
+            throw new IOException("SQLite could not complete a WAL checkpoint (busy); index writes are not yet known durable.");
+    }
 
     public void Dispose() => _writeLock.Dispose();
 }

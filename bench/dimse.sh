@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Issue 3 benchmark: C-STORE throughput of a synthetic 512x512 CT series (200 slices, ~105 MB by default), sent by DCMTK
+# storescu to three receivers on this machine in the same run, interleaved (A,B,C,A,B,C...) so that the ratios stay fair on
+# a noisy machine:
+#   storescp   DCMTK 3.6.7, writes each file, no fsync, no index (--fork for parallel associations)
+#   mednode    `mednode serve` (SQLite index, durable ingest: acknowledged only when on disk and indexed)
+#   orthanc    Orthanc 1.10.1 (SQLite index, fsync of each file: SyncStorageArea defaults to true)
+# each with 1 association and with 4 parallel associations (the files dealt round-robin to 4 storescu processes).
+# TCP_NODELAY=1 is exported for DCMTK and Orthanc; MedNode sets NoDelay itself. Every repetition starts a fresh server on
+# empty temporary storage and free ports, and stops it by PID.
+# Reported per run: wall time of the send, images/s, MB/s, server CPU-seconds during the send (utime+stime, children
+# included), server peak RSS (VmHWM, or /usr/bin/time's max RSS for storescp --fork children).
+#
+# usage: bench/dimse.sh                 (REPS=5 SLICES=200 RECEIVERS="storescp mednode orthanc" ASSOCS="1 4")
+#        SLICES=400 REPS=3 bench/dimse.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+reps=${REPS:-5}
+slices=${SLICES:-200}
+receivers=${RECEIVERS:-"storescp mednode orthanc"}
+assocs=${ASSOCS:-"1 4"}
+work=${WORK:-/tmp/mednode-bench-dimse}
+export TCP_NODELAY=1
+mkdir -p "$work"
+if [ -z "${SKIP_BUILD:-}" ]; then
+  nice dotnet build bench/MedNode.Bench -c Release -v q -nologo >/dev/null
+  nice dotnet build src/MedNode.Host -c Release -v q -nologo >/dev/null
+fi
+bench="dotnet $repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll"
+mednode_dll="$repo/src/MedNode.Host/bin/Release/net10.0/mednode.dll"
+ct="$work/ct$slices"
+[ -d "$ct" ] || $bench gen-ct "$ct" "$slices" >/dev/null
+# Every server first receives a different 20-slice series (not timed): a node runs for months, so the figures are for a
+# warm process (for MedNode: JIT and EF Core query compilation done), and the same for all receivers.
+[ -d "$work/warm" ] || $bench gen-ct "$work/warm" 20 >/dev/null
+warm=("$work"/warm/*.dcm)
+mapfile -t files < <(ls "$ct"/*.dcm | sort)
+bytes=$(cat "${files[@]}" | wc -c)
+tick=$(getconf CLK_TCK)
+results="$work/results-$slices.tsv"
+: > "$results"
+
+freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# utime+stime+cutime+cstime of a process, in ticks (PS3 nothing: proc(5), fields 14-17).
+cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
+hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+child_of() { local t; for _ in $(seq 1 100); do t=$(pgrep -P "$1" | head -1 || true); [ -n "$t" ] && { echo "$t"; return; }; sleep 0.05; done; return 1; }
+wait_echo() { for _ in $(seq 1 600); do echoscu -aec "$1" 127.0.0.1 "$2" >/dev/null 2>&1 && return 0; kill -0 "$3" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
+
+# start_<receiver> DIR ASSOCS: sets SRV (server PID), TPID (/usr/bin/time PID), PORT, AET.
+start_storescp() {
+  local d=$1 n=$2 fork=()
+  [ "$n" -gt 1 ] && fork=(--fork)
+  PORT=$(freeport); AET=STORESCP
+  mkdir -p "$d/out"
+  /usr/bin/time -f '%M' -o "$d/time" storescp "${fork[@]}" -aet "$AET" -od "$d/out" "$PORT" >"$d/log" 2>&1 &
+  TPID=$!; SRV=$(child_of $TPID)
+}
+start_mednode() {
+  local d=$1
+  local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE
+  # Tiered JIT off: a long-running server compiles optimized code once instead of re-compiling EF Core's paths during the run.
+  (cd "$d" && DOTNET_TieredCompilation=0 exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+    --MedNode:Dimse:Port="$PORT" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
+    --MedNode:Dimse:MinFreeBytes=0 --MedNode:Database:ConnectionString="Data Source=$d/index.db" \
+    --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
+  TPID=$!; SRV=$(child_of $TPID)
+}
+start_orthanc() {
+  local d=$1
+  PORT=$(freeport); AET=ORTHANC
+  cat >"$d/orthanc.json" <<EOF
+{ "Name": "bench", "HttpPort": $(freeport), "DicomPort": $PORT, "DicomAet": "$AET",
+  "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+  "StorageDirectory": "$d/storage", "IndexDirectory": "$d/index", "Plugins": [] }
+EOF
+  /usr/bin/time -f '%M' -o "$d/time" Orthanc "$d/orthanc.json" >"$d/log" 2>&1 &
+  TPID=$!; SRV=$(child_of $TPID)
+}
+stored_count() {
+  case $1 in
+    storescp) find "$2/out" -type f | wc -l ;;
+    mednode) find "$2/store" -path "$2/store/.*" -prune -o -name '*.dcm' -type f -print | wc -l ;;
+    orthanc) find "$2/storage" -type f -name '*-*' | wc -l ;;
+  esac
+}
+
+run_one() {
+  local recv=$1 n=$2 rep=$3 d
+  d=$(mktemp -d "$work/run-$recv-XXXXXX")
+  "start_$recv" "$d" "$n"
+  wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; kill -TERM "$SRV" 2>/dev/null; exit 1; }
+  storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; kill -TERM "$SRV"; exit 1; }
+  local groups=() i
+  for ((i = 0; i < n; i++)); do groups[i]=""; done
+  for i in "${!files[@]}"; do groups[i % n]+="${files[i]}"$'\n'; done
+  local c0 t0 t1 c1 pids=() fail=0
+  c0=$(cpu_ticks "$SRV"); t0=$(date +%s.%N)
+  for ((i = 0; i < n; i++)); do
+    mapfile -t g <<<"${groups[i]%$'\n'}"
+    storescu -aec "$AET" 127.0.0.1 "$PORT" "${g[@]}" >"$d/scu$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || fail=1; done
+  t1=$(date +%s.%N)
+  [ "$recv" = storescp ] && [ "$n" -gt 1 ] && echoscu -aec "$AET" 127.0.0.1 "$PORT" >/dev/null 2>&1 || true # lets storescp reap its children (their CPU counts in cutime)
+  c1=$(cpu_ticks "$SRV")
+  local hwm; hwm=$(hwm_kib "$SRV")
+  kill -TERM "$SRV"; wait "$TPID" 2>/dev/null || true
+  local rss; rss=$(cat "$d/time" 2>/dev/null | tail -1); [[ "$rss" =~ ^[0-9]+$ ]] || rss=$hwm
+  [ "$rss" -lt "$hwm" ] && rss=$hwm
+  local stored; stored=$(stored_count "$recv" "$d")
+  [ $fail -eq 0 ] || { echo "storescu failed against $recv:" >&2; tail -5 "$d"/scu*.log >&2; }
+  stored=$((stored - ${#warm[@]}))
+  [ "$stored" -eq "${#files[@]}" ] || echo "WARNING: $recv stored $stored of ${#files[@]} files" >&2
+  local secs; secs=$(echo "$t1 - $t0" | bc -l)
+  printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\n' "$recv" "$n" "$rep" "$secs" "$(echo "($c1 - $c0) / $tick" | bc -l)" "$rss" "$stored" "$fail" | tee -a "$results"
+  rm -rf "$d"
+}
+
+echo "# $slices slices, $bytes bytes, $reps repetitions, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo -e "# receiver\tassocs\trep\tseconds\tcpu_s\tpeak_rss_kib\tstored\tfailed"
+for rep in $(seq 1 "$reps"); do
+  for n in $assocs; do
+    for recv in $receivers; do run_one "$recv" "$n" "$rep"; done
+  done
+done
+
+/usr/bin/python3 - "$results" "${#files[@]}" "$bytes" <<'EOF'
+import sys, statistics as st
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+images, size = int(sys.argv[2]), int(sys.argv[3])
+by = {}
+for r in rows:
+    by.setdefault((r[0], int(r[1])), []).append(r)
+print(f"\n## medians ({images} images, {size / 1e6:.1f} MB)\n")
+print("| receiver | associations | runs | seconds | images/s | MB/s | server CPU-s | peak RSS MiB |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+med = {}
+for (recv, n), rs in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    s = st.median(float(r[3]) for r in rs)
+    med[(recv, n)] = s
+    print(f"| {recv} | {n} | {len(rs)} | {s:.2f} | {images / s:.0f} | {size / 1e6 / s:.0f} | {st.median(float(r[4]) for r in rs):.2f} | {st.median(int(r[5]) for r in rs) / 1024:.0f} |")
+print()
+for n in sorted({k[1] for k in med}):
+    m = med.get(("mednode", n))
+    if m is None: continue
+    for other in ("storescp", "orthanc"):
+        o = med.get((other, n))
+        if o: print(f"{n} association(s): mednode throughput / {other} = {o / m:.2f}")
+EOF

@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace MedNode.Persistence.Storage;
+
+/// <summary>A place in the journal: the record's segment and the journal position just after it.</summary>
+public sealed class JournalTicket
+{
+    internal JournalTicket(IngestJournal.Segment segment, long end)
+    {
+        Segment = segment;
+        End = end;
+    }
+
+    internal IngestJournal.Segment Segment { get; }
+
+    internal long End { get; }
+}
+
+/// <summary>
+/// The append-only ingest journal that makes a commit durable with one flush: each instance file is appended as one
+/// record (<c>"MNJ1"</c>, key length u16, key, payload length i64, payload, SHA-256 of the payload, <c>"MNJE"</c>), and a
+/// commit waits until an fdatasync covers its record. Concurrent commits share one fdatasync (group commit). The final
+/// files are written without a flush; a checkpoint later fsyncs them, their folders and the index, and only then deletes
+/// the segment. Recovery at start-up rewrites every intact record's file and stops at the first torn record.
+/// </summary>
+public sealed partial class IngestJournal : IDisposable
+{
+    private static readonly byte[] Magic = "MNJ1"u8.ToArray();
+    private static readonly byte[] Trailer = "MNJE"u8.ToArray();
+    private const int MaxKeyBytes = 512;
+    private const int HeaderFixed = 4 + 2 + 8;
+    private const int TrailerBytes = 32 + 4;
+
+    private readonly string _dir;
+    private readonly long _segmentBytes;
+    private readonly SemaphoreSlim _append = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly List<Segment> _closed = [];
+    private Segment _current;
+    private long _position;
+    private long _durable;
+    private Task? _flush;
+    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Opens the journal folder; call <see cref="ReadSegments"/> and recover before appending when segments exist.</summary>
+    public IngestJournal(string directory, long segmentBytes)
+    {
+        _dir = directory;
+        _segmentBytes = segmentBytes;
+        Directory.CreateDirectory(_dir);
+        _current = OpenSegment(NextSequence());
+    }
+
+    public string DirectoryPath => _dir;
+
+    internal sealed class Segment(long sequence, string path, SafeFileHandle handle)
+    {
+        public long Sequence { get; } = sequence;
+        public string Path { get; } = path;
+        public SafeFileHandle Handle { get; } = handle;
+        public long Length { get; set; }
+        public int Pending { get; set; }
+        public List<string> Files { get; } = [];
+    }
+
+    /// <summary>Appends <paramref name="source"/> as one record for the file at <paramref name="finalPath"/>; returns its ticket, size and SHA-256.</summary>
+    public async Task<(JournalTicket Ticket, long Size, string Sha256)> AppendAsync(string key, string finalPath, Stream source, CancellationToken cancellationToken)
+    {
+        var keyBytes = Encoding.ASCII.GetBytes(key);
+        if (keyBytes.Length > MaxKeyBytes) throw new ArgumentException("Key too long for the journal.", nameof(key));
+        long size = source.Length;
+        await _append.WaitAsync(cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            if (_current.Length >= _segmentBytes) Rotate();
+            var seg = _current;
+            long start = seg.Length, at = start;
+            try
+            {
+                int h = HeaderFixed + keyBytes.Length;
+                Magic.CopyTo(buffer, 0);
+                BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(4), (ushort)keyBytes.Length);
+                keyBytes.CopyTo(buffer, 6);
+                BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(6 + keyBytes.Length), size);
+                RandomAccess.Write(seg.Handle, buffer.AsSpan(0, h), at);
+                at += h;
+                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                long left = size;
+                while (left > 0)
+                {
+                    int n = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), CancellationToken.None);
+                    if (n == 0) throw new EndOfStreamException("The spooled file is shorter than its length.");
+                    sha.AppendData(buffer, 0, n);
+                    RandomAccess.Write(seg.Handle, buffer.AsSpan(0, n), at);
+                    at += n;
+                    left -= n;
+                }
+                var digest = sha.GetHashAndReset();
+                digest.CopyTo(buffer, 0);
+                Trailer.CopyTo(buffer, 32);
+                RandomAccess.Write(seg.Handle, buffer.AsSpan(0, TrailerBytes), at);
+                at += TrailerBytes;
+                lock (_gate)
+                {
+                    seg.Length = at;
+                    _position += at - start;
+                    seg.Pending++;
+                    seg.Files.Add(finalPath);
+                    return (new JournalTicket(seg, _position), size, Convert.ToHexStringLower(digest));
+                }
+            }
+            catch
+            {
+                // A record that is not whole must not hide the records after it: cut it off again.
+                RandomAccess.SetLength(seg.Handle, start);
+                throw;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _append.Release();
+        }
+    }
+
+    /// <summary>Completes when an fdatasync covers the ticket's record. One flush serves every commit waiting at that moment.</summary>
+    public async Task WaitDurableAsync(JournalTicket ticket, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task flush;
+            lock (_gate)
+            {
+                if (_durable >= ticket.End) return;
+                flush = _flush ??= Task.Run(FlushCurrent, CancellationToken.None);
+            }
+            await flush.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void FlushCurrent()
+    {
+        Segment seg;
+        long target;
+        lock (_gate)
+        {
+            seg = _current;
+            target = _position;
+        }
+        bool added = false;
+        try
+        {
+            seg.Handle.DangerousAddRef(ref added);
+            if (NativeMethods.fdatasync((int)seg.Handle.DangerousGetHandle()) != 0)
+                throw new IOException($"fdatasync of the ingest journal failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+            lock (_gate) _durable = Math.Max(_durable, target);
+        }
+        finally
+        {
+            if (added) seg.Handle.DangerousRelease();
+            lock (_gate) _flush = null;
+        }
+    }
+
+    /// <summary>The ticket's file is in place and indexed (or its commit was given up): its segment may be checkpointed.</summary>
+    public void Release(JournalTicket ticket)
+    {
+        TaskCompletionSource released;
+        lock (_gate)
+        {
+            ticket.Segment.Pending--;
+            released = _released;
+            _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        released.TrySetResult();
+    }
+
+    /// <summary>
+    /// Makes the files of closed segments durable (fsync of each file and folder), then the index, then deletes those
+    /// segments. With <paramref name="all"/> the current segment is closed first and the call waits for its commits.
+    /// </summary>
+    public async Task CheckpointAsync(Func<CancellationToken, Task> makeIndexDurableAsync, bool all, CancellationToken cancellationToken)
+    {
+        List<Segment> ready;
+        while (true)
+        {
+            Task released;
+            if (all)
+            {
+                await _append.WaitAsync(cancellationToken);
+                try
+                {
+                    if (_current.Length > 0) Rotate();
+                }
+                finally
+                {
+                    _append.Release();
+                }
+            }
+            lock (_gate)
+            {
+                ready = _closed.Where(s => s.Pending == 0).ToList();
+                released = _released.Task;
+                if (!all || ready.Count == _closed.Count) break;
+            }
+            await released.WaitAsync(cancellationToken);
+        }
+        if (ready.Count == 0) return;
+        var files = ready.SelectMany(s => s.Files).Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
+        foreach (var f in files) FsyncFile(f);
+        foreach (var d in files.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal)) MedNode.Dicom.DicomFileWriter.FsyncDirectory(d!);
+        await makeIndexDurableAsync(cancellationToken);
+        lock (_gate) _closed.RemoveAll(ready.Contains);
+        foreach (var s in ready)
+        {
+            s.Handle.Dispose();
+            File.Delete(s.Path);
+        }
+        MedNode.Dicom.DicomFileWriter.FsyncDirectory(_dir);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is a segment this instance opened (not one left by a previous run).</summary>
+    public bool IsOpenSegment(string path)
+    {
+        lock (_gate) return _closed.Any(s => s.Path == path) || _current.Path == path;
+    }
+
+    /// <summary>Whether closed segments wait for a checkpoint.</summary>
+    public bool HasClosedSegments
+    {
+        get
+        {
+            lock (_gate) return _closed.Count > 0;
+        }
+    }
+
+    private void Rotate()
+    {
+        var old = _current;
+        if (NativeMethods.fdatasync((int)old.Handle.DangerousGetHandle()) != 0) throw new IOException("fdatasync of the ingest journal failed.");
+        var next = OpenSegment(old.Sequence + 1);
+        lock (_gate)
+        {
+            _durable = _position;
+            _closed.Add(old);
+            _current = next;
+        }
+    }
+
+    private Segment OpenSegment(long sequence)
+    {
+        var path = Path.Combine(_dir, sequence.ToString("D12", System.Globalization.CultureInfo.InvariantCulture) + ".log");
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        MedNode.Dicom.DicomFileWriter.FsyncDirectory(_dir); // the segment's name must be durable before a commit relies on it
+        return new Segment(sequence, path, handle);
+    }
+
+    private long NextSequence() => SegmentPaths(_dir).Select(SequenceOf).DefaultIfEmpty(0).Max() + 1;
+
+    private static long SequenceOf(string path) => long.Parse(Path.GetFileNameWithoutExtension(path), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The segment files of a journal folder, oldest first.</summary>
+    public static IReadOnlyList<string> SegmentPaths(string directory) =>
+        Directory.Exists(directory)
+            ? [.. Directory.GetFiles(directory, "*.log").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).OrderBy(SequenceOf)]
+            : [];
+
+    /// <summary>fsync of one file (data and metadata), through a read-only handle.</summary>
+    public static void FsyncFile(string path)
+    {
+        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (NativeMethods.fsync((int)h.DangerousGetHandle()) != 0) throw new IOException("fsync failed for a stored file.");
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var s in _closed) s.Handle.Dispose();
+            _current.Handle.Dispose();
+        }
+        _append.Dispose();
+    }
+
+    private static partial class NativeMethods
+    {
+        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+        internal static partial int fdatasync(int fd);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+        internal static partial int fsync(int fd);
+    }
+}
