@@ -16,8 +16,11 @@ using Microsoft.Extensions.Logging;
 
 namespace MedNode.Web.Tests.DicomWeb;
 
-/// <summary>The DICOMweb endpoints on a real Kestrel at 127.0.0.1:0, with a SQLite index and a blob folder in a temp dir.</summary>
-public sealed class DicomWebFixture : IAsyncLifetime
+/// <summary>
+/// The DICOMweb endpoints on a real Kestrel at 127.0.0.1:0, with a blob folder in a temp dir and the index on the
+/// derived fixture's database (<see cref="SqliteDicomWebFixture"/>, <see cref="PostgresDicomWebFixture"/>), migrated as at start-up.
+/// </summary>
+public abstract class DicomWebFixture : IAsyncLifetime
 {
     public const string Origin = "http://viewer.test";
 
@@ -26,15 +29,21 @@ public sealed class DicomWebFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    protected string TempPath(string name) => _dir.File(name);
+
+    /// <summary>The <c>MedNode:Database</c> provider and connection string, or null when the database is missing outside CI.</summary>
+    protected abstract Task<(string Provider, string ConnectionString)?> DatabaseAsync();
+
     public async Task InitializeAsync()
     {
+        if (await DatabaseAsync() is not { } database) return;
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["MedNode:Database:Provider"] = "Sqlite",
-            ["MedNode:Database:ConnectionString"] = $"Data Source={_dir.File("index.db")}",
+            ["MedNode:Database:Provider"] = database.Provider,
+            ["MedNode:Database:ConnectionString"] = database.ConnectionString,
             ["MedNode:DicomWeb:CorsOrigins:0"] = Origin,
             ["MedNode:DicomWeb:MaxQueryResults"] = "100",
         });
@@ -66,6 +75,22 @@ public sealed class DicomWebFixture : IAsyncLifetime
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _dir.Dispose();
+    }
+}
+
+public sealed class SqliteDicomWebFixture : DicomWebFixture
+{
+    protected override Task<(string Provider, string ConnectionString)?> DatabaseAsync() =>
+        Task.FromResult<(string, string)?>(("Sqlite", $"Data Source={TempPath("index.db")}"));
+}
+
+public sealed class PostgresDicomWebFixture : DicomWebFixture
+{
+    protected override async Task<(string Provider, string ConnectionString)?> DatabaseAsync()
+    {
+        // Outside CI without PostgreSQL the tests are skipped ([RequiresPostgres]); the fixture then starts nothing.
+        if (PostgresPeer.MissingReason != null && !SharedData.InCi) return null;
+        return ("PostgreSQL", await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync());
     }
 }
 
