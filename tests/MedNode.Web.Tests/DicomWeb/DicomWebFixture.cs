@@ -29,7 +29,16 @@ public abstract class DicomWebFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The running application's services (index, blob store).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The fixture did not start.");
+
     protected string TempPath(string name) => _dir.File(name);
+
+    /// <summary>The blob store's free-space watermark (<see cref="FileSystemBlobStoreOptions.MinFreeBytes"/>).</summary>
+    protected virtual long MinFreeBytes => 0;
+
+    /// <summary>Whether the corpus instances are stored at start.</summary>
+    protected virtual bool StoresCorpus => true;
 
     /// <summary>The <c>MedNode:Database</c> provider and connection string, or null when the database is missing outside CI.</summary>
     protected abstract Task<(string Provider, string ConnectionString)?> DatabaseAsync();
@@ -49,7 +58,7 @@ public abstract class DicomWebFixture : IAsyncLifetime
         });
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
-        builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs") }));
+        builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs"), MinFreeBytes = MinFreeBytes }));
         builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         _app = builder.Build();
         _app.UseCors();
@@ -58,7 +67,7 @@ public abstract class DicomWebFixture : IAsyncLifetime
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address) };
-        if (SharedData.Exists("corpus"))
+        if (StoresCorpus && SharedData.Exists("corpus"))
         {
             using var response = await Client.PostAsync("/dicomweb/studies", Multipart.Dicom(Golden.CtImage1, Golden.CtImage2, Golden.MrSlice));
             response.EnsureSuccessStatusCode();
@@ -78,10 +87,18 @@ public abstract class DicomWebFixture : IAsyncLifetime
     }
 }
 
-public sealed class SqliteDicomWebFixture : DicomWebFixture
+public class SqliteDicomWebFixture : DicomWebFixture
 {
     protected override Task<(string Provider, string ConnectionString)?> DatabaseAsync() =>
         Task.FromResult<(string, string)?>(("Sqlite", $"Data Source={TempPath("index.db")}"));
+}
+
+/// <summary>A node whose blob store is always below its watermark (more free bytes asked for than any disk has).</summary>
+public sealed class FullDiskDicomWebFixture : SqliteDicomWebFixture
+{
+    protected override long MinFreeBytes => long.MaxValue;
+
+    protected override bool StoresCorpus => false;
 }
 
 public sealed class PostgresDicomWebFixture : DicomWebFixture
