@@ -10,6 +10,7 @@ pkgs=(
   libcharls2        # JPEG-LS codec (P/Invoke)
   python3           # TRX summary in scripts/test.sh
   python3-pydicom   # independent UID table and second decoder for the character set golden tests
+  postgresql        # PostgresPeer: the index and DICOMweb tests on a real PostgreSQL server
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -117,4 +117,19 @@ public class DicomServerDcmtkTests
         node.WaitIdle();
         node.BlobFiles.Should().BeEmpty();
     }
+
+    [RequiresFact("corpus/" + Mr, "storescu")]
+    [Trait("Conformance", "PS3.4 B.2.3")]
+    public async Task Storescu_StoreBelowWatermark_RefusedOutOfResourcesA700AndNothingStored()
+    {
+        await using var node = await new TestNode(minFreeBytes: long.MaxValue).StartAsync();
+
+        var r = Dcmtk.Storescu(node.Port, ["-d"], Corpus.FullPath(Mr));
+
+        // storescu -d prints the C-STORE-RSP status as DCMTK decodes it.
+        (r.StdOut + r.StdErr).Should().MatchRegex(@"DIMSE Status\s*: 0xa700: Refused: Out of resources");
+        node.WaitIdle();
+        node.BlobFiles.Should().BeEmpty();
+        node.Index.All.Should().BeEmpty();
+    }
 }

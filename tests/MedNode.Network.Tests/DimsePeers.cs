@@ -15,9 +15,9 @@ internal sealed class TestNode : IAsyncDisposable
 {
     private readonly TempDir _dir = new("mednode-node-");
 
-    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst)
+    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, long minFreeBytes = 0)
     {
-        Store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store") });
+        Store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store"), MinFreeBytes = minFreeBytes });
         Ingest = new IngestService(Store, Index, new IngestOptions { DuplicatePolicy = policy });
         Server = new DicomServer((options ?? new DicomServerOptions()) with { BindAddress = IPAddress.Loopback, Port = 0, AeTitle = "MEDNODE" }, new IngestStoreScpHandler(Ingest, Store));
     }

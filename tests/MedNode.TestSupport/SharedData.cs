@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Sdk;
 
 namespace MedNode.TestSupport;
 
@@ -56,8 +57,10 @@ public static class SharedData
 
 /// <summary>
 /// A fact that needs shared data and/or external tools on PATH. Outside CI it is skipped when they are missing,
-/// with a reason naming what is missing; in CI it always runs, so a missing peer fails.
+/// with a reason naming what is missing; in CI it always runs, so a missing peer fails. A requirement of the test class
+/// (<see cref="ClassRequirementAttribute"/>, e.g. <see cref="RequiresPostgresAttribute"/>) is honoured the same way.
 /// </summary>
+[XunitTestCaseDiscoverer("MedNode.TestSupport.RequiresFactDiscoverer", "MedNode.TestSupport")]
 public sealed class RequiresFactAttribute : FactAttribute
 {
     public RequiresFactAttribute(string? data = null, params string[] tools)
@@ -68,6 +71,7 @@ public sealed class RequiresFactAttribute : FactAttribute
 }
 
 /// <summary>The theory counterpart of <see cref="RequiresFactAttribute"/>.</summary>
+[XunitTestCaseDiscoverer("MedNode.TestSupport.RequiresTheoryDiscoverer", "MedNode.TestSupport")]
 public sealed class RequiresTheoryAttribute : TheoryAttribute
 {
     public RequiresTheoryAttribute(string? data = null, params string[] tools)

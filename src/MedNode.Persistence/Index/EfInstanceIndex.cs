@@ -90,10 +90,12 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var keys = await db.Instances.Where(i => i.StudyInstanceUid == studyUid).Select(i => i.BlobKey).ToListAsync(cancellationToken);
             await db.Instances.Where(i => i.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
             await db.Series.Where(s => s.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
             await db.Studies.Where(s => s.StudyInstanceUid == studyUid).ExecuteDeleteAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
             return keys;
         }
         finally

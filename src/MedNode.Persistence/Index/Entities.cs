@@ -57,7 +57,8 @@ public sealed class InstanceEntity
         SeriesNumber = r.SeriesNumber; SeriesDescription = r.SeriesDescription; BodyPartExamined = r.BodyPartExamined;
         InstanceNumber = r.InstanceNumber; Rows = r.Rows; Columns = r.Columns; NumberOfFrames = r.NumberOfFrames;
         SpecificCharacterSet = r.SpecificCharacterSet; TransferSyntaxUid = r.TransferSyntaxUid; BlobKey = r.BlobKey;
-        Size = r.Size; Sha256 = r.Sha256; CallingAeTitle = r.CallingAeTitle; Channel = r.Channel; ReceivedAt = r.ReceivedAt;
+        Size = r.Size; Sha256 = r.Sha256; CallingAeTitle = r.CallingAeTitle; Channel = r.Channel;
+        ReceivedAt = r.ReceivedAt.ToUniversalTime(); // Npgsql writes timestamptz only from UTC (offset 0).
         return this;
     }
 

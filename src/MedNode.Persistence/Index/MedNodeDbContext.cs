@@ -2,8 +2,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace MedNode.Persistence.Index;
 
-/// <summary>The index database: instances (denormalised) with study and series aggregate tables.</summary>
-public sealed class MedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : DbContext(options)
+/// <summary>
+/// The index database: instances (denormalised) with study and series aggregate tables. Abstract: each provider has its
+/// own subclass (<see cref="SqliteMedNodeDbContext"/>, <see cref="PostgresMedNodeDbContext"/>) so that each owns one
+/// migration set and one model snapshot (Migrations/Sqlite, Migrations/Postgres).
+/// </summary>
+public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : DbContext(options)
 {
     public DbSet<InstanceEntity> Instances => Set<InstanceEntity>();
 
@@ -24,8 +28,6 @@ public sealed class MedNodeDbContext(DbContextOptions<MedNodeDbContext> options)
         i.HasIndex(e => e.PatientNameKey);
         i.HasIndex(e => e.StudyDate);
         i.HasIndex(e => e.AccessionNumber);
-        if (Database.IsSqlite())
-            i.Property(e => e.ReceivedAt).HasConversion(v => v.ToUnixTimeMilliseconds(), v => DateTimeOffset.FromUnixTimeMilliseconds(v));
 
         var s = modelBuilder.Entity<StudyEntity>();
         s.ToTable("Study");
@@ -37,4 +39,28 @@ public sealed class MedNodeDbContext(DbContextOptions<MedNodeDbContext> options)
         se.HasKey(e => e.SeriesInstanceUid);
         se.HasIndex(e => e.StudyInstanceUid);
     }
+}
+
+/// <summary>The SQLite index (embedded, the default). Times are stored as Unix milliseconds so that they sort and compare.</summary>
+public sealed class SqliteMedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : MedNodeDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<InstanceEntity>().Property(e => e.ReceivedAt)
+            .HasConversion(v => v.ToUnixTimeMilliseconds(), v => DateTimeOffset.FromUnixTimeMilliseconds(v));
+    }
+}
+
+/// <summary>
+/// The PostgreSQL index (production). Every text column uses the <c>C</c> collation, so that comparisons, ORDER BY and
+/// MIN are by code point as on SQLite (BINARY) and in <c>StringComparer.Ordinal</c>: UIDs page in the same order and
+/// DA/TM ranges compare the same on both providers, whatever the server's default locale.
+/// </summary>
+public sealed class PostgresMedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : MedNodeDbContext(options)
+{
+    public const string Collation = "C";
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Properties<string>().UseCollation(Collation);
 }

@@ -23,6 +23,9 @@ internal static class StowHandler
     /// <summary>PS3.4 Annex B.2.3 0xA900 "Data Set does not match SOP Class", used for an instance outside the target study.</summary>
     public const ushort DatasetDoesNotMatch = 0xA900;
 
+    /// <summary>PS3.4 Annex B.2.3 0xA700 "Refused: Out of Resources", as the ingest service reports a store below its watermark.</summary>
+    public const ushort OutOfResources = 0xA700;
+
     /// <summary>PS3.4 Annex B.2.3 "Processing failure"-class code used for an unsupported part media type.</summary>
     public const ushort UnsupportedMediaType = 0xC122;
 
@@ -49,7 +52,7 @@ internal static class StowHandler
         var failed = new List<DicomDataset>();
         var studies = new HashSet<string>(StringComparer.Ordinal);
         var reader = new MultipartReader(boundary, http.Request.Body) { BodyLengthLimit = null };
-        bool malformed = false;
+        bool malformed = false, outOfResources = false;
         while (true)
         {
             MultipartSection? section;
@@ -93,6 +96,7 @@ internal static class StowHandler
             else
             {
                 failed.Add(Failure(outcome.SopClassUid, outcome.SopInstanceUid, outcome.DimseStatus));
+                outOfResources |= outcome.DimseStatus == OutOfResources;
             }
         }
         if (referenced.Count == 0 && failed.Count == 0)
@@ -103,8 +107,12 @@ internal static class StowHandler
             response.AddOrUpdate(DicomTags.RetrieveURL, DicomVR.UR, $"{baseUrl}/studies/{targetStudy ?? studies.First()}");
         if (failed.Count > 0) response.AddOrUpdate(DicomTags.FailedSOPSequence, failed.ToArray());
         if (referenced.Count > 0) response.AddOrUpdate(DicomTags.ReferencedSOPSequence, referenced.ToArray());
-        // PS3.18 §10.5.3: 200 all stored, 202 some failed, 409 none stored.
-        int status = failed.Count == 0 ? StatusCodes.Status200OK : referenced.Count > 0 ? StatusCodes.Status202Accepted : StatusCodes.Status409Conflict;
+        // PS3.18 §10.5.3: 200 all stored, 202 some failed, 409 none stored; none stored because the store is out of space
+        // (the ingest service's watermark, DIMSE 0xA700) is 507 Insufficient Storage (RFC 4918 §11.5), with the same body.
+        int status = failed.Count == 0 ? StatusCodes.Status200OK
+            : referenced.Count > 0 ? StatusCodes.Status202Accepted
+            : outOfResources ? StatusCodes.Status507InsufficientStorage
+            : StatusCodes.Status409Conflict;
         return Results.Text(DicomJsonWriter.Serialize(response, new DicomJsonWriterOptions { Indented = false }), MediaTypes.DicomJson, statusCode: status);
     }
 

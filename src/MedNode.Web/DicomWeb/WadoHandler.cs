@@ -31,6 +31,9 @@ internal static class WadoHandler
                 if (transcoded != null) partSyntax = target!.Uid;
                 else if (!lenient) return Results.Empty;
             }
+            // The stored file is checked against its SHA-256 before its part begins: a corrupted first instance is a 500
+            // problem+json, a later one aborts the response; corrupted bytes are never sent.
+            await using var blob = transcoded == null ? OpenVerified(blobs, record) : null;
             if (!started)
             {
                 http.Response.StatusCode = StatusCodes.Status200OK;
@@ -38,15 +41,8 @@ internal static class WadoHandler
                 started = true;
             }
             await WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {MediaTypes.Dicom}; transfer-syntax={partSyntax}\r\n\r\n");
-            if (transcoded != null)
-            {
-                await http.Response.Body.WriteAsync(transcoded, http.RequestAborted);
-            }
-            else
-            {
-                await using var blob = blobs.OpenRead(record.BlobKey, record.Sha256.Length > 0 ? record.Sha256 : null);
-                await blob.CopyToAsync(http.Response.Body, http.RequestAborted);
-            }
+            if (transcoded != null) await http.Response.Body.WriteAsync(transcoded, http.RequestAborted);
+            else await blob!.CopyToAsync(http.Response.Body, http.RequestAborted);
             await WriteAsciiAsync(http, "\r\n");
         }
         await WriteAsciiAsync(http, $"--{boundary}--\r\n");
@@ -57,9 +53,10 @@ internal static class WadoHandler
     /// <remarks>With <paramref name="lenient"/> (no transfer-syntax asked for) a failure returns null and the instance goes as stored.</remarks>
     private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
     {
+        using var blob = OpenVerified(blobs, record);
         try
         {
-            var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
+            var file = DicomFile.Read(blob);
             var ds = DicomTranscoder.Transcode(file.Dataset, file.TransferSyntax, target);
             using var ms = new MemoryStream();
             DicomFileWriter.Write(ms, ds, target, file.Meta);
@@ -137,7 +134,8 @@ internal static class WadoHandler
         if (tagText.Length != 8 || !DicomTag.TryParse(tagText, out var tag))
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid tag", "The bulk data path must end in eight hex digits.");
         MediaTypes.RequireAcceptable(http.Request, MediaTypes.MultipartRelated);
-        var file = DicomFile.Open(http.RequestServices.GetRequiredService<IBlobStore>().GetPath(record.BlobKey));
+        DicomFile file;
+        using (var blob = OpenVerified(http.RequestServices.GetRequiredService<IBlobStore>(), record)) file = DicomFile.Read(blob);
         if (file.Dataset[tag] is not DicomElement)
             throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance holds no such bulk data value.");
         var bytes = file.Dataset.GetBytes(tag);
@@ -147,6 +145,20 @@ internal static class WadoHandler
         await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
         await WriteAsciiAsync(http, $"\r\n--{boundary}--\r\n");
         return Results.Empty;
+    }
+
+    /// <summary>Opens a stored instance, checked against the SHA-256 recorded at ingest; a mismatch is a 500, never data.</summary>
+    private static Stream OpenVerified(IBlobStore blobs, InstanceRecord record)
+    {
+        try
+        {
+            return blobs.OpenRead(record.BlobKey, record.Sha256.Length > 0 ? record.Sha256 : null);
+        }
+        catch (BlobIntegrityException)
+        {
+            throw new DicomWebException(StatusCodes.Status500InternalServerError, "Stored instance corrupted",
+                "A stored instance no longer matches the SHA-256 recorded when it was stored.");
+        }
     }
 
     /// <summary>The instances a path names, from the index (never from the path itself); 404 when there are none.</summary>

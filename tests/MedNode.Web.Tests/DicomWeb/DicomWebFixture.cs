@@ -16,8 +16,11 @@ using Microsoft.Extensions.Logging;
 
 namespace MedNode.Web.Tests.DicomWeb;
 
-/// <summary>The DICOMweb endpoints on a real Kestrel at 127.0.0.1:0, with a SQLite index and a blob folder in a temp dir.</summary>
-public sealed class DicomWebFixture : IAsyncLifetime
+/// <summary>
+/// The DICOMweb endpoints on a real Kestrel at 127.0.0.1:0, with a blob folder in a temp dir and the index on the
+/// derived fixture's database (<see cref="SqliteDicomWebFixture"/>, <see cref="PostgresDicomWebFixture"/>), migrated as at start-up.
+/// </summary>
+public abstract class DicomWebFixture : IAsyncLifetime
 {
     public const string Origin = "http://viewer.test";
 
@@ -26,21 +29,36 @@ public sealed class DicomWebFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The running application's services (index, blob store).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The fixture did not start.");
+
+    protected string TempPath(string name) => _dir.File(name);
+
+    /// <summary>The blob store's free-space watermark (<see cref="FileSystemBlobStoreOptions.MinFreeBytes"/>).</summary>
+    protected virtual long MinFreeBytes => 0;
+
+    /// <summary>Whether the corpus instances are stored at start.</summary>
+    protected virtual bool StoresCorpus => true;
+
+    /// <summary>The <c>MedNode:Database</c> provider and connection string, or null when the database is missing outside CI.</summary>
+    protected abstract Task<(string Provider, string ConnectionString)?> DatabaseAsync();
+
     public async Task InitializeAsync()
     {
+        if (await DatabaseAsync() is not { } database) return;
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["MedNode:Database:Provider"] = "Sqlite",
-            ["MedNode:Database:ConnectionString"] = $"Data Source={_dir.File("index.db")}",
+            ["MedNode:Database:Provider"] = database.Provider,
+            ["MedNode:Database:ConnectionString"] = database.ConnectionString,
             ["MedNode:DicomWeb:CorsOrigins:0"] = Origin,
             ["MedNode:DicomWeb:MaxQueryResults"] = "100",
         });
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
-        builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs") }));
+        builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs"), MinFreeBytes = MinFreeBytes }));
         builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         _app = builder.Build();
         _app.UseCors();
@@ -49,7 +67,7 @@ public sealed class DicomWebFixture : IAsyncLifetime
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address) };
-        if (SharedData.Exists("corpus"))
+        if (StoresCorpus && SharedData.Exists("corpus"))
         {
             using var response = await Client.PostAsync("/dicomweb/studies", Multipart.Dicom(Golden.CtImage1, Golden.CtImage2, Golden.MrSlice));
             response.EnsureSuccessStatusCode();
@@ -66,6 +84,30 @@ public sealed class DicomWebFixture : IAsyncLifetime
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _dir.Dispose();
+    }
+}
+
+public class SqliteDicomWebFixture : DicomWebFixture
+{
+    protected override Task<(string Provider, string ConnectionString)?> DatabaseAsync() =>
+        Task.FromResult<(string, string)?>(("Sqlite", $"Data Source={TempPath("index.db")}"));
+}
+
+/// <summary>A node whose blob store is always below its watermark (more free bytes asked for than any disk has).</summary>
+public sealed class FullDiskDicomWebFixture : SqliteDicomWebFixture
+{
+    protected override long MinFreeBytes => long.MaxValue;
+
+    protected override bool StoresCorpus => false;
+}
+
+public sealed class PostgresDicomWebFixture : DicomWebFixture
+{
+    protected override async Task<(string Provider, string ConnectionString)?> DatabaseAsync()
+    {
+        // Outside CI without PostgreSQL the tests are skipped ([RequiresPostgres]); the fixture then starts nothing.
+        if (PostgresPeer.MissingReason != null && !SharedData.InCi) return null;
+        return ("PostgreSQL", await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync());
     }
 }
 

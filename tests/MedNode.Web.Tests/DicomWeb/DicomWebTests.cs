@@ -7,7 +7,8 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace MedNode.Web.Tests.DicomWeb;
 
-public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFixture>
+/// <summary>STOW, WADO and QIDO end to end; run on SQLite and on PostgreSQL (the derived classes at the end).</summary>
+public abstract class DicomWebTests(DicomWebFixture fx)
 {
     private const string AnyTs = "multipart/related; type=\"application/dicom\"; transfer-syntax=*";
 
@@ -96,7 +97,7 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         Values(all, "00080018").Should().Equal(Golden.MrSop);
     }
 
-    [Theory, Trait("Conformance", "PS3.18 8.3.4")]
+    [RequiresTheory, Trait("Conformance", "PS3.18 8.3.4")]
     [InlineData("/dicomweb/studies?NoSuchAttribute=1")]
     [InlineData("/dicomweb/studies?StudyDate=20201340")]
     [InlineData("/dicomweb/studies?StudyDate=20201231-20200101")]
@@ -162,7 +163,7 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         (await ReadPartsAsync(response)).Single().Body.Length.Should().Be(Golden.MrPixelBytes);
     }
 
-    [Theory, Trait("Conformance", "PS3.18 10.4")]
+    [RequiresTheory, Trait("Conformance", "PS3.18 10.4")]
     [InlineData("/dicomweb/studies/1.2.3.4")]
     [InlineData("/dicomweb/studies/1.2.3.4/metadata")]
     [InlineData("/dicomweb/studies/1.2.3.4/series/5.6/instances/7.8")]
@@ -172,7 +173,7 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         response.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
-    [Theory]
+    [RequiresTheory]
     [InlineData("/dicomweb/studies/..%2F..%2Fetc/series")]
     [InlineData("/dicomweb/studies/..%2F..%2Fetc%2Fpasswd")]
     [InlineData("/dicomweb/studies/1.2/series/..%2F..%2F..%2Fetc/instances/passwd/metadata")]
@@ -183,7 +184,7 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         (await response.Content.ReadAsStringAsync()).Should().NotContain("root:");
     }
 
-    [Fact, Trait("Conformance", "PS3.18 10.5")]
+    [RequiresFact, Trait("Conformance", "PS3.18 10.5")]
     public async Task Stow_NotMultipartRelated_Returns415()
     {
         using var response = await fx.Client.PostAsync("/dicomweb/studies", new StringContent("{}", null, "application/json"));
@@ -211,7 +212,7 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         json.GetProperty("00081198").GetProperty("Value")[0].GetProperty("00081197").GetProperty("Value")[0].GetInt32().Should().Be(0xA900);
     }
 
-    [Fact]
+    [RequiresFact]
     public async Task Cors_PreflightForAcceptWithTypeParameter_Succeeds()
     {
         var request = new HttpRequestMessage(HttpMethod.Options, "/dicomweb/studies/1.2/series/3.4");
@@ -224,3 +225,8 @@ public sealed class DicomWebTests(DicomWebFixture fx) : IClassFixture<DicomWebFi
         response.Headers.GetValues("Access-Control-Allow-Headers").Single().Should().ContainEquivalentOf("accept");
     }
 }
+
+public sealed class SqliteDicomWebTests(SqliteDicomWebFixture fx) : DicomWebTests(fx), IClassFixture<SqliteDicomWebFixture>;
+
+[RequiresPostgres]
+public sealed class PostgresDicomWebTests(PostgresDicomWebFixture fx) : DicomWebTests(fx), IClassFixture<PostgresDicomWebFixture>;
