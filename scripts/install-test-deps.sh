@@ -22,3 +22,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# npm packages for interop tests, under the gitignored .test-deps/node (tests find it via SharedData.RepoRoot).
+# This machine's Node (with npm) may come from outside Debian; install Debian's only when there is none.
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+node_prefix="$(cd "$(dirname "$0")/.." && pwd)/.test-deps/node"
+npm_pkgs=(
+  dcmjs@0.52        # reads MedNode's SEG and TID 1500 SR as OHIF does
+)
+for p in "${npm_pkgs[@]}"; do
+  if [ ! -f "$node_prefix/node_modules/${p%@*}/package.json" ]; then
+    npm install --no-audit --no-fund --loglevel=error --prefix "$node_prefix" "${npm_pkgs[@]}"
+    break
+  fi
+done

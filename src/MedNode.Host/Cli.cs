@@ -48,6 +48,7 @@ public static class Cli
           transcode IN OUT --ts UID          write IN again in another transfer syntax
           pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
           analyze DIR --model ID --out JSON  find and measure lesions in the series in DIR
+            [--dicom-out DIR [--objects seg+sr|sc+kos|all]]  also write the result as SEG + SR and/or SC + KOS
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>
