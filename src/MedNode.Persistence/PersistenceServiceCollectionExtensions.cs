@@ -1,6 +1,10 @@
+using MedNode.Core.Audit;
+using MedNode.Core.Export;
 using MedNode.Core.Index;
+using MedNode.Core.Jobs;
 using MedNode.Core.Query;
 using MedNode.Persistence.Index;
+using MedNode.Persistence.Loop;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,6 +52,10 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton<EfInstanceIndex>();
         services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
         services.AddSingleton<IQueryIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
+        services.AddSingleton<IJobQueue>(sp => new EfJobQueue(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<IOutbox>(sp => new EfOutbox(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>()));
+        services.AddSingleton<IAuditTrail>(sp => new EfAuditTrail(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>(),
+            configuration.GetSection("MedNode:Audit").Get<AuditOptions>()));
         return services;
     }
 

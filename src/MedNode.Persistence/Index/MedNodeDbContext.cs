@@ -1,3 +1,4 @@
+using MedNode.Persistence.Loop;
 using Microsoft.EntityFrameworkCore;
 
 namespace MedNode.Persistence.Index;
@@ -14,6 +15,12 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
     public DbSet<StudyEntity> Studies => Set<StudyEntity>();
 
     public DbSet<SeriesEntity> Series => Set<SeriesEntity>();
+
+    public DbSet<JobEntity> Jobs => Set<JobEntity>();
+
+    public DbSet<OutboxEntity> Outbox => Set<OutboxEntity>();
+
+    public DbSet<AuditEntity> Audit => Set<AuditEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,6 +45,28 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
         se.ToTable("Series");
         se.HasKey(e => e.SeriesInstanceUid);
         se.HasIndex(e => e.StudyInstanceUid);
+
+        var j = modelBuilder.Entity<JobEntity>();
+        j.ToTable("Job");
+        j.HasKey(e => e.Id);
+        j.HasIndex(e => e.IdempotencyKey).IsUnique();
+        j.HasIndex(e => new { e.State, e.CreatedAtMs });
+        j.HasIndex(e => e.UnitKey);
+        j.HasIndex(e => e.StudyInstanceUid);
+
+        var o = modelBuilder.Entity<OutboxEntity>();
+        o.ToTable("Outbox");
+        o.HasKey(e => e.Id);
+        o.HasIndex(e => new { e.Destination, e.SopInstanceUid }).IsUnique();
+        o.HasIndex(e => new { e.State, e.NextAttemptAtMs });
+        o.HasIndex(e => e.JobId);
+
+        var a = modelBuilder.Entity<AuditEntity>();
+        a.ToTable("Audit");
+        a.HasKey(e => e.Sequence);
+        a.Property(e => e.Sequence).ValueGeneratedNever();
+        a.HasIndex(e => e.TimeUtcTicks);
+        a.HasIndex(e => e.StudyInstanceUid);
     }
 }
 
