@@ -23,6 +23,9 @@ public sealed record OrthancPeerOptions
     /// <summary><c>DicomWeb.Servers</c>: symbolic name → base URL (ending in '/'), for <c>/dicom-web/servers/{name}</c>.</summary>
     public IReadOnlyDictionary<string, string> DicomWebServers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The DICOM port; null picks a free one (give one when a peer must know it before Orthanc starts).</summary>
+    public int? DicomPort { get; init; }
+
     /// <summary>Whether to load the DICOMweb plugin (needed for <c>/dicom-web/</c> and <see cref="DicomWebServers"/>).</summary>
     public bool DicomWeb { get; init; } = true;
 }
@@ -51,7 +54,7 @@ public sealed class OrthancPeer : IAsyncDisposable
     {
         Options = options;
         HttpPort = FreePort();
-        DicomPort = FreePort();
+        DicomPort = options.DicomPort ?? FreePort();
     }
 
     public OrthancPeerOptions Options { get; }
@@ -166,7 +169,8 @@ public sealed class OrthancPeer : IAsyncDisposable
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    private static int FreePort()
+    /// <summary>A free TCP port on 127.0.0.1 (for <see cref="OrthancPeerOptions.DicomPort"/>).</summary>
+    public static int FreePort()
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
