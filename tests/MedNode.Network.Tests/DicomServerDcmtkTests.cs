@@ -41,7 +41,6 @@ public class DicomServerDcmtkTests
     [InlineData("jpeg2000/pydicom__GDCMJ2K_TextGBR.dcm", "-xv", "+xa", "1.2.840.10008.1.2.4.90")]
     [InlineData("jpeg-ls/dicomParser__CT1_UNC.not_fragmented_bot_jpeg_ls.80.dcm", "-xt", "+xa", "1.2.840.10008.1.2.4.80")]
     [InlineData("rle/pydicom__SC_rgb_rle.dcm", "-xr", "+xa", "1.2.840.10008.1.2.5")]
-    [InlineData("deflate/pydicom__image_dfl.dcm", "-xd", "+xd", "1.2.840.10008.1.2.1.99")]
     public async Task Storescu_InTransferSyntax_StoredDataSetEqualsWhatStorescpReceives(string relative, string scuOption, string scpOption, string transferSyntax)
     {
         var source = Corpus.FullPath(relative);

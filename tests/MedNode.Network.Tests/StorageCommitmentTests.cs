@@ -107,6 +107,38 @@ public class StorageCommitmentTests
         some.EventTypeId.Should().Be(2);
     }
 
+    /// <summary>
+    /// N-ACTION-RQs that are not a valid Request Storage Commitment get a failure status in the N-ACTION-RSP (PS3.7
+    /// §10.1.4.1.10) and no report: wrong Action Type ID 0123H, wrong Requested SOP Instance 0112H, no Transaction UID
+    /// 0120H. The association stays usable: a C-ECHO after it succeeds.
+    /// </summary>
+    [Theory]
+    [Trait("Conformance", "PS3.4 J.3")]
+    [InlineData(2, StorageCommitment.PushModelSopInstanceUid, true, 0x0123)]
+    [InlineData(1, "1.2.3.4", true, 0x0112)]
+    [InlineData(1, StorageCommitment.PushModelSopInstanceUid, false, 0x0120)]
+    public async Task DicomServer_InvalidCommitmentRequest_FailureStatusAndNoReport(int actionType, string instance, bool withTransaction, int status)
+    {
+        await using var node = await new TestNode().StartAsync();
+        var transport = await Dicom.Network.SocketTransport.ConnectAsync("127.0.0.1", node.Port, default);
+        await using var association = await Dicom.Network.Association.RequestAsync(transport, new Dicom.Network.AssociationRequest("MEDNODE", "SCU",
+        [
+            new Dicom.Network.Pdus.PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, [Fixtures.ImplicitLE]),
+            new Dicom.Network.Pdus.PresentationContextRq(3, Fixtures.Verification, [Fixtures.ImplicitLE]),
+        ]));
+        var info = StorageCommitment.BuildActionInformation("1.2.3", [new(CtImageStorage, "1.2.3.4.5")]);
+        if (!withTransaction) info.Remove(Dicom.DicomTags.TransactionUID);
+        var rq = new NActionRq { RequestedSopClassUid = StorageCommitment.PushModelSopClassUid, RequestedSopInstanceUid = instance, ActionTypeId = (ushort)actionType, MessageId = 7, HasDataSet = true };
+        await association.SendMessageAsync(1, rq.Encode(), StorageCommitment.Encode(info, Fixtures.ImplicitLE));
+
+        var rsp = (await association.ReceiveMessageAsync())!.DecodeCommand().Should().BeOfType<NActionRsp>().Subject;
+        rsp.Status.Should().Be((ushort)status);
+        rsp.MessageIdBeingRespondedTo.Should().Be(7);
+        await association.SendCommandAsync(3, new CEchoRq { AffectedSopClassUid = Fixtures.Verification, MessageId = 8 });
+        (await association.ReceiveMessageAsync())!.DecodeCommand().Should().BeOfType<CEchoRsp>("no N-EVENT-REPORT comes before the echo's answer");
+        await association.ReleaseAsync();
+    }
+
     private static IEnumerable<string> SopInstances(JsonNode? list) =>
         list!.AsArray().Select(n => n!["SOPInstanceUID"]!.GetValue<string>());
 }
