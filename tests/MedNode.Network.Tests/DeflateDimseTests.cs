@@ -11,8 +11,8 @@ public class DeflateDimseTests
     /// <summary>
     /// storescu -xd proposes deflate; MedNode, preferring it, accepts it and stores the data set deflated as received.
     /// The stored file and the source, both inflated by DCMTK (dcmconv +te -e), dump the same. (Byte equality with a
-    /// bit-preserving storescp is no golden here: storescu re-deflates, and storescp +xd -B drops the pad byte that
-    /// keeps the PDV even, so the two differ by that byte.)
+    /// bit-preserving storescp is no golden here: storescu re-deflates the file, and what storescp +xd -B writes was
+    /// one byte shorter than what MedNode stored as received; the inflated data sets are what must agree.)
     /// </summary>
     [RequiresFact("corpus/manifest.json", "storescu", "dcmconv", "dcmdump")]
     [Trait("Conformance", "PS3.5 A.5")]
