@@ -11,6 +11,8 @@ pkgs=(
   python3           # TRX summary in scripts/test.sh
   python3-pydicom   # independent UID table and second decoder for the character set golden tests
   postgresql        # PostgresPeer: the index and DICOMweb tests on a real PostgreSQL server
+  orthanc           # a real PACS peer (tests/MedNode.TestSupport/OrthancPeer.cs): DIMSE, storage commitment
+  orthanc-dicomweb  # Orthanc's DICOMweb plugin (Orthanc as DICOMweb client of mednode serve)
 )
 missing=()
 for p in "${pkgs[@]}"; do

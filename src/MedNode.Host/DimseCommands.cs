@@ -3,7 +3,7 @@ using MedNode.Dicom.Network.Dimse;
 
 namespace MedNode.Host;
 
-/// <summary>`mednode echo AE@host:port` and `mednode store FILES|DIR --to AE@host:port [--aet AE]`.</summary>
+/// <summary>`mednode echo AE@host:port` and `mednode store FILES|DIR --to AE@host:port [--aet AE] [--progress] [--commit ...]`.</summary>
 public static class DimseCommands
 {
     public static async Task<int> EchoAsync(string[] args)
@@ -16,27 +16,36 @@ public static class DimseCommands
         return status == DimseStatus.Success ? 0 : 1;
     }
 
+    public const string StoreUsage = "usage: mednode store FILES|DIR --to AE@host:port [--aet AE] [--progress] [--commit [--commit-listen IP:PORT] [--commit-timeout SECONDS]]";
+
     public static async Task<int> StoreAsync(string[] args)
     {
-        var (calling, rest1) = TakeOption(args, "--aet", "MEDNODE");
-        var (to, paths) = TakeOption([.. rest1], "--to", null);
-        if (to == null || paths.Count == 0) throw new UsageException("usage: mednode store FILES|DIR --to AE@host:port [--aet AE]");
+        var (progressFlag, rest0) = TakeFlag(args, "--progress");
+        var (commit, rest1) = TakeFlag([.. rest0], "--commit");
+        var (listen, rest2) = TakeOption([.. rest1], "--commit-listen", null);
+        var (timeoutText, rest3) = TakeOption([.. rest2], "--commit-timeout", "120");
+        var (calling, rest4) = TakeOption([.. rest3], "--aet", "MEDNODE");
+        var (to, paths) = TakeOption([.. rest4], "--to", null);
+        if (to == null || paths.Count == 0) throw new UsageException(StoreUsage);
+        if (!int.TryParse(timeoutText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var timeoutSeconds) || timeoutSeconds < 1)
+            throw new UsageException("--commit-timeout needs a whole number of seconds");
+        if (listen != null && !commit) throw new UsageException("--commit-listen goes with --commit");
         var (ae, host, port) = Parse(to);
         var files = paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories) : [p]).ToList();
-        var done = 0;
-        var progress = new Progress<StoreOutcome>(o =>
-        {
-            done++;
-            var what = o.Status is { } s ? $"0x{s:X4}" : "not sent";
-            Console.Error.Write($"\r[{done}/{files.Count}] {what} {Path.GetFileName(o.Path)}".PadRight(79));
-        });
-        var outcomes = await new DicomClient(host, port, ae, calling ?? "MEDNODE").StoreAsync(files, progress);
-        Console.Error.WriteLine();
+        var progress = StoreProgress.ShouldDraw(progressFlag) ? new StoreProgress(files.Count, Console.Error) : null;
+        var client = new DicomClient(host, port, ae, calling ?? "MEDNODE");
+        var outcomes = await client.StoreAsync(files, progress);
+        progress?.Complete();
         var failed = outcomes.Where(o => !o.IsSuccess).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"{f.Path}: {(f.Status is { } s ? $"status 0x{s:X4}" : "not sent")} {f.Error}");
         Console.Out.WriteLine($"{outcomes.Count - failed.Count} of {files.Count} stored to {ae}@{host}:{port}");
-        return failed.Count == 0 && outcomes.Count == files.Count ? 0 : 1;
+        var code = failed.Count == 0 && outcomes.Count == files.Count ? 0 : 1;
+        if (commit && await StoreCommitment.RunAsync(client, outcomes, listen, TimeSpan.FromSeconds(timeoutSeconds)) != 0) code = 1;
+        return code;
     }
+
+    private static (bool Present, List<string> Remaining) TakeFlag(string[] args, string name) =>
+        (args.Contains(name, StringComparer.Ordinal), args.Where(a => a != name).ToList());
 
     private static (string Ae, string Host, int Port) Parse(string address)
     {

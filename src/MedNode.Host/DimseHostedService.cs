@@ -1,6 +1,7 @@
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Storage;
+using MedNode.Core.StorageCommitment;
 using MedNode.Dicom.Network.Server;
 using MedNode.Persistence.Storage;
 
@@ -42,7 +43,10 @@ public static class DimseServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetServices<IInstanceStoredListener>(), sp.GetRequiredService<ILogger<IngestService>>()));
         services.AddSingleton(sp => new DicomServer(serverOptions,
             new IngestStoreScpHandler(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>()),
-            sp.GetRequiredService<ILogger<DicomServer>>()));
+            sp.GetRequiredService<ILogger<DicomServer>>())
+        {
+            StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
+        });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;
     }

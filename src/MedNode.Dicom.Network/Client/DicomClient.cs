@@ -16,7 +16,7 @@ public sealed record StoreOutcome(string Path, string? SopInstanceUid, ushort? S
 /// A DIMSE SCU (PS3.4 Annexes A and B): C-ECHO and C-STORE over one association per call. Each call connects,
 /// associates, works, and releases; all of it is cancellable.
 /// </summary>
-public sealed class DicomClient
+public sealed partial class DicomClient
 {
     private readonly string _host;
     private readonly int _port;

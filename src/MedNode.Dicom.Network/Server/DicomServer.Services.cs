@@ -41,6 +41,9 @@ public sealed partial class DicomServer
                     var result = await ReceiveStoreAsync(association, message, store, remote, idle, linked.Token);
                     await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, ErrorComment(result.ErrorComment)), linked.Token);
                     break;
+                case NActionRq or NEventReportRq:
+                    if (!await ServeStorageCommitmentAsync(association, message, command, linked.Token)) return;
+                    break;
                 default:
                     _log.LogWarning("Unsupported DIMSE command {Command} from {Calling}; association aborted", command.CommandField, association.CallingAeTitle);
                     await association.AbortAsync(ct);

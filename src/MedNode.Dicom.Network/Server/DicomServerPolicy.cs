@@ -70,6 +70,7 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
                 ?? known.FirstOrDefault(t => t == DicomTransferSyntax.ImplicitVRLittleEndian.Uid);
             return ts != null ? PresentationContextDecision.Accept(ts) : PresentationContextDecision.TransferSyntaxesNotSupported;
         }
+        if (_server.DecideStorageCommitment(proposed) is { } commitment) return commitment;
         if (!DicomUidRegistry.IsStorageSopClass(proposed.AbstractSyntax)) return PresentationContextDecision.AbstractSyntaxNotSupported;
         var allowed = options.StorageTransferSyntaxes is { } set ? known.Where(set.Contains).ToList() : known;
         var chosen = options.TransferSyntaxPreference.FirstOrDefault(allowed.Contains) ?? allowed.FirstOrDefault();

@@ -29,6 +29,9 @@ internal static class StowHandler
     /// <summary>PS3.4 Annex B.2.3 "Processing failure"-class code used for an unsupported part media type.</summary>
     public const ushort UnsupportedMediaType = 0xC122;
 
+    /// <summary>The longest multipart boundary accepted (see <see cref="HandleAsync"/>).</summary>
+    public const int MaxBoundaryLength = 200;
+
     public static async Task<IResult> HandleAsync(HttpContext http, string? targetStudy)
     {
         DicomWebEndpoints.CheckUid(targetStudy);
@@ -38,7 +41,9 @@ internal static class StowHandler
             throw new DicomWebException(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                 "STOW-RS takes multipart/related; type=\"application/dicom\".");
         var boundary = MediaTypes.Parameter(contentType, "boundary");
-        if (string.IsNullOrEmpty(boundary) || boundary.Length > 70)
+        // RFC 2046 §5.1.1 allows 70 characters, but Orthanc 1.10's DICOMweb client sends 73 (two UUIDs): accept up to
+        // MaxBoundaryLength, which still bounds what the multipart reader must buffer.
+        if (string.IsNullOrEmpty(boundary) || boundary.Length > MaxBoundaryLength)
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Bad multipart body", "The boundary parameter is missing or too long.");
 
         // The body streams to temporary files part by part, so Kestrel's whole-body limit does not apply here;

@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using MedNode.Dicom.Network.Client;
+using MedNode.Dicom.Network.Dimse;
+using MedNode.Dicom.Network.Server;
+using MedNode.TestSupport;
+
+namespace MedNode.Network.Tests;
+
+/// <summary>
+/// Storage Commitment Push Model (PS3.4 Annex J) between MedNode and Orthanc 1.10.1, both ways, with an instance the
+/// SCP does not hold; and MedNode against itself with the report on the request's association.
+/// </summary>
+public class StorageCommitmentTests
+{
+    private const string CtImageStorage = "1.2.840.10008.5.1.4.1.1.2";
+
+    /// <summary>A SOP Instance UID no one holds (2.25 root, random).</summary>
+    private static readonly string Missing = StorageCommitment.NewTransactionUid();
+
+    private static List<string> Files(int count) => OrthancDimseTests.StudyFiles().Take(count).ToList();
+
+    private static List<StorageCommitmentReference> References(IEnumerable<string> files) =>
+        files.Select(f => new StorageCommitmentReference(OrthancDimseTests.SopClassOf(f), OrthancDimseTests.SopInstanceOf(f))).ToList();
+
+    /// <summary>
+    /// MedNode's SCU asks MedNode's SCP (the requester is not a configured peer, so the report comes on the same
+    /// association): stored instances are committed, an unknown one fails with 0112H, one named under another SOP
+    /// Class fails with 0119H.
+    /// </summary>
+    [RequiresFact(OrthancDimseTests.Study)]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task DicomClient_CommitmentFromMedNodeOnSameAssociation_CommittedAndFailedWithReasons()
+    {
+        var files = Files(3);
+        await using var node = await new TestNode().StartAsync();
+        var client = new DicomClient("127.0.0.1", node.Port, "MEDNODE", "SCU");
+        (await client.StoreAsync(files)).Should().OnlyContain(o => o.IsSuccess);
+        var refs = References(files);
+        var wrongClass = new StorageCommitmentReference("1.2.840.10008.5.1.4.1.1.4", refs[0].SopInstanceUid);
+
+        var result = await client.RequestStorageCommitmentAsync([.. refs, new(CtImageStorage, Missing), wrongClass]);
+
+        result.Committed.Should().BeEquivalentTo(refs);
+        result.Failed.Should().BeEquivalentTo(new[]
+        {
+            new StorageCommitmentFailure(CtImageStorage, Missing, 0x0112),
+            new StorageCommitmentFailure(wrongClass.SopClassUid, wrongClass.SopInstanceUid, 0x0119),
+        });
+        result.EventTypeId.Should().Be(2);
+    }
+
+    /// <summary>
+    /// Orthanc as Storage Commitment SCU (POST /modalities/MEDNODE/storage-commitment) asks MedNode, which holds three
+    /// of the four instances; MedNode reports on a new association to Orthanc (a configured peer), and Orthanc's report
+    /// lists three successes and one failure with reason 0112H.
+    /// </summary>
+    [RequiresFact(OrthancDimseTests.Study, "Orthanc")]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task Orthanc_AsksMedNodeForCommitment_ReportOnNewAssociationWithFailure()
+    {
+        var files = Files(3);
+        var orthancPort = OrthancPeer.FreePort();
+        var options = new DicomServerOptions { AllowedPeers = [new DicomPeer("ORTHANC", "127.0.0.1", orthancPort)] };
+        await using var node = await new TestNode(options).StartAsync();
+        (await new DicomClient("127.0.0.1", node.Port, "MEDNODE", "SCU").StoreAsync(files)).Should().OnlyContain(o => o.IsSuccess);
+        await using var orthanc = await OrthancPeer.StartAsync(OrthancDimseTests.OptionsFor(node) with { DicomPort = orthancPort });
+        var refs = References(files);
+
+        var all = await orthanc.RequestStorageCommitmentAsync("MEDNODE", refs.Select(r => (r.SopClassUid, r.SopInstanceUid)));
+        var allReport = await orthanc.WaitStorageCommitmentReportAsync(all, TimeSpan.FromSeconds(60));
+        allReport["Status"]!.GetValue<string>().Should().Be("Success", allReport.ToJsonString());
+        SopInstances(allReport["Success"]).Should().BeEquivalentTo(refs.Select(r => r.SopInstanceUid));
+
+        var some = await orthanc.RequestStorageCommitmentAsync("MEDNODE", [.. refs.Select(r => (r.SopClassUid, r.SopInstanceUid)), (CtImageStorage, Missing)]);
+        var report = await orthanc.WaitStorageCommitmentReportAsync(some, TimeSpan.FromSeconds(60));
+        report["Status"]!.GetValue<string>().Should().Be("Failure", report.ToJsonString());
+        SopInstances(report["Success"]).Should().BeEquivalentTo(refs.Select(r => r.SopInstanceUid));
+        var failure = report["Failures"]!.AsArray().Should().ContainSingle().Subject!;
+        failure["SOPInstanceUID"]!.GetValue<string>().Should().Be(Missing);
+        failure["FailureReason"]!.GetValue<int>().Should().Be(0x0112);
+    }
+
+    /// <summary>
+    /// MedNode's SCU stores three instances to Orthanc and asks Orthanc (the SCP) to commit them and one it never got;
+    /// Orthanc reports on a new association to MedNode's listener: three committed, the fourth failed with Orthanc's
+    /// reason 0112H.
+    /// </summary>
+    [RequiresFact(OrthancDimseTests.Study, "Orthanc")]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task DicomClient_AsksOrthancForCommitment_ReportOnNewAssociationWithFailure()
+    {
+        var files = Files(3);
+        var reports = new StorageCommitmentReportWaiter();
+        await using var node = await new TestNode(commitmentReports: reports).StartAsync();
+        await using var orthanc = await OrthancPeer.StartAsync(OrthancDimseTests.OptionsFor(node));
+        var client = new DicomClient("127.0.0.1", orthanc.DicomPort, orthanc.AeTitle, "MEDNODE");
+        (await client.StoreAsync(files)).Should().OnlyContain(o => o.IsSuccess);
+        var refs = References(files);
+
+        var all = await client.RequestStorageCommitmentAsync(refs, reports, TimeSpan.FromSeconds(60));
+        all.Committed.Should().BeEquivalentTo(refs);
+        all.Failed.Should().BeEmpty();
+
+        var some = await client.RequestStorageCommitmentAsync([.. refs, new(CtImageStorage, Missing)], reports, TimeSpan.FromSeconds(60));
+        some.Committed.Should().BeEquivalentTo(refs);
+        some.Failed.Should().ContainSingle().Which.Should().Be(new StorageCommitmentFailure(CtImageStorage, Missing, 0x0112));
+        some.EventTypeId.Should().Be(2);
+    }
+
+    /// <summary>
+    /// N-ACTION-RQs that are not a valid Request Storage Commitment get a failure status in the N-ACTION-RSP (PS3.7
+    /// §10.1.4.1.10) and no report: wrong Action Type ID 0123H, wrong Requested SOP Instance 0112H, no Transaction UID
+    /// 0120H. The association stays usable: a C-ECHO after it succeeds.
+    /// </summary>
+    [Theory]
+    [Trait("Conformance", "PS3.4 J.3")]
+    [InlineData(2, StorageCommitment.PushModelSopInstanceUid, true, 0x0123)]
+    [InlineData(1, "1.2.3.4", true, 0x0112)]
+    [InlineData(1, StorageCommitment.PushModelSopInstanceUid, false, 0x0120)]
+    public async Task DicomServer_InvalidCommitmentRequest_FailureStatusAndNoReport(int actionType, string instance, bool withTransaction, int status)
+    {
+        await using var node = await new TestNode().StartAsync();
+        var transport = await Dicom.Network.SocketTransport.ConnectAsync("127.0.0.1", node.Port, default);
+        await using var association = await Dicom.Network.Association.RequestAsync(transport, new Dicom.Network.AssociationRequest("MEDNODE", "SCU",
+        [
+            new Dicom.Network.Pdus.PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, [Fixtures.ImplicitLE]),
+            new Dicom.Network.Pdus.PresentationContextRq(3, Fixtures.Verification, [Fixtures.ImplicitLE]),
+        ]));
+        var info = StorageCommitment.BuildActionInformation("1.2.3", [new(CtImageStorage, "1.2.3.4.5")]);
+        if (!withTransaction) info.Remove(Dicom.DicomTags.TransactionUID);
+        var rq = new NActionRq { RequestedSopClassUid = StorageCommitment.PushModelSopClassUid, RequestedSopInstanceUid = instance, ActionTypeId = (ushort)actionType, MessageId = 7, HasDataSet = true };
+        await association.SendMessageAsync(1, rq.Encode(), StorageCommitment.Encode(info, Fixtures.ImplicitLE));
+
+        var rsp = (await association.ReceiveMessageAsync())!.DecodeCommand().Should().BeOfType<NActionRsp>().Subject;
+        rsp.Status.Should().Be((ushort)status);
+        rsp.MessageIdBeingRespondedTo.Should().Be(7);
+        await association.SendCommandAsync(3, new CEchoRq { AffectedSopClassUid = Fixtures.Verification, MessageId = 8 });
+        (await association.ReceiveMessageAsync())!.DecodeCommand().Should().BeOfType<CEchoRsp>("no N-EVENT-REPORT comes before the echo's answer");
+        await association.ReleaseAsync();
+    }
+
+    private static IEnumerable<string> SopInstances(JsonNode? list) =>
+        list!.AsArray().Select(n => n!["SOPInstanceUID"]!.GetValue<string>());
+}
