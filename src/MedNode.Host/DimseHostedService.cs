@@ -1,12 +1,14 @@
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
+using MedNode.Core.Query;
+using MedNode.Core.QueryRetrieve;
 using MedNode.Core.Storage;
 using MedNode.Dicom.Network.Server;
 using MedNode.Persistence.Storage;
 
 namespace MedNode.Host;
 
-/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE) for the life of the host.</summary>
+/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET) for the life of the host.</summary>
 public sealed class DimseHostedService(DicomServer server) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => server.StartAsync(cancellationToken);
@@ -32,7 +34,10 @@ public static class DimseServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(), sp.GetServices<IInstanceStoredListener>(), sp.GetRequiredService<ILogger<IngestService>>()));
         services.AddSingleton(sp => new DicomServer(serverOptions,
             new IngestStoreScpHandler(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>()),
-            sp.GetRequiredService<ILogger<DicomServer>>()));
+            sp.GetRequiredService<ILogger<DicomServer>>())
+        {
+            QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations()),
+        });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;
     }

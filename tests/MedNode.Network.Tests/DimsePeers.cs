@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
+using MedNode.Core.QueryRetrieve;
 using MedNode.Dicom.Network.Server;
 using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
@@ -15,11 +16,14 @@ internal sealed class TestNode : IAsyncDisposable
 {
     private readonly TempDir _dir = new("mednode-node-");
 
-    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst)
+    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, IReadOnlyList<DicomPeer>? moveDestinations = null)
     {
         Store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store") });
         Ingest = new IngestService(Store, Index, new IngestOptions { DuplicatePolicy = policy });
-        Server = new DicomServer((options ?? new DicomServerOptions()) with { BindAddress = IPAddress.Loopback, Port = 0, AeTitle = "MEDNODE" }, new IngestStoreScpHandler(Ingest, Store));
+        Server = new DicomServer((options ?? new DicomServerOptions()) with { BindAddress = IPAddress.Loopback, Port = 0, AeTitle = "MEDNODE" }, new IngestStoreScpHandler(Ingest, Store))
+        {
+            QueryRetrieveHandler = new QueryRetrieveScpHandler(Index, Store, moveDestinations ?? []),
+        };
     }
 
     public FileSystemBlobStore Store { get; }

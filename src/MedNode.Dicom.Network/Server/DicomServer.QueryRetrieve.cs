@@ -33,13 +33,13 @@ public sealed partial class DicomServer
             await association.SendCommandAsync(pcid, rq.CreateResponse(error!.Status) with { ErrorComment = ErrorComment(error.Message) }, ct);
             return;
         }
-        var watch = new CancelWatch(association, rq.MessageId, ct);
+        using var watch = new CancelWatch(association, rq.MessageId, ct);
         var status = DimseStatus.Success;
         string? comment = null;
         var ts = DicomTransferSyntax.Lookup(message.PresentationContext.TransferSyntax!);
         try
         {
-            await foreach (var match in QueryRetrieveHandler!.FindAsync(request, ct))
+            await foreach (var match in QueryRetrieveHandler!.FindAsync(request, watch.Token))
             {
                 if (watch.IsCancelled) break;
                 idle.CancelAfter(Options.IdleTimeout);
@@ -54,6 +54,10 @@ public sealed partial class DicomServer
         {
             status = ex.Status;
             comment = ex.Message;
+        }
+        catch (OperationCanceledException) when (watch.IsCancelled && !ct.IsCancellationRequested)
+        {
+            // The handler stopped on the C-CANCEL.
         }
         if (watch.IsCancelled) status = DimseStatus.Cancel;
         await association.SendCommandAsync(pcid, rq.CreateResponse(status) with { ErrorComment = ErrorComment(comment) }, ct);
@@ -81,7 +85,7 @@ public sealed partial class DicomServer
             return;
         }
         var counts = new RetrieveCounts(instances.Count);
-        var watch = new CancelWatch(association, rq.MessageId, ct);
+        using var watch = new CancelWatch(association, rq.MessageId, ct);
         if (instances.Count > 0)
         {
             // PS3.4 C.4.2.2: one association to the destination, this node as the calling AE, the C-MOVE's originator named in each C-STORE-RQ.
@@ -252,34 +256,78 @@ public sealed partial class DicomServer
     private ushort NextSubOperationMessageId() => (ushort)(Interlocked.Increment(ref _subOperationMessageId) % 0xFFFF + 1);
 
     /// <summary>Watches the association for a C-CANCEL-RQ naming one request while its responses go out (PS3.7 §9.3.2.3).</summary>
-    private sealed class CancelWatch(Association association, ushort messageId, CancellationToken ct)
+    private sealed class CancelWatch : IDisposable
     {
-        private bool _cancelled;
+        private readonly Association _association;
+        private readonly ushort _messageId;
+        private readonly CancellationToken _ct;
+        private readonly CancellationTokenSource _cancelled;
+        private readonly Lock _gate = new();
+        private bool _isCancelled;
+        private bool _settled;
+        private bool _closed;
+
+        public CancelWatch(Association association, ushort messageId, CancellationToken ct)
+        {
+            _association = association;
+            _messageId = messageId;
+            _ct = ct;
+            _cancelled = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            NextMessage = association.PeekMessageAsync(ct);
+            // Signals the handler as soon as the C-CANCEL arrives, not only between responses.
+            _ = NextMessage.ContinueWith(_ =>
+            {
+                try
+                {
+                    if (IsCancelled) _cancelled.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The request finished before its C-CANCEL came.
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         /// <summary>Completes when the next message arrives; anything but the C-CANCEL stays for the receive loop.</summary>
-        public Task<DimseMessage?> NextMessage { get; } = association.PeekMessageAsync(ct);
+        public Task<DimseMessage?> NextMessage { get; }
+
+        /// <summary>Cancelled by the C-CANCEL-RQ, or when the association ends.</summary>
+        public CancellationToken Token => _cancelled.Token;
+
+        /// <summary>Stops watching before the receive loop takes over the association: a late message is the loop's.</summary>
+        public void Dispose()
+        {
+            lock (_gate) _closed = true;
+            _cancelled.Dispose();
+        }
 
         public bool IsCancelled
         {
             get
             {
-                if (_cancelled || !NextMessage.IsCompletedSuccessfully || NextMessage.Result is not { } m) return _cancelled;
-                DimseCommand command;
-                try
-                {
-                    command = m.DecodeCommand();
-                }
-                catch (Exception ex) when (ex is DicomParseException or FormatException)
-                {
-                    return false;
-                }
-                if (command is CCancelRq c && c.MessageIdBeingRespondedTo == messageId)
-                {
-                    _ = association.ReceiveMessageAsync(ct); // takes the peeked C-CANCEL, already complete
-                    _cancelled = true;
-                }
-                return _cancelled;
+                lock (_gate) return Check();
             }
+        }
+
+        /// <summary>Looks once at the message that arrived: a C-CANCEL for this request is taken; anything else is left.</summary>
+        private bool Check()
+        {
+            if (_closed || _settled || !NextMessage.IsCompleted) return _isCancelled;
+            _settled = true;
+            if (!NextMessage.IsCompletedSuccessfully || NextMessage.Result is not { } m) return false;
+            try
+            {
+                if (m.DecodeCommand() is CCancelRq c && c.MessageIdBeingRespondedTo == _messageId)
+                {
+                    _ = _association.ReceiveMessageAsync(_ct); // takes the peeked C-CANCEL, already complete
+                    _isCancelled = true;
+                }
+            }
+            catch (Exception ex) when (ex is DicomParseException or FormatException)
+            {
+                // Left for the receive loop, which aborts on it.
+            }
+            return _isCancelled;
         }
     }
 
