@@ -213,6 +213,6 @@ public class QueryRetrieveClientTests
 
         r.ExitCode.Should().Be(0, r.StdErr);
         await handler.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        (r.StdOut + r.StdErr).Should().Contain("0xfe00");
+        (r.StdOut + r.StdErr).Should().Contain("Received Final Find Response (Cancel: MatchingTerminatedDueToCancelRequest)", "DCMTK names status FE00H so");
     }
 }
