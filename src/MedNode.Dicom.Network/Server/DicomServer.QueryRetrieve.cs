@@ -186,7 +186,7 @@ public sealed partial class DicomServer
                     MessageId = NextSubOperationMessageId(),
                     Priority = rq.Priority,
                 };
-                if (await Part10Sender.SendAsync(association, pc, store, instance.FilePath, instance.TransferSyntaxUid, ct) == null)
+                if (await TrySendAsync(association, pc, store, instance, ct))
                 {
                     while (true)
                     {
@@ -212,6 +212,20 @@ public sealed partial class DicomServer
                 await association.SendCommandAsync(pcid, counts.Apply(rq.CreateResponse(DimseStatus.Pending)), ct);
         }
         await SendFinalAsync(association, pcid, counts.Apply(rq.CreateResponse(counts.FinalStatus(cancelled))), counts, ct);
+    }
+
+    /// <summary>Sends one C-GET sub-operation; a file that cannot be opened or parsed fails it before anything is sent.</summary>
+    private async Task<bool> TrySendAsync(Association association, PresentationContext pc, CStoreRq store, RetrieveScpInstance instance, CancellationToken ct)
+    {
+        try
+        {
+            return await Part10Sender.SendAsync(association, pc, store, instance.FilePath, instance.TransferSyntaxUid, ct) == null;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or DicomParseException or UnauthorizedAccessException)
+        {
+            _log.LogError("A C-GET sub-operation could not read its stored file: {Error}", ex.GetType().Name);
+            return false;
+        }
     }
 
     /// <summary>
