@@ -73,7 +73,7 @@ public static class QueryRetrieveCommands
                     var n = 0;
                     await foreach (var match in client.FindAsync(o.Root ? QueryRetrieveSopClasses.StudyRootFind : QueryRetrieveSopClasses.PatientRootFind, o.Identifier, cts.Token))
                     {
-                        Console.Out.WriteLine(DicomJsonWriter.Serialize(match));
+                        Console.Out.WriteLine(DicomJsonWriter.Serialize(match, new DicomJsonWriterOptions { Indented = false }));
                         n++;
                     }
                     Console.Error.WriteLine($"{n} match(es)");
