@@ -98,6 +98,20 @@ public class QueryRetrieveDcmtkTests
         (r.StdOut + r.StdErr).Should().Contain("Received Final Find Response (Error: DataSetDoesNotMatchSOPClass)", "DCMTK names status A900H so");
     }
 
+    [RequiresFact(null, "findscu", "storescu", "dump2dcm")]
+    [Trait("Conformance", "PS3.4 C.4.1.1.4")]
+    public async Task Findscu_ReturnKeyTheIndexLacks_PendingWarningFF01()
+    {
+        using var data = new QueryRetrieveData();
+        await using var node = await new TestNode().StartAsync();
+        data.StoreInto(node);
+
+        var r = Tools.Run("findscu", ["-S", "-v", "-aet", "DCMTKSCU", "-aec", "MEDNODE", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + S1, "-k", "PatientWeight", "127.0.0.1", node.Port.ToString()], TimeSpan.FromSeconds(60), env: Dcmtk.Env);
+
+        r.ExitCode.Should().Be(0, r.StdErr);
+        (r.StdOut + r.StdErr).Should().Contain("Find Response: 1 (Pending: WarningUnsupportedOptionalKeys)", "DCMTK names status FF01H so");
+    }
+
     [RequiresFact(null, "movescu", "storescp", "storescu", "dump2dcm")]
     [Trait("Conformance", "PS3.4 C.4.2")]
     public async Task Movescu_StudyToStorescp_InstancesArriveIdentical()
