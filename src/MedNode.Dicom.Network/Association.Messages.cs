@@ -14,12 +14,33 @@ public sealed partial class Association
     private int _pdvIndex;
     private DimseMessage? _current;
 
+    private Task<DimseMessage?>? _peeked;
+
     /// <summary>
     /// Receives the next message's command set; its data set, if any, is left on the wire for the caller to
     /// stream. Returns null when the peer asks to release (Sta8): answer with <see cref="SendReleaseResponseAsync"/>
-    /// after sending any outstanding responses.
+    /// after sending any outstanding responses. After <see cref="PeekMessageAsync"/>, returns the peeked message.
     /// </summary>
-    public async Task<DimseMessage?> ReceiveMessageAsync(CancellationToken cancellationToken = default)
+    public Task<DimseMessage?> ReceiveMessageAsync(CancellationToken cancellationToken = default)
+    {
+        if (_peeked is { } peeked)
+        {
+            _peeked = null;
+            return peeked;
+        }
+        return ReceiveNextAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts receiving the next message without taking it: the next <see cref="ReceiveMessageAsync"/> returns the same
+    /// message, and calling this again before then returns the same task. A service that sends several responses
+    /// watches it for a C-CANCEL-RQ (PS3.7 §9.3.2.3) while it sends; whatever else arrives stays for the receive loop.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the receive; it should live as long as the association's receive loop.</param>
+    public Task<DimseMessage?> PeekMessageAsync(CancellationToken cancellationToken = default) =>
+        _peeked ??= ReceiveNextAsync(cancellationToken);
+
+    private async Task<DimseMessage?> ReceiveNextAsync(CancellationToken cancellationToken)
     {
         if (_current is { DataSetConsumed: false } unread)
         {

@@ -23,6 +23,9 @@ public static class Cli
                 "analyze" => AnalyzeCommand.Run(args[1..]),
                 "echo" => await DimseCommands.EchoAsync(args[1..]),
                 "store" => await DimseCommands.StoreAsync(args[1..]),
+                "find" => await QueryRetrieveCommands.FindAsync(args[1..]),
+                "move" => await QueryRetrieveCommands.MoveAsync(args[1..]),
+                "get" => await QueryRetrieveCommands.GetAsync(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -49,6 +52,7 @@ public static class Cli
           pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
           analyze DIR --model ID --out JSON  find and measure lesions in the series in DIR
             [--dicom-out DIR [--objects seg+sr|sc+kos|all]]  also write the result as SEG + SR and/or SC + KOS
+          find|move|get AE@host:port ...     C-FIND, C-MOVE, C-GET SCU (mednode find --help)
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>

@@ -1,5 +1,7 @@
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
+using MedNode.Core.Query;
+using MedNode.Core.QueryRetrieve;
 using MedNode.Core.Storage;
 using MedNode.Core.StorageCommitment;
 using MedNode.Dicom.Network.Server;
@@ -7,7 +9,7 @@ using MedNode.Persistence.Storage;
 
 namespace MedNode.Host;
 
-/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE) for the life of the host; checkpoints the ingest journal when it stops.</summary>
+/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, Storage Commitment) for the life of the host; checkpoints the ingest journal when it stops.</summary>
 public sealed class DimseHostedService(DicomServer server, IBlobStore store) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => server.StartAsync(cancellationToken);
@@ -46,6 +48,7 @@ public static class DimseServiceCollectionExtensions
             sp.GetRequiredService<ILogger<DicomServer>>())
         {
             StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
+            QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations()),
         });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;

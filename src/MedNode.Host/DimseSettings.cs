@@ -25,6 +25,9 @@ public sealed class DimseSettings
 
     public bool RequireKnownPeers { get; set; }
 
+    /// <summary>Where C-MOVE may send (PS3.4 C.4.2): AE title, host and port of each; others get A801H.</summary>
+    public List<PeerSettings> MoveDestinations { get; set; } = [];
+
     public DuplicatePolicy DuplicatePolicy { get; set; } = DuplicatePolicy.KeepFirst;
 
     public string StoragePath { get; set; } = "data/store";
@@ -61,6 +64,8 @@ public sealed class DimseSettings
         if (ArtimTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:ArtimTimeoutSeconds must be positive.");
         if (IdleTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:IdleTimeoutSeconds must be positive.");
         if (AllowedPeers.Any(p => string.IsNullOrWhiteSpace(p.AeTitle))) throw new InvalidOperationException($"{Section}:AllowedPeers has an entry without an AeTitle.");
+        if (MoveDestinations.Any(p => string.IsNullOrWhiteSpace(p.AeTitle) || string.IsNullOrWhiteSpace(p.Host) || p.Port is < 1 or > 65535))
+            throw new InvalidOperationException($"{Section}:MoveDestinations needs an AeTitle, a Host and a Port (1-65535) in every entry.");
         var defaults = new DicomServerOptions();
         return new DicomServerOptions
         {
@@ -78,4 +83,7 @@ public sealed class DimseSettings
             TimeProvider = time,
         };
     }
+
+    /// <summary>The C-MOVE destinations as peers.</summary>
+    public IReadOnlyList<DicomPeer> ToMoveDestinations() => MoveDestinations.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port)).ToList();
 }

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.StorageCommitment;
+using MedNode.Core.QueryRetrieve;
 using MedNode.Dicom.Network.Server;
 using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
@@ -16,7 +17,7 @@ internal sealed class TestNode : IAsyncDisposable
 {
     private readonly TempDir _dir = new("mednode-node-");
 
-    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, StorageCommitmentReportWaiter? commitmentReports = null, long minFreeBytes = 0)
+    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, StorageCommitmentReportWaiter? commitmentReports = null, long minFreeBytes = 0, IReadOnlyList<DicomPeer>? moveDestinations = null)
     {
         Store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store"), MinFreeBytes = minFreeBytes });
         Ingest = new IngestService(Store, Index, new IngestOptions { DuplicatePolicy = policy });
@@ -24,6 +25,7 @@ internal sealed class TestNode : IAsyncDisposable
         {
             StorageCommitment = new StorageCommitmentService(Index, Store),
             StorageCommitmentReports = commitmentReports,
+            QueryRetrieveHandler = new QueryRetrieveScpHandler(Index, Store, moveDestinations ?? []),
         };
     }
 

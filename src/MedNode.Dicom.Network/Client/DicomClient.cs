@@ -12,6 +12,9 @@ public sealed record StoreOutcome(string Path, string? SopInstanceUid, ushort? S
     public bool IsSuccess => Status is { } s && DimseStatus.Categorize(s) is DimseStatusCategory.Success or DimseStatusCategory.Warning;
 }
 
+/// <summary>The C-MOVE a C-STORE is a sub-operation of: Move Originator AE Title (0000,1030) and Message ID (0000,1031).</summary>
+public sealed record MoveOriginator(string AeTitle, ushort MessageId);
+
 /// <summary>
 /// A DIMSE SCU (PS3.4 Annexes A and B): C-ECHO and C-STORE over one association per call. Each call connects,
 /// associates, works, and releases; all of it is cancellable.
@@ -65,7 +68,11 @@ public sealed partial class DicomClient
     /// and transfer syntax, offering the file's transfer syntax, then Explicit and Implicit VR Little Endian; a file in
     /// an uncompressed transfer syntax is transcoded when the peer accepted another uncompressed one.
     /// </summary>
-    public async Task<IReadOnlyList<StoreOutcome>> StoreAsync(IEnumerable<string> paths, IProgress<StoreOutcome>? progress = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoreOutcome>> StoreAsync(IEnumerable<string> paths, IProgress<StoreOutcome>? progress = null, CancellationToken cancellationToken = default) =>
+        StoreAsync(paths, null, progress, cancellationToken);
+
+    /// <summary>C-STORE as above; as the sub-operations of a C-MOVE, each request names <paramref name="moveOriginator"/> (PS3.7 Table 9.3-1).</summary>
+    public async Task<IReadOnlyList<StoreOutcome>> StoreAsync(IEnumerable<string> paths, MoveOriginator? moveOriginator, IProgress<StoreOutcome>? progress, CancellationToken cancellationToken)
     {
         var files = new List<(string Path, string SopClass, string SopInstance, string Ts)>();
         var outcomes = new List<StoreOutcome>();
@@ -109,7 +116,7 @@ public sealed partial class DicomClient
                 Report(new StoreOutcome(f.Path, f.SopInstance, null, null, "the peer accepted no presentation context for this SOP class"));
                 continue;
             }
-            var rq = new CStoreRq { AffectedSopClassUid = f.SopClass, AffectedSopInstanceUid = f.SopInstance, MessageId = NextMessageId() };
+            var rq = new CStoreRq { AffectedSopClassUid = f.SopClass, AffectedSopInstanceUid = f.SopInstance, MessageId = NextMessageId(), MoveOriginatorAeTitle = moveOriginator?.AeTitle, MoveOriginatorMessageId = moveOriginator?.MessageId };
             if (accepted == f.Ts)
             {
                 await using var stream = new FileStream(f.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);

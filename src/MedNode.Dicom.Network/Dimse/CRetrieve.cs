@@ -37,6 +37,14 @@ public sealed record CGetRq : DimsePriorityRequest
     public override DimseCommandField CommandField => DimseCommandField.CGetRq;
 
     internal CGetRq ReadRequest(DicomDataset ds) => ReadRequest(this, ds);
+
+    public CGetRsp CreateResponse(ushort status, string? errorComment = null) => new()
+    {
+        AffectedSopClassUid = AffectedSopClassUid,
+        MessageIdBeingRespondedTo = MessageId,
+        Status = status,
+        ErrorComment = errorComment,
+    };
 }
 
 /// <summary>C-GET-RSP (PS3.7 §9.3.3.2, Table 9.3-6).</summary>
@@ -62,6 +70,14 @@ public sealed record CMoveRq : DimsePriorityRequest
     }
 
     internal CMoveRq ReadRequest(DicomDataset ds) => ReadRequest(this, ds);
+
+    public CMoveRsp CreateResponse(ushort status, string? errorComment = null) => new()
+    {
+        AffectedSopClassUid = AffectedSopClassUid,
+        MessageIdBeingRespondedTo = MessageId,
+        Status = status,
+        ErrorComment = errorComment,
+    };
 }
 
 /// <summary>C-MOVE-RSP (PS3.7 §9.3.4.2, Table 9.3-10).</summary>

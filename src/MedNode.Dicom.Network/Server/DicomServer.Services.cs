@@ -44,6 +44,17 @@ public sealed partial class DicomServer
                 case NActionRq or NEventReportRq:
                     if (!await ServeStorageCommitmentAsync(association, message, command, linked.Token)) return;
                     break;
+                case CFindRq find when QueryRetrieveHandler != null:
+                    await ServeFindAsync(association, message, find, remote, idle, linked.Token);
+                    break;
+                case CMoveRq move when QueryRetrieveHandler != null:
+                    await ServeMoveAsync(association, message, move, remote, idle, linked.Token);
+                    break;
+                case CGetRq get when QueryRetrieveHandler != null:
+                    await ServeGetAsync(association, message, get, remote, idle, linked.Token);
+                    break;
+                case CCancelRq:
+                    break; // PS3.7 §9.3.2.3: a C-CANCEL for an operation already complete is ignored.
                 default:
                     _log.LogWarning("Unsupported DIMSE command {Command} from {Calling}; association aborted", command.CommandField, association.CallingAeTitle);
                     await association.AbortAsync(ct);

@@ -71,11 +71,23 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
             return ts != null ? PresentationContextDecision.Accept(ts) : PresentationContextDecision.TransferSyntaxesNotSupported;
         }
         if (_server.DecideStorageCommitment(proposed) is { } commitment) return commitment;
+        if (_server.QueryRetrieveHandler != null && QueryRetrieveSopClasses.All.Contains(proposed.AbstractSyntax))
+        {
+            // PS3.4 C.5: identifiers are small; any uncompressed, non-deflated transfer syntax will do.
+            var ts = options.TransferSyntaxPreference.FirstOrDefault(p => known.Contains(p) && DicomTransferSyntax.Lookup(p) is { IsEncapsulated: false, IsDeflated: false })
+                ?? known.FirstOrDefault(t => t == DicomTransferSyntax.ImplicitVRLittleEndian.Uid);
+            return ts != null ? PresentationContextDecision.Accept(ts) : PresentationContextDecision.TransferSyntaxesNotSupported;
+        }
         if (!DicomUidRegistry.IsStorageSopClass(proposed.AbstractSyntax)) return PresentationContextDecision.AbstractSyntaxNotSupported;
         var allowed = options.StorageTransferSyntaxes is { } set ? known.Where(set.Contains).ToList() : known;
         var chosen = options.TransferSyntaxPreference.FirstOrDefault(allowed.Contains) ?? allowed.FirstOrDefault();
         return chosen != null ? PresentationContextDecision.Accept(chosen) : PresentationContextDecision.TransferSyntaxesNotSupported;
     }
 
-    // Role selection is answered as proposed for now; C-GET (which needs the SCP role) is not served here.
+    /// <summary>
+    /// SCP/SCU role selection (PS3.7 §D.3.3.4): the SCU role as proposed; the SCP role for a storage SOP class only when
+    /// C-GET is served, whose C-STORE sub-operations go to the requestor as SCP (PS3.4 C.4.3).
+    /// </summary>
+    public ScpScuRoleSelection DecideRole(ScpScuRoleSelection proposed) =>
+        proposed with { ScpRole = proposed.ScpRole && _server.QueryRetrieveHandler != null && DicomUidRegistry.IsStorageSopClass(proposed.SopClassUid) };
 }

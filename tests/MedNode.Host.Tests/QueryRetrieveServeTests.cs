@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using MedNode.TestSupport;
+
+namespace MedNode.Host.Tests;
+
+/// <summary>
+/// `mednode serve` (SQLite index, file store) as a Query/Retrieve SCP, driven by `mednode find|move|get`, with DCMTK
+/// storescu filling it and storescp as the C-MOVE destination.
+/// </summary>
+public sealed class QueryRetrieveServeTests : IDisposable
+{
+    private const string CtSmall = "uncompressed/pydicom__CT_small.dcm";
+    private static readonly Dictionary<string, string> Env = new() { ["TCP_NODELAY"] = "1" };
+    private readonly TempDir _dir = new("mednode-qr-serve-");
+    private readonly List<Process> _processes = [];
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int p = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return p;
+    }
+
+    private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
+
+    private Process Launch(string file, string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["TCP_NODELAY"] = "1";
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _processes.Add(p);
+        return p;
+    }
+
+    private static bool Listening(int port)
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            s.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            Thread.Sleep(200);
+            return false;
+        }
+    }
+
+    /// <summary>dcmdump's print of the data set (after "# Dicom-Data-Set"), the meta group left out.</summary>
+    private static string[] DumpDataSet(string path)
+    {
+        var r = Tools.Run("dcmdump", ["+L", path], TimeSpan.FromSeconds(60));
+        r.ExitCode.Should().Be(0, r.StdErr);
+        var lines = r.StdOut.Split('\n');
+        var start = Array.FindIndex(lines, l => l.StartsWith("# Dicom-Data-Set", StringComparison.Ordinal));
+        return lines[(start + 1)..].Where(l => !l.StartsWith("# Used TransferSyntax", StringComparison.Ordinal)).ToArray();
+    }
+
+    private static string Value(string path, string tag)
+    {
+        // -s: the first instance, the top-level one (nested ones come later: they sort after their sequence's tag).
+        var line = Tools.Run("dcmdump", ["-q", "-s", "+P", tag, path], TimeSpan.FromSeconds(60)).StdOut;
+        return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
+    }
+
+    [RequiresFact("corpus", "storescu", "storescp", "dcmdump")]
+    [Trait("Conformance", "PS3.4 C.4")]
+    public void Serve_StoredStudy_MednodeFindMoveGetRetrieveIt()
+    {
+        var source = Corpus.FullPath(CtSmall);
+        string study = Value(source, "0020,000d"), sop = Value(source, "0008,0018"), patient = Value(source, "0010,0020");
+        var received = Directory.CreateDirectory(_dir.File("storescp")).FullName;
+        var scpPort = FreePort();
+        Launch(Tools.Find("storescp")!, _dir.Path, "-aet", "STORESCP", "-od", received, P(scpPort));
+        SpinWait.SpinUntil(() => Listening(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
+        var dimse = FreePort();
+        var node = Launch("dotnet", _dir.Path, Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1",
+            "--MedNode:Dimse:MoveDestinations:0:AeTitle=STORESCP", "--MedNode:Dimse:MoveDestinations:0:Host=127.0.0.1", $"--MedNode:Dimse:MoveDestinations:0:Port={P(scpPort)}");
+        SpinWait.SpinUntil(() => node.HasExited || Listening(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
+        node.HasExited.Should().BeFalse("mednode serve keeps running");
+        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", P(dimse), source], env: Env);
+        store.ExitCode.Should().Be(0, store.StdErr);
+        var address = $"MEDNODE@127.0.0.1:{P(dimse)}";
+
+        var find = Mednode.Run("find", address, "--level", "STUDY", "-k", "PatientID=" + patient, "-k", "StudyInstanceUID");
+        find.ExitCode.Should().Be(0, find.StdErr);
+        find.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle().Which.Should().Contain(study);
+
+        // storescu leaves out the source's Data Set Trailing Padding, so what MedNode stored is the reference.
+        var stored = Directory.GetFiles(Path.Combine(_dir.Path, "data"), "*.dcm", SearchOption.AllDirectories).Should().ContainSingle().Subject;
+        var outDir = _dir.File("get");
+        var get = Mednode.Run("get", address, "--out", outDir, "--level", "STUDY", "-k", "StudyInstanceUID=" + study);
+        get.ExitCode.Should().Be(0, get.StdOut + get.StdErr);
+        DumpDataSet(Path.Combine(outDir, sop + ".dcm")).Should().Equal(DumpDataSet(stored));
+
+        var move = Mednode.Run("move", address, "--dest", "STORESCP", "--root", "patient", "--level", "PATIENT", "-k", "PatientID=" + patient);
+        move.ExitCode.Should().Be(0, move.StdOut + move.StdErr);
+        move.StdOut.Should().Contain("status 0x0000: 1 completed");
+        DumpDataSet(Directory.GetFiles(received).Should().ContainSingle().Subject).Should().Equal(DumpDataSet(stored));
+
+        var unknown = Mednode.Run("move", address, "--dest", "NOWHERE", "--level", "STUDY", "-k", "StudyInstanceUID=" + study);
+        unknown.ExitCode.Should().Be(1);
+        unknown.StdOut.Should().Contain("status 0xA801");
+    }
+
+    [Fact]
+    public void Find_Help_PrintsUsageAndSucceeds()
+    {
+        var r = Mednode.Run("find", "--help");
+        r.ExitCode.Should().Be(0);
+        r.StdOut.Should().Contain("mednode find AE@host:port");
+    }
+
+    [Fact]
+    public void Move_WithoutDestination_IsAUsageError()
+    {
+        var r = Mednode.Run("move", "MEDNODE@127.0.0.1:104", "--level", "STUDY");
+        r.ExitCode.Should().Be(2);
+        r.StdErr.Should().Contain("--dest");
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            p.Dispose();
+        }
+        _dir.Dispose();
+    }
+}
