@@ -10,6 +10,9 @@ pkgs=(
   libcharls2        # JPEG-LS codec (P/Invoke)
   python3           # TRX summary in scripts/test.sh
   python3-pydicom   # independent UID table and second decoder for the character set golden tests
+  python3-pil       # Pillow: independent PNG/JPEG decoder for the WADO-RS rendered tests
+  chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
+  nodejs            # dicomweb-client tests
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -20,4 +23,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm peers under the gitignored .test-deps/ (tests find them via SharedData.RepoRoot): dicomweb-client and dcmjs in Node,
+# and the prebuilt OHIF viewer (npm pack, package/dist) for the browser tests. Skipped when already present.
+if ! command -v npm >/dev/null 2>&1; then
+  # Debian's nodejs comes without npm (NodeSource's includes it).
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+if command -v npm >/dev/null 2>&1; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  node_dir="$root/.test-deps/node"
+  if [ ! -d "$node_dir/node_modules/dicomweb-client" ] || [ ! -d "$node_dir/node_modules/xhr2" ] || [ ! -d "$node_dir/node_modules/dcmjs" ]; then
+    mkdir -p "$node_dir"
+    [ -f "$node_dir/package.json" ] || echo '{"name":"mednode-test-deps","private":true}' > "$node_dir/package.json"
+    (cd "$node_dir" && npm install --no-audit --no-fund --silent dicomweb-client@0.11 xhr2 dcmjs@0.52)
+  fi
+  ohif_dir="$root/.test-deps/ohif"
+  if [ ! -f "$ohif_dir/package/dist/index.html" ]; then
+    mkdir -p "$ohif_dir"
+    (cd "$ohif_dir" && rm -rf package ./*.tgz && npm pack --silent @ohif/app@3.13.2 >/dev/null && tar -xzf ./*.tgz package/dist && rm -f ./*.tgz)
+  fi
 fi

@@ -1,4 +1,5 @@
 using MedNode.Persistence;
+using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
 
 namespace MedNode.Host;
@@ -16,10 +17,11 @@ public static class ServeCommand
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
+        builder.Services.AddNodeApi();
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         app.UseCors();
-        app.MapGet("/health/live", () => Results.Ok(new { status = "Healthy" }));
+        app.MapNodeApi();
         app.MapDicomWeb();
         await app.RunAsync();
         return 0;

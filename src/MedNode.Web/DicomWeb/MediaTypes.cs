@@ -30,6 +30,21 @@ internal static class MediaTypes
         throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable", $"This resource is available as {string.Join(", ", offered)}.");
     }
 
+    /// <summary>
+    /// The single-frame image media type of a compressed transfer syntax (PS3.18 Table 8.7.3-2 and §8.7.4), or null. The stored
+    /// bitstream of a frame is that type.
+    /// </summary>
+    public static string? ImageTypeOf(string transferSyntaxUid) => transferSyntaxUid switch
+    {
+        "1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.57" or "1.2.840.10008.1.2.4.70" => "image/jpeg",
+        "1.2.840.10008.1.2.4.80" or "1.2.840.10008.1.2.4.81" => "image/jls",
+        "1.2.840.10008.1.2.4.90" or "1.2.840.10008.1.2.4.91" => "image/jp2",
+        "1.2.840.10008.1.2.4.92" or "1.2.840.10008.1.2.4.93" => "image/jpx",
+        "1.2.840.10008.1.2.4.201" or "1.2.840.10008.1.2.4.202" or "1.2.840.10008.1.2.4.203" => "image/jphc",
+        "1.2.840.10008.1.2.5" => "image/dicom-rle",
+        _ => null,
+    };
+
     public static string? Parameter(MediaTypeHeaderValue value, string name) =>
         value.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value.ToString().Trim('"');
 }
