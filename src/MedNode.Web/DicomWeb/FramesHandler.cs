@@ -9,8 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace MedNode.Web.DicomWeb;
 
 /// <summary>
-/// WADO-RS Retrieve Frames (PS3.18 §10.4.1.1.4): the listed frames of one instance as multipart/related parts, uncompressed as
-/// application/octet-stream (Explicit VR Little Endian pixel bytes) or as the stored compressed bitstream (PS3.18 §8.7.3.3.2).
+/// WADO-RS Retrieve Frames (PS3.18 §10.4 (frames)): the listed frames of one instance as multipart/related parts, uncompressed as
+/// application/octet-stream (Explicit VR Little Endian pixel bytes) or as the stored compressed bitstream (PS3.18 §8.7.3).
 /// </summary>
 internal static class FramesHandler
 {
@@ -56,7 +56,7 @@ internal static class FramesHandler
         return Results.Empty;
     }
 
-    /// <summary>PS3.18 §8.4.2.2 (frame list): comma-separated 1-based frame numbers; 400 when malformed, 404 when beyond the instance.</summary>
+    /// <summary>PS3.18 §10.4 (frame list): comma-separated 1-based frame numbers; 400 when malformed, 404 when beyond the instance.</summary>
     internal static IReadOnlyList<int> ParseFrameList(string text, int numberOfFrames)
     {
         if (text.Length == 0 || text.Length > MaxFrameListLength)
@@ -74,7 +74,7 @@ internal static class FramesHandler
     }
 
     /// <summary>
-    /// Picks the part media type and transfer syntax from the Accept ranges, best q first (PS3.18 §8.7.3.3.2, Table 8.7.3-2):
+    /// Picks the part media type and transfer syntax from the Accept ranges, best q first (PS3.18 §8.7.3):
     /// application/octet-stream gives Explicit VR Little Endian pixel bytes (decoding compressed data when a codec can), with
     /// <c>transfer-syntax=*</c> the bytes as stored; an image type (image/jpeg, image/jls, ...) the stored bitstream when the
     /// stored transfer syntax belongs to it. Nothing is re-encoded. 406 when no range can be met.

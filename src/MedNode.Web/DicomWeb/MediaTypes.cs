@@ -4,7 +4,7 @@ using Microsoft.Net.Http.Headers;
 namespace MedNode.Web.DicomWeb;
 
 /// <summary>Media types of PS3.18 §8.7 and Accept negotiation with q-values (RFC 9110 §12.5.1).</summary>
-internal static class MediaTypes
+internal static partial class MediaTypes
 {
     public const string DicomJson = "application/dicom+json";
     public const string Dicom = "application/dicom";
@@ -16,7 +16,10 @@ internal static class MediaTypes
     {
         var raw = request.Headers.Accept.ToString();
         if (string.IsNullOrWhiteSpace(raw)) return [new MediaTypeHeaderValue("*/*")];
-        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var list))
+        // OHIF and cornerstone send type=application/octet-stream unquoted ('/' is not a token character, RFC 9110 §5.6.2),
+        // which the strict parser drops; such values are quoted before parsing.
+        var normalized = UnquotedSlashValue().Replace(raw, m => $"{m.Groups[1].Value}=\"{m.Groups[2].Value}\"");
+        if (!MediaTypeHeaderValue.TryParseList([normalized], out var list))
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid Accept header");
         return [.. list.Where(m => (m.Quality ?? 1) > 0).OrderByDescending(m => m.Quality ?? 1)];
     }
@@ -31,7 +34,7 @@ internal static class MediaTypes
     }
 
     /// <summary>
-    /// The single-frame image media type of a compressed transfer syntax (PS3.18 Table 8.7.3-2 and §8.7.4), or null. The stored
+    /// The single-frame image media type of a compressed transfer syntax (PS3.18 §8.7.3), or null. The stored
     /// bitstream of a frame is that type.
     /// </summary>
     public static string? ImageTypeOf(string transferSyntaxUid) => transferSyntaxUid switch
@@ -47,4 +50,7 @@ internal static class MediaTypes
 
     public static string? Parameter(MediaTypeHeaderValue value, string name) =>
         value.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value.ToString().Trim('"');
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*([^\s"";,]*/[^\s"";,]*)")]
+    private static partial System.Text.RegularExpressions.Regex UnquotedSlashValue();
 }

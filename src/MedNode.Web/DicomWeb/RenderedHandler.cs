@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace MedNode.Web.DicomWeb;
 
 /// <summary>
-/// WADO-RS rendered and thumbnail resources (PS3.18 §10.4.1.1.3, §10.4.1.1.5 and §8.3.5.1): frames rendered through the Modality
+/// WADO-RS rendered and thumbnail resources (PS3.18 §10.4 (rendered and thumbnail resources) and §8.3.5): frames rendered through the Modality
 /// and VOI LUTs to image/jpeg or image/png, with the <c>window</c>, <c>viewport</c> and <c>quality</c> query parameters.
 /// A rendered study or series is one part per instance (its first frame); a rendered instance is its first frame; a thumbnail
 /// is one image (for a study or series, the middle instance).
@@ -31,7 +31,8 @@ internal static class RenderedHandler
         if (instance == null)
         {
             var (type, _) = Choose(http.Request, multiple: true);
-            var ordered = Ordered(records);
+            var ordered = Ordered(records).Where(r => r.Rows is > 0).ToList();
+            if (ordered.Count == 0) throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No image to render.");
             return await WriteImagesAsync(http, type, true, ordered.Select(r => (r, 1)), blobs, parameters);
         }
         var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
@@ -103,7 +104,7 @@ internal static class RenderedHandler
     }
 
     /// <summary>
-    /// The rendered media type from the Accept ranges, best q first (PS3.18 §8.7.4): image/jpeg (the default for <c>*/*</c> and
+    /// The rendered media type from the Accept ranges, best q first (PS3.18 §8.7): image/jpeg (the default for <c>*/*</c> and
     /// <c>image/*</c>) or image/png, as a single body, or multipart/related with one of them as <c>type</c>. Resources of several
     /// images are multipart only.
     /// </summary>
@@ -130,7 +131,7 @@ internal static class RenderedHandler
     }
 }
 
-/// <summary>The rendering query parameters of PS3.18 §8.3.5.1.</summary>
+/// <summary>The rendering query parameters of PS3.18 §8.3.5.</summary>
 internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Height)? Viewport, int Quality)
 {
     private const int MaxViewport = 4096;
@@ -140,7 +141,7 @@ internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Heigh
         VoiWindow? window = null;
         if (query.TryGetValue("window", out var w))
         {
-            // §8.3.5.1.4: window=center,width,function with function linear, linear-exact or sigmoid.
+            // §8.3.5 (window): window=center,width,function with function linear, linear-exact or sigmoid.
             var parts = w.ToString().Split(',');
             if (parts.Length != 3 || !TryDouble(parts[0], out double center) || !TryDouble(parts[1], out double width) || !(width > 0))
                 throw Bad("window is center,width,function with a positive width.");
@@ -157,7 +158,7 @@ internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Heigh
         var viewport = defaultViewport;
         if (query.TryGetValue("viewport", out var v))
         {
-            // §8.3.5.1.3: viewport=vw,vh (the source-region form vw,vh,sx,sy,sw,sh is not supported).
+            // §8.3.5 (viewport): viewport=vw,vh (the source-region form vw,vh,sx,sy,sw,sh is not supported).
             var parts = v.ToString().Split(',');
             if (parts.Length != 2 || !TryInt(parts[0], out int vw) || !TryInt(parts[1], out int vh) || vw is < 1 or > MaxViewport || vh is < 1 or > MaxViewport)
                 throw Bad($"viewport is width,height, each 1..{MaxViewport}.");
