@@ -13,6 +13,9 @@ pkgs=(
   postgresql        # PostgresPeer: the index and DICOMweb tests on a real PostgreSQL server
   orthanc           # a real PACS peer (tests/MedNode.TestSupport/OrthancPeer.cs): DIMSE, storage commitment
   orthanc-dicomweb  # Orthanc's DICOMweb plugin (Orthanc as DICOMweb client of mednode serve)
+  python3-pil       # Pillow: independent PNG/JPEG decoder for the WADO-RS rendered tests
+  chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
+  nodejs            # dicomweb-client tests
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,20 +28,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm packages for interop tests, under the gitignored .test-deps/node (tests find it via SharedData.RepoRoot).
-# This machine's Node (with npm) may come from outside Debian; install Debian's only when there is none.
-if ! command -v npm >/dev/null; then
+# npm peers under the gitignored .test-deps/ (tests find them via SharedData.RepoRoot): dicomweb-client and dcmjs in Node,
+# and the prebuilt OHIF viewer (npm pack, package/dist) for the browser tests. Skipped when already present.
+if ! command -v npm >/dev/null 2>&1; then
+  # Debian's nodejs comes without npm (NodeSource's includes it).
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
-node_prefix="$(cd "$(dirname "$0")/.." && pwd)/.test-deps/node"
-npm_pkgs=(
-  dcmjs@0.52        # reads MedNode's SEG and TID 1500 SR as OHIF does
-)
-for p in "${npm_pkgs[@]}"; do
-  if [ ! -f "$node_prefix/node_modules/${p%@*}/package.json" ]; then
-    npm install --no-audit --no-fund --loglevel=error --prefix "$node_prefix" "${npm_pkgs[@]}"
-    break
+if command -v npm >/dev/null 2>&1; then
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  node_dir="$root/.test-deps/node"
+  if [ ! -d "$node_dir/node_modules/dicomweb-client" ] || [ ! -d "$node_dir/node_modules/xhr2" ] || [ ! -d "$node_dir/node_modules/dcmjs" ]; then
+    mkdir -p "$node_dir"
+    [ -f "$node_dir/package.json" ] || echo '{"name":"mednode-test-deps","private":true}' > "$node_dir/package.json"
+    (cd "$node_dir" && npm install --no-audit --no-fund --silent dicomweb-client@0.11 xhr2 dcmjs@0.52)
   fi
-done
+  ohif_dir="$root/.test-deps/ohif"
+  if [ ! -f "$ohif_dir/package/dist/index.html" ]; then
+    mkdir -p "$ohif_dir"
+    (cd "$ohif_dir" && rm -rf package ./*.tgz && npm pack --silent @ohif/app@3.13.2 >/dev/null && tar -xzf ./*.tgz package/dist && rm -f ./*.tgz)
+  fi
+fi

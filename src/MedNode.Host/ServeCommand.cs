@@ -1,4 +1,5 @@
 using MedNode.Persistence;
+using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
 
 namespace MedNode.Host;
@@ -16,12 +17,13 @@ public static class ServeCommand
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
+        builder.Services.AddNodeApi();
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         var recovered = await app.Services.RecoverIngestJournalAsync(CancellationToken.None);
         if (recovered > 0) app.Logger.LogWarning("Recovered {Count} instances from the ingest journal", recovered);
         app.UseCors();
-        app.MapGet("/health/live", () => Results.Ok(new { status = "Healthy" }));
+        app.MapNodeApi();
         app.MapDicomWeb();
         await app.RunAsync();
         return 0;

@@ -7,7 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MedNode.Web.DicomWeb;
 
-/// <summary>The DICOMweb routes under <c>/dicomweb</c>: QIDO-RS (PS3.18 §10.6), WADO-RS (§10.4), STOW-RS (§10.5).</summary>
+/// <summary>The DICOMweb routes under <c>/dicomweb</c>: QIDO-RS (PS3.18 §10.6), WADO-RS (§10.4: instances, metadata, bulk data,
+/// frames, rendered, thumbnail), STOW-RS (§10.5). They are left out of the OpenAPI document: PS3.18 and the conformance statement
+/// describe them.</summary>
 public static class DicomWebEndpoints
 {
     public const string Prefix = "/dicomweb";
@@ -19,6 +21,7 @@ public static class DicomWebEndpoints
         var g = app.MapGroup(Prefix);
         if (options.CorsOrigins.Length > 0) g.RequireCors(DicomWebOptions.CorsPolicy);
         g.AddEndpointFilter(ProblemFilterAsync);
+        g.ExcludeFromDescription();
 
         g.MapGet("/studies", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Study, null, null)));
         g.MapGet("/series", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Series, null, null)));
@@ -34,6 +37,17 @@ public static class DicomWebEndpoints
         g.MapGet("/studies/{study}/series/{series}/metadata", (HttpContext c, string study, string series) => WadoHandler.MetadataAsync(c, study, series, null));
         g.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", (HttpContext c, string study, string series, string instance) => WadoHandler.MetadataAsync(c, study, series, instance));
         g.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{tag}", (HttpContext c, string study, string series, string instance, string tag) => WadoHandler.BulkDataAsync(c, study, series, instance, tag));
+
+        const string instancePath = "/studies/{study}/series/{series}/instances/{instance}";
+        g.MapGet(instancePath + "/frames/{frames}", (HttpContext c, string study, string series, string instance, string frames) => FramesHandler.RetrieveAsync(c, study, series, instance, frames));
+        g.MapGet("/studies/{study}/rendered", (HttpContext c, string study) => RenderedHandler.RenderedAsync(c, study, null, null, null));
+        g.MapGet("/studies/{study}/series/{series}/rendered", (HttpContext c, string study, string series) => RenderedHandler.RenderedAsync(c, study, series, null, null));
+        g.MapGet(instancePath + "/rendered", (HttpContext c, string study, string series, string instance) => RenderedHandler.RenderedAsync(c, study, series, instance, null));
+        g.MapGet(instancePath + "/frames/{frames}/rendered", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.RenderedAsync(c, study, series, instance, frames));
+        g.MapGet("/studies/{study}/thumbnail", (HttpContext c, string study) => RenderedHandler.ThumbnailAsync(c, study, null, null, null));
+        g.MapGet("/studies/{study}/series/{series}/thumbnail", (HttpContext c, string study, string series) => RenderedHandler.ThumbnailAsync(c, study, series, null, null));
+        g.MapGet(instancePath + "/thumbnail", (HttpContext c, string study, string series, string instance) => RenderedHandler.ThumbnailAsync(c, study, series, instance, null));
+        g.MapGet(instancePath + "/frames/{frames}/thumbnail", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.ThumbnailAsync(c, study, series, instance, frames));
 
         g.MapPost("/studies", (Delegate)((HttpContext c) => StowHandler.HandleAsync(c, null)));
         g.MapPost("/studies/{study}", (HttpContext c, string study) => StowHandler.HandleAsync(c, study));

@@ -4,7 +4,7 @@ using Microsoft.Net.Http.Headers;
 namespace MedNode.Web.DicomWeb;
 
 /// <summary>Media types of PS3.18 §8.7 and Accept negotiation with q-values (RFC 9110 §12.5.1).</summary>
-internal static class MediaTypes
+internal static partial class MediaTypes
 {
     public const string DicomJson = "application/dicom+json";
     public const string Dicom = "application/dicom";
@@ -16,7 +16,10 @@ internal static class MediaTypes
     {
         var raw = request.Headers.Accept.ToString();
         if (string.IsNullOrWhiteSpace(raw)) return [new MediaTypeHeaderValue("*/*")];
-        if (!MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var list))
+        // OHIF and cornerstone send type=application/octet-stream unquoted ('/' is not a token character, RFC 9110 §5.6.2),
+        // which the strict parser drops; such values are quoted before parsing.
+        var normalized = UnquotedSlashValue().Replace(raw, m => $"{m.Groups[1].Value}=\"{m.Groups[2].Value}\"");
+        if (!MediaTypeHeaderValue.TryParseList([normalized], out var list))
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid Accept header");
         return [.. list.Where(m => (m.Quality ?? 1) > 0).OrderByDescending(m => m.Quality ?? 1)];
     }
@@ -30,6 +33,24 @@ internal static class MediaTypes
         throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable", $"This resource is available as {string.Join(", ", offered)}.");
     }
 
+    /// <summary>
+    /// The single-frame image media type of a compressed transfer syntax (PS3.18 §8.7.3), or null. The stored
+    /// bitstream of a frame is that type.
+    /// </summary>
+    public static string? ImageTypeOf(string transferSyntaxUid) => transferSyntaxUid switch
+    {
+        "1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.57" or "1.2.840.10008.1.2.4.70" => "image/jpeg",
+        "1.2.840.10008.1.2.4.80" or "1.2.840.10008.1.2.4.81" => "image/jls",
+        "1.2.840.10008.1.2.4.90" or "1.2.840.10008.1.2.4.91" => "image/jp2",
+        "1.2.840.10008.1.2.4.92" or "1.2.840.10008.1.2.4.93" => "image/jpx",
+        "1.2.840.10008.1.2.4.201" or "1.2.840.10008.1.2.4.202" or "1.2.840.10008.1.2.4.203" => "image/jphc",
+        "1.2.840.10008.1.2.5" => "image/dicom-rle",
+        _ => null,
+    };
+
     public static string? Parameter(MediaTypeHeaderValue value, string name) =>
         value.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value.ToString().Trim('"');
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*([^\s"";,]*/[^\s"";,]*)")]
+    private static partial System.Text.RegularExpressions.Regex UnquotedSlashValue();
 }

@@ -32,13 +32,14 @@ internal static class QidoHandler
         }
         if (truncated)
             http.Response.Headers.Append("Warning", $"299 {http.Request.Host}: \"The number of results exceeded the maximum supported by the server. Additional results can be requested.\"");
+        // The result is at most MaxQueryResults datasets: serialized once, its hash is the ETag (RFC 9110 §8.8.3).
+        var body = new System.Buffers.ArrayBufferWriter<byte>();
+        await using (var writer = new Utf8JsonWriter(body))
+            MedNode.Dicom.Json.DicomJsonWriter.WriteArray(writer, results, new MedNode.Dicom.Json.DicomJsonWriterOptions { Indented = false });
+        if (EntityTags.Apply(http, EntityTags.ForBytes(body.WrittenSpan)) is { } notModified) return notModified;
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = MediaTypes.DicomJson;
-        await using (var writer = new Utf8JsonWriter(http.Response.BodyWriter))
-        {
-            MedNode.Dicom.Json.DicomJsonWriter.WriteArray(writer, results, new MedNode.Dicom.Json.DicomJsonWriterOptions { Indented = false });
-            await writer.FlushAsync(http.RequestAborted);
-        }
+        await http.Response.Body.WriteAsync(body.WrittenMemory, http.RequestAborted);
         return Results.Empty;
     }
 

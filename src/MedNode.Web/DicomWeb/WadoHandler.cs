@@ -105,6 +105,8 @@ internal static class WadoHandler
         MediaTypes.RequireAcceptable(http.Request, MediaTypes.DicomJson, "application/json");
         var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
         var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);
+        // The body depends on the stored instances and, through BulkDataURI, on the base URL.
+        if (EntityTags.Apply(http, EntityTags.ForInstances(instances, "metadata " + baseUrl)) is { } notModified) return notModified;
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = MediaTypes.DicomJson;
         await using var w = new Utf8JsonWriter(http.Response.BodyWriter);
@@ -162,7 +164,7 @@ internal static class WadoHandler
     }
 
     /// <summary>The instances a path names, from the index (never from the path itself); 404 when there are none.</summary>
-    private static async Task<IReadOnlyList<InstanceRecord>> ResolveAsync(HttpContext http, string study, string? series, string? instance)
+    internal static async Task<IReadOnlyList<InstanceRecord>> ResolveAsync(HttpContext http, string study, string? series, string? instance)
     {
         DicomWebEndpoints.CheckUid(study);
         DicomWebEndpoints.CheckUid(series);
@@ -182,6 +184,6 @@ internal static class WadoHandler
         return found;
     }
 
-    private static Task WriteAsciiAsync(HttpContext http, string text) =>
+    internal static Task WriteAsciiAsync(HttpContext http, string text) =>
         http.Response.Body.WriteAsync(Encoding.ASCII.GetBytes(text), http.RequestAborted).AsTask();
 }

@@ -1,0 +1,179 @@
+using System.Globalization;
+using MedNode.Core.Index;
+using MedNode.Core.Storage;
+using MedNode.Dicom;
+using MedNode.Dicom.Imaging;
+using MedNode.Dicom.Imaging.Codecs;
+using MedNode.Dicom.Imaging.Rendering;
+using MedNode.Dicom.IO;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedNode.Web.DicomWeb;
+
+/// <summary>
+/// WADO-RS rendered and thumbnail resources (PS3.18 §10.4 (rendered and thumbnail resources) and §8.3.5): frames rendered through the Modality
+/// and VOI LUTs to image/jpeg or image/png, with the <c>window</c>, <c>viewport</c> and <c>quality</c> query parameters.
+/// A rendered study or series is one part per instance (its first frame); a rendered instance is its first frame; a thumbnail
+/// is one image (for a study or series, the middle instance).
+/// </summary>
+internal static class RenderedHandler
+{
+    public const string Jpeg = "image/jpeg";
+    public const string Png = "image/png";
+    private const int ThumbnailSize = 128;
+
+    public static async Task<IResult> RenderedAsync(HttpContext http, string study, string? series, string? instance, string? frameList)
+    {
+        var records = await WadoHandler.ResolveAsync(http, study, series, instance);
+        var parameters = RenderParameters.Parse(http.Request.Query, null);
+        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
+        if (instance == null)
+        {
+            var (type, _) = Choose(http.Request, multiple: true);
+            var ordered = Ordered(records).Where(r => r.Rows is > 0).ToList();
+            if (ordered.Count == 0) throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No image to render.");
+            return await WriteImagesAsync(http, type, true, ordered.Select(r => (r, 1)), blobs, parameters);
+        }
+        var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
+        int frames = DicomPixelData.Create(file.Dataset)?.NumberOfFrames
+            ?? throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance has no pixel data.");
+        var list = frameList == null ? [1] : FramesHandler.ParseFrameList(frameList, frames);
+        var (mediaType, multipart) = Choose(http.Request, multiple: list.Count > 1);
+        return await WriteImagesAsync(http, mediaType, multipart, list.Select(f => (records[0], f)), blobs, parameters);
+    }
+
+    public static async Task<IResult> ThumbnailAsync(HttpContext http, string study, string? series, string? instance, string? frameList)
+    {
+        var records = await WadoHandler.ResolveAsync(http, study, series, instance);
+        var parameters = RenderParameters.Parse(http.Request.Query, (ThumbnailSize, ThumbnailSize));
+        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
+        var imageRecords = Ordered(records).Where(r => r.Rows is > 0).ToList();
+        if (imageRecords.Count == 0)
+            throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No image to make a thumbnail from.");
+        var record = imageRecords[imageRecords.Count / 2];
+        int frame = 1;
+        if (frameList != null)
+        {
+            var file = DicomFile.Open(blobs.GetPath(record.BlobKey), new DicomReadOptions { StopAtPixelData = true });
+            frame = FramesHandler.ParseFrameList(frameList, Math.Max(1, file.Dataset.GetInt(DicomTags.NumberOfFrames, 1)))[0];
+        }
+        var (mediaType, multipart) = Choose(http.Request, multiple: false);
+        return await WriteImagesAsync(http, mediaType, multipart, [(record, frame)], blobs, parameters);
+    }
+
+    /// <summary>Instances in series then Instance Number order.</summary>
+    private static List<InstanceRecord> Ordered(IEnumerable<InstanceRecord> records) =>
+        [.. records.OrderBy(r => r.SeriesInstanceUid, StringComparer.Ordinal)
+            .ThenBy(r => int.TryParse(r.InstanceNumber, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : int.MaxValue)
+            .ThenBy(r => r.SopInstanceUid, StringComparer.Ordinal)];
+
+    private static async Task<IResult> WriteImagesAsync(HttpContext http, string mediaType, bool multipart, IEnumerable<(InstanceRecord Record, int Frame)> items,
+        IBlobStore blobs, RenderParameters parameters)
+    {
+        var boundary = "mednode-" + Guid.NewGuid().ToString("N");
+        foreach (var (record, frame) in items)
+        {
+            byte[] image;
+            try
+            {
+                var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
+                var rendered = DicomRenderer.Render(file.Dataset, file.TransferSyntax, frame - 1, parameters.Window);
+                if (parameters.Viewport is { } v) rendered = DicomRenderer.Fit(rendered, v.Width, v.Height);
+                image = mediaType == Png ? PngImageEncoder.Encode(rendered) : JpegImageEncoder.Encode(rendered, parameters.Quality);
+            }
+            catch (Exception e) when (e is NotSupportedException or DicomCodecException or DicomCodecNotSupportedException or DicomValueException or DicomParseException)
+            {
+                if (!http.Response.HasStarted)
+                    throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable", $"The image cannot be rendered: {e.Message}");
+                http.Abort();
+                return Results.Empty;
+            }
+            if (!multipart) return Results.Bytes(image, mediaType);
+            if (!http.Response.HasStarted)
+            {
+                http.Response.StatusCode = StatusCodes.Status200OK;
+                http.Response.ContentType = $"multipart/related; type=\"{mediaType}\"; boundary={boundary}";
+            }
+            await WadoHandler.WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {mediaType}\r\n\r\n");
+            await http.Response.Body.WriteAsync(image, http.RequestAborted);
+            await WadoHandler.WriteAsciiAsync(http, "\r\n");
+        }
+        await WadoHandler.WriteAsciiAsync(http, $"--{boundary}--\r\n");
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// The rendered media type from the Accept ranges, best q first (PS3.18 §8.7): image/jpeg (the default for <c>*/*</c> and
+    /// <c>image/*</c>) or image/png, as a single body, or multipart/related with one of them as <c>type</c>. Resources of several
+    /// images are multipart only.
+    /// </summary>
+    private static (string MediaType, bool Multipart) Choose(HttpRequest request, bool multiple)
+    {
+        foreach (var range in MediaTypes.Accepted(request))
+        {
+            var mediaType = range.MediaType.ToString().ToLowerInvariant();
+            var type = MediaTypes.Parameter(range, "type")?.ToLowerInvariant();
+            switch (mediaType)
+            {
+                case "*/*" or "image/*":
+                    return (Jpeg, multiple);
+                case Jpeg or Png when !multiple:
+                    return (mediaType, false);
+                case MediaTypes.MultipartRelated when type is null or "*/*" or "image/*" or Jpeg:
+                    return (Jpeg, true);
+                case MediaTypes.MultipartRelated when type == Png:
+                    return (Png, true);
+            }
+        }
+        throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable",
+            multiple ? "Rendered images are available as multipart/related; type=\"image/jpeg\" or \"image/png\"." : "Rendered images are available as image/jpeg or image/png.");
+    }
+}
+
+/// <summary>The rendering query parameters of PS3.18 §8.3.5.</summary>
+internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Height)? Viewport, int Quality)
+{
+    private const int MaxViewport = 4096;
+
+    public static RenderParameters Parse(IQueryCollection query, (int, int)? defaultViewport)
+    {
+        VoiWindow? window = null;
+        if (query.TryGetValue("window", out var w))
+        {
+            // §8.3.5 (window): window=center,width,function with function linear, linear-exact or sigmoid.
+            var parts = w.ToString().Split(',');
+            if (parts.Length != 3 || !TryDouble(parts[0], out double center) || !TryDouble(parts[1], out double width) || !(width > 0))
+                throw Bad("window is center,width,function with a positive width.");
+            var function = parts[2].Trim().ToLowerInvariant() switch
+            {
+                "linear" => VoiLutFunction.Linear,
+                "linear-exact" => VoiLutFunction.LinearExact,
+                "sigmoid" => VoiLutFunction.Sigmoid,
+                _ => throw Bad("window function is linear, linear-exact or sigmoid."),
+            };
+            if (function == VoiLutFunction.Linear && width < 1) throw Bad("a linear window is at least 1 wide.");
+            window = new VoiWindow(center, width, function);
+        }
+        var viewport = defaultViewport;
+        if (query.TryGetValue("viewport", out var v))
+        {
+            // §8.3.5 (viewport): viewport=vw,vh (the source-region form vw,vh,sx,sy,sw,sh is not supported).
+            var parts = v.ToString().Split(',');
+            if (parts.Length != 2 || !TryInt(parts[0], out int vw) || !TryInt(parts[1], out int vh) || vw is < 1 or > MaxViewport || vh is < 1 or > MaxViewport)
+                throw Bad($"viewport is width,height, each 1..{MaxViewport}.");
+            viewport = (vw, vh);
+        }
+        int quality = 90;
+        if (query.TryGetValue("quality", out var q) && (!TryInt(q.ToString(), out quality) || quality is < 1 or > 100))
+            throw Bad("quality is an integer 1..100.");
+        return new RenderParameters(window, viewport, quality);
+    }
+
+    private static bool TryDouble(string s, out double value) =>
+        double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    private static bool TryInt(string s, out int value) => int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    private static DicomWebException Bad(string detail) => new(StatusCodes.Status400BadRequest, "Invalid rendering parameter", detail);
+}
