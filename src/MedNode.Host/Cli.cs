@@ -23,6 +23,7 @@ public static class Cli
                 "analyze" => AnalyzeCommand.Run(args[1..]),
                 "echo" => await DimseCommands.EchoAsync(args[1..]),
                 "store" => await DimseCommands.StoreAsync(args[1..]),
+                "config" => Configuration.ConfigCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -48,6 +49,7 @@ public static class Cli
           transcode IN OUT --ts UID          write IN again in another transfer syntax
           pixels FILE --frame N --out RAW    write one decoded frame, little endian, before rescale
           analyze DIR --model ID --out JSON  find and measure lesions in the series in DIR
+          config check [--config FILE]       validate the configuration; prints OK or each problem
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>

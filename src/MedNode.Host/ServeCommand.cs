@@ -1,3 +1,5 @@
+using MedNode.Host.Configuration;
+using MedNode.Host.Observability;
 using MedNode.Persistence;
 using MedNode.Web.DicomWeb;
 
@@ -9,15 +11,16 @@ public static class ServeCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddJsonFile(Path.Combine(Environment.CurrentDirectory, "appsettings.json"), optional: true);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddMedNodeSources(args);
+        builder.Services.AddMedNodeOptionsValidation(builder.Configuration);
+        builder.AddMedNodeObservability();
         EnsureSqliteFolder(builder.Configuration["MedNode:Database:ConnectionString"]);
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
+        app.UseMedNodeObservability();
         app.UseCors();
         app.MapGet("/health/live", () => Results.Ok(new { status = "Healthy" }));
         app.MapDicomWeb();
