@@ -10,6 +10,7 @@ pkgs=(
   libcharls2        # JPEG-LS codec (P/Invoke)
   python3           # TRX summary in scripts/test.sh
   python3-pydicom   # independent UID table and second decoder for the character set golden tests
+  prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -20,6 +20,7 @@ public static class ConfigurationCheck
         Check(configuration, DatabaseOptions.Section, new DatabaseOptionsValidator(), problems);
         Check(configuration, LoggingSettings.Section, new LoggingSettingsValidator(), problems);
         Check(configuration, ModelSettings.Section, new ModelSettingsValidator(), problems);
+        Check(configuration, MedNode.Web.DicomWeb.DicomWebOptions.Section, new DicomWebOptionsValidator(), problems);
         try
         {
             new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();
@@ -43,6 +44,7 @@ public static class ConfigurationCheck
         Register<DatabaseOptions, DatabaseOptionsValidator>(services, DatabaseOptions.Section);
         Register<LoggingSettings, LoggingSettingsValidator>(services, LoggingSettings.Section);
         Register<ModelSettings, ModelSettingsValidator>(services, ModelSettings.Section);
+        Register<MedNode.Web.DicomWeb.DicomWebOptions, DicomWebOptionsValidator>(services, MedNode.Web.DicomWeb.DicomWebOptions.Section);
         return services;
     }
 

@@ -89,3 +89,21 @@ public sealed class ModelSettingsValidator : IValidateOptions<ModelSettings>
     public ValidateOptionsResult Validate(string? name, ModelSettings o) =>
         string.IsNullOrWhiteSpace(o.Path) ? ValidateOptionsResult.Fail($"{ModelSettings.Section}:Path: must not be empty") : ValidateOptionsResult.Success;
 }
+
+/// <summary>Checks of <see cref="MedNode.Web.DicomWeb.DicomWebOptions"/>.</summary>
+public sealed class DicomWebOptionsValidator : IValidateOptions<MedNode.Web.DicomWeb.DicomWebOptions>
+{
+    private const string S = MedNode.Web.DicomWeb.DicomWebOptions.Section;
+
+    public ValidateOptionsResult Validate(string? name, MedNode.Web.DicomWeb.DicomWebOptions o)
+    {
+        List<string> problems = [];
+        if (o.MaxQueryResults < 1) problems.Add($"{S}:MaxQueryResults: must be at least 1, not {o.MaxQueryResults}");
+        for (int i = 0; i < o.CorsOrigins.Length; i++)
+        {
+            if (!Uri.TryCreate(o.CorsOrigins[i], UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                problems.Add($"{S}:CorsOrigins:{i}: '{o.CorsOrigins[i]}' is not an http(s) origin");
+        }
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}
