@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using MedNode.Dicom;
 using MedNode.TestSupport;
+using Xunit.Abstractions;
 
 namespace MedNode.Host.Tests;
 
@@ -9,7 +10,7 @@ namespace MedNode.Host.Tests;
 /// Issue 9, graceful shutdown: SIGTERM while DCMTK storescu sends many files stops the listener, lets the C-STORE in
 /// flight finish and aborts the association; every file storescu saw acknowledged is in the store afterwards.
 /// </summary>
-public sealed class ShutdownTests : IDisposable
+public sealed class ShutdownTests(ITestOutputHelper output) : IDisposable
 {
     private const int FileCount = 400;
     private readonly TempDir _dir = new("mednode-sigterm-");
@@ -55,6 +56,9 @@ public sealed class ShutdownTests : IDisposable
         foreach (var file in acknowledged)
             stored.Should().Contain(sopByFile[file], $"storescu received a success response for {Path.GetFileName(file)}");
         Directory.GetFiles(Path.Combine(store, ".tmp")).Should().BeEmpty("no spooled file is left behind");
+        output.WriteLine($"{acknowledged.Count} of {FileCount} files acknowledged before the node stopped; storescu exit code {storescu.ExitCode}");
+        if (acknowledged.Count < FileCount)
+            node.Output.Should().Contain("Server stopping: association", "the association was ended by the drain, between messages");
     }
 
     private static int StoredCount(string store) =>
