@@ -16,6 +16,7 @@ public sealed class ShutdownTests(ITestOutputHelper output) : IDisposable
     private readonly TempDir _dir = new("mednode-sigterm-");
 
     [RequiresFact("corpus", "storescu")]
+    [Trait("Conformance", "PS3.8 7.3")]
     public void Serve_SigtermDuringStorescu_EveryAcknowledgedInstanceIsStored()
     {
         var source = DicomFile.Open(Corpus.FullPath("uncompressed/pydicom__CT_small.dcm"));
