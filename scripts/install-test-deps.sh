@@ -16,6 +16,7 @@ pkgs=(
   python3-pil       # Pillow: independent PNG/JPEG decoder for the WADO-RS rendered tests
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
+  prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,6 +26,7 @@ public static class Cli
                 "find" => await QueryRetrieveCommands.FindAsync(args[1..]),
                 "move" => await QueryRetrieveCommands.MoveAsync(args[1..]),
                 "get" => await QueryRetrieveCommands.GetAsync(args[1..]),
+                "config" => Configuration.ConfigCommand.Run(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -53,6 +54,7 @@ public static class Cli
           analyze DIR --model ID --out JSON  find and measure lesions in the series in DIR
             [--dicom-out DIR [--objects seg+sr|sc+kos|all]]  also write the result as SEG + SR and/or SC + KOS
           find|move|get AE@host:port ...     C-FIND, C-MOVE, C-GET SCU (mednode find --help)
+          config check [--config FILE]       validate the configuration; prints OK or each problem
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>

@@ -1,3 +1,5 @@
+using MedNode.Host.Configuration;
+using MedNode.Host.Observability;
 using MedNode.Persistence;
 using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
@@ -10,9 +12,9 @@ public static class ServeCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddJsonFile(Path.Combine(Environment.CurrentDirectory, "appsettings.json"), optional: true);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
+        builder.Configuration.AddMedNodeSources(args);
+        builder.Services.AddMedNodeOptionsValidation(builder.Configuration);
+        builder.AddMedNodeObservability();
         EnsureSqliteFolder(builder.Configuration["MedNode:Database:ConnectionString"]);
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddMedNodeDimse(builder.Configuration);
@@ -22,6 +24,7 @@ public static class ServeCommand
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         var recovered = await app.Services.RecoverIngestJournalAsync(CancellationToken.None);
         if (recovered > 0) app.Logger.LogWarning("Recovered {Count} instances from the ingest journal", recovered);
+        app.UseMedNodeObservability();
         app.UseCors();
         app.MapNodeApi();
         app.MapDicomWeb();

@@ -1,3 +1,4 @@
+using MedNode.Core.Diagnostics;
 using MedNode.Core.Index;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
@@ -50,9 +51,14 @@ public sealed class IngestService : IIngestService
 
     public async Task<IngestResult> IngestAsync(IngestRequest request, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         try
         {
-            return await IngestCoreAsync(request, cancellationToken);
+            var result = await IngestCoreAsync(request, cancellationToken);
+            var channel = new KeyValuePair<string, object?>(MedNodeMetrics.ChannelTag, request.Source.Channel);
+            MedNodeMetrics.InstancesReceived.Add(1, channel, new KeyValuePair<string, object?>(MedNodeMetrics.OutcomeTag, result.Outcome.ToString().ToLowerInvariant()));
+            MedNodeMetrics.StoreDuration.Record(_time.GetElapsedTime(started).TotalSeconds, channel);
+            return result;
         }
         finally
         {
@@ -109,6 +115,7 @@ public sealed class IngestService : IIngestService
             return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: the store could not write the instance", request);
         }
 
+        MedNodeMetrics.BytesReceived.Add(blob.Size, new KeyValuePair<string, object?>(MedNodeMetrics.ChannelTag, request.Source.Channel));
         var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
         try
         {

@@ -8,14 +8,30 @@ namespace MedNode.Dicom.Network.Server;
 /// <summary>The DIMSE services of <see cref="DicomServer"/>: C-ECHO and C-STORE SCP.</summary>
 public sealed partial class DicomServer
 {
-    private async Task ServeAssociationAsync(Association association, IPAddress? remote, CancellationToken ct)
+    /// <summary>
+    /// Serves messages until the peer releases. <paramref name="draining"/> interrupts only the wait for the next
+    /// message (the association is then aborted); a message once received is served to the end under
+    /// <paramref name="ct"/> and the idle timeout.
+    /// </summary>
+    private async Task ServeAssociationAsync(Association association, IPAddress? remote, CancellationToken draining, CancellationToken ct)
     {
         using var idle = new CancellationTokenSource(Options.IdleTimeout, Options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, draining);
         while (true)
         {
             idle.CancelAfter(Options.IdleTimeout);
-            var message = await association.ReceiveMessageAsync(linked.Token);
+            DimseMessage? message;
+            try
+            {
+                message = await association.ReceiveMessageAsync(waiting.Token);
+            }
+            catch (OperationCanceledException) when (draining.IsCancellationRequested && !linked.IsCancellationRequested)
+            {
+                _log.LogInformation("Server stopping: association from {Calling} aborted between messages", association.CallingAeTitle);
+                await association.AbortAsync(ct);
+                return;
+            }
             if (message == null)
             {
                 await association.SendReleaseResponseAsync(linked.Token);

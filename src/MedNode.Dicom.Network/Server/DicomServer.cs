@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using MedNode.Dicom.Network.Diagnostics;
 using MedNode.Dicom.Network.Dimse;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,7 +11,8 @@ namespace MedNode.Dicom.Network.Server;
 /// <summary>
 /// The DIMSE listener: accepts TCP connections (TCP_NODELAY), negotiates each association with
 /// <see cref="DicomServerPolicy"/>, and serves C-ECHO (PS3.4 Annex A) and C-STORE (PS3.4 Annex B) on it, one
-/// message at a time. A protocol violation or a silent peer ends only its own association.
+/// message at a time. A protocol violation or a silent peer ends only its own association. Each association logs
+/// inside a scope carrying its <c>AssociationId</c> and feeds <see cref="DicomNetworkMetrics"/>.
 /// </summary>
 public sealed partial class DicomServer : IAsyncDisposable
 {
@@ -19,6 +21,8 @@ public sealed partial class DicomServer : IAsyncDisposable
     private readonly ConcurrentDictionary<int, Task> _connections = new();
     private readonly Dictionary<string, int> _perCallingAe = new(StringComparer.Ordinal);
     private readonly Lock _limitsLock = new();
+    // _draining: stop accepting and end associations at their next message boundary; _stopping: cut everything now.
+    private readonly CancellationTokenSource _draining = new();
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
@@ -41,6 +45,9 @@ public sealed partial class DicomServer : IAsyncDisposable
     /// <summary>Associations being served now.</summary>
     public int ActiveAssociations => Volatile.Read(ref _active);
 
+    /// <summary>Whether the listener is bound and accepting (false before start and once stopping).</summary>
+    public bool IsListening => _listener != null && !_draining.IsCancellationRequested;
+
     /// <summary>Binds and starts accepting; returns once the port is open.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -58,23 +65,29 @@ public sealed partial class DicomServer : IAsyncDisposable
         }
         _listener = listener;
         _log.LogInformation("DIMSE listening on {Endpoint} as {AeTitle}", listener.LocalEndPoint, Options.AeTitle);
-        _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
+        _acceptLoop = AcceptLoopAsync(listener, _draining.Token);
         return Task.CompletedTask;
     }
 
-    /// <summary>Stops listening and aborts the associations still open.</summary>
+    /// <summary>
+    /// Graceful stop: closes the listener, lets every message already received finish (a C-STORE is stored and its
+    /// response sent), then aborts each association at its next message boundary (A-ABORT, PS3.8 §7.3). When
+    /// <paramref name="cancellationToken"/> fires first, what is still running is cut off.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (_listener == null) return;
-        await _stopping.CancelAsync();
+        await _draining.CancelAsync();
         _listener.Dispose();
         if (_acceptLoop != null) await _acceptLoop;
-        await Task.WhenAll(_connections.Values).WaitAsync(cancellationToken);
+        await using var hard = cancellationToken.Register(_stopping.Cancel);
+        await Task.WhenAll(_connections.Values);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        await StopAsync(new CancellationToken(canceled: true));
+        _draining.Dispose();
         _stopping.Dispose();
     }
 
@@ -93,7 +106,7 @@ public sealed partial class DicomServer : IAsyncDisposable
                 continue;
             }
             var id = Interlocked.Increment(ref _nextConnectionId);
-            var task = Task.Run(() => ServeConnectionAsync(socket, ct), CancellationToken.None);
+            var task = Task.Run(() => ServeConnectionAsync(socket), CancellationToken.None);
             _connections[id] = task;
             _ = task.ContinueWith(_ => _connections.TryRemove(id, out Task? _), TaskScheduler.Default);
         }
@@ -122,9 +135,12 @@ public sealed partial class DicomServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeConnectionAsync(Socket socket, CancellationToken ct)
+    private async Task ServeConnectionAsync(Socket socket)
     {
         var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        using var scope = _log.BeginScope(new Dictionary<string, object> { ["AssociationId"] = Guid.NewGuid().ToString("N")[..16] });
+        using var negotiation = CancellationTokenSource.CreateLinkedTokenSource(_draining.Token, _stopping.Token);
+        var established = false;
         var policy = new DicomServerPolicy(this, remote);
         var transport = new SocketTransport(socket);
         var associationOptions = new AssociationOptions
@@ -136,12 +152,16 @@ public sealed partial class DicomServer : IAsyncDisposable
         };
         try
         {
-            await using var association = await Association.AcceptAsync(transport, policy, associationOptions, ct);
-            await ServeAssociationAsync(association, remote, ct);
+            await using var association = await Association.AcceptAsync(transport, policy, associationOptions, negotiation.Token);
+            established = true;
+            DicomNetworkMetrics.AssociationsAccepted.Add(1);
+            DicomNetworkMetrics.AssociationsActive.Add(1);
+            await ServeAssociationAsync(association, remote, _draining.Token, _stopping.Token);
         }
-        catch (AssociationRejectedException)
+        catch (AssociationRejectedException ex)
         {
             // Logged by the association, without patient data.
+            if (!ex.ByPeer) DicomNetworkMetrics.AssociationsRejected.Add(1, new KeyValuePair<string, object?>(DicomNetworkMetrics.ReasonTag, DicomNetworkMetrics.RejectReason(ex.Reject)));
         }
         catch (AssociationAbortedException ex)
         {
@@ -158,6 +178,7 @@ public sealed partial class DicomServer : IAsyncDisposable
         finally
         {
             if (policy.ReservedCallingAe is { } calling) Release(calling);
+            if (established) DicomNetworkMetrics.AssociationsActive.Add(-1);
         }
     }
 }

@@ -1,0 +1,56 @@
+using System.Diagnostics.Metrics;
+
+namespace MedNode.Core.Diagnostics;
+
+/// <summary>
+/// The node's own instruments (ingest, jobs, inference, export), on the BCL's <see cref="Meter"/> so that Core stays
+/// free of any metrics library; the host bridges them to Prometheus (MedNode.Host/Observability). Instruments
+/// without measurements yet (jobs, inference, export) are declared here so that their names live in one place and
+/// later features only record. Tag names are the constants below; tag values must stay low-cardinality (no UIDs).
+/// </summary>
+public static class MedNodeMetrics
+{
+    public const string MeterName = "MedNode.Core";
+
+    public const string ChannelTag = "channel";
+    public const string OutcomeTag = "outcome";
+    public const string StateTag = "state";
+    public const string ModelTag = "model";
+    public const string DeviceTag = "device";
+    public const string DestinationTag = "destination";
+
+    public const string InstancesReceivedName = "mednode.instances.received";
+    public const string BytesReceivedName = "mednode.instances.received.bytes";
+    public const string StoreDurationName = "mednode.store.duration";
+    public const string JobsName = "mednode.jobs";
+    public const string JobQueueDepthName = "mednode.jobs.queue.depth";
+    public const string InferenceDurationName = "mednode.inference.duration";
+    public const string ExportsName = "mednode.exports";
+    public const string ExportDeadLettersName = "mednode.exports.dead_letters";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Instances received, tagged with <see cref="ChannelTag"/> (DIMSE, STOW…) and <see cref="OutcomeTag"/> (stored, duplicate, failed).</summary>
+    public static Counter<long> InstancesReceived { get; } = Meter.CreateCounter<long>(InstancesReceivedName, "{instance}", "Instances received, by channel and outcome");
+
+    /// <summary>Bytes of the instances committed to the store, tagged with <see cref="ChannelTag"/>.</summary>
+    public static Counter<long> BytesReceived { get; } = Meter.CreateCounter<long>(BytesReceivedName, "By", "Bytes of instances committed to the store");
+
+    /// <summary>Seconds from a spooled instance to its durable, indexed commit, tagged with <see cref="ChannelTag"/>.</summary>
+    public static Histogram<double> StoreDuration { get; } = Meter.CreateHistogram<double>(StoreDurationName, "s", "Time to check, commit and index one instance");
+
+    /// <summary>Jobs by <see cref="StateTag"/>: add +1 on entering a state and -1 on leaving it.</summary>
+    public static UpDownCounter<long> Jobs { get; } = Meter.CreateUpDownCounter<long>(JobsName, "{job}", "Jobs by state");
+
+    /// <summary>Jobs waiting for a worker.</summary>
+    public static UpDownCounter<long> JobQueueDepth { get; } = Meter.CreateUpDownCounter<long>(JobQueueDepthName, "{job}", "Jobs waiting for a worker");
+
+    /// <summary>Seconds of one inference, tagged with <see cref="ModelTag"/> and <see cref="DeviceTag"/> (cpu, cuda).</summary>
+    public static Histogram<double> InferenceDuration { get; } = Meter.CreateHistogram<double>(InferenceDurationName, "s", "Duration of one model inference");
+
+    /// <summary>Export attempts, tagged with <see cref="DestinationTag"/> and <see cref="OutcomeTag"/> (success, retry, failed).</summary>
+    public static Counter<long> Exports { get; } = Meter.CreateCounter<long>(ExportsName, "{export}", "Export attempts by destination and outcome");
+
+    /// <summary>Exports given up on and moved to the dead-letter list, tagged with <see cref="DestinationTag"/>.</summary>
+    public static Counter<long> ExportDeadLetters { get; } = Meter.CreateCounter<long>(ExportDeadLettersName, "{export}", "Exports moved to the dead-letter list");
+}
