@@ -1,6 +1,7 @@
 using MedNode.Host.Configuration;
 using MedNode.Host.Observability;
 using MedNode.Persistence;
+using MedNode.Web.Admin;
 using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
 
@@ -20,6 +21,7 @@ public static class ServeCommand
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
         builder.Services.AddNodeApi();
+        builder.Services.AddMedNodeLoop(builder.Configuration);
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         var recovered = await app.Services.RecoverIngestJournalAsync(CancellationToken.None);
@@ -28,6 +30,8 @@ public static class ServeCommand
         app.UseCors();
         app.MapNodeApi();
         app.MapDicomWeb();
+        app.MapMedNodeAdmin();
+        app.MapMedNodeUpload();
         await app.RunAsync();
         return 0;
     }
