@@ -15,6 +15,8 @@ RUN apt-get update \
 RUN useradd --system --uid 10001 --home /data mednode && mkdir -p /data && chown mednode /data
 WORKDIR /data
 COPY --from=build /app /app
+# The bundled models (found beside the program: MedNode:Models:Path is relative, looked up in /data then /app).
+COPY --from=build /src/models /app/models
 USER mednode
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080 \
     MedNode__Dimse__BindAddress=0.0.0.0 \
