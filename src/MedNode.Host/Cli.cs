@@ -27,6 +27,7 @@ public static class Cli
                 "move" => await QueryRetrieveCommands.MoveAsync(args[1..]),
                 "get" => await QueryRetrieveCommands.GetAsync(args[1..]),
                 "config" => Configuration.ConfigCommand.Run(args[1..]),
+                "audit" => await AuditCommand.RunAsync(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -46,6 +47,8 @@ public static class Cli
         usage: mednode <command> [options]
 
           serve                              run the node (DIMSE and HTTP listeners)
+          echo AE@host:port                  C-ECHO a peer
+          store FILES|DIR --to AE@host:port  C-STORE files [--progress] [--commit] (mednode store --help)
           dump FILE...                       print a readable tree of DICOM files
           json FILE                          print the PS3.18 Annex F JSON of a DICOM file
           xml FILE                           print the PS3.19 Native DICOM Model XML of a DICOM file
@@ -55,6 +58,7 @@ public static class Cli
             [--dicom-out DIR [--objects seg+sr|sc+kos|all]]  also write the result as SEG + SR and/or SC + KOS
           find|move|get AE@host:port ...     C-FIND, C-MOVE, C-GET SCU (mednode find --help)
           config check [--config FILE]       validate the configuration; prints OK or each problem
+          audit verify [--config FILE]       walk the audit trail's hash chain; names the first altered or missing row
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>

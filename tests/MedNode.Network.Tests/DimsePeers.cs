@@ -52,8 +52,9 @@ internal sealed class TestNode : IAsyncDisposable
 
     public IEnumerable<string> TempFiles => Directory.EnumerateFiles(Store.TempDirectory);
 
-    /// <summary>Instance files in the store (outside its temporary folder).</summary>
-    public IEnumerable<string> BlobFiles => Directory.EnumerateFiles(Store.RootPath, "*", SearchOption.AllDirectories).Where(p => !p.StartsWith(Store.TempDirectory, StringComparison.Ordinal));
+    /// <summary>Instance files in the store (outside its temporary folder and the ingest journal's segments).</summary>
+    public IEnumerable<string> BlobFiles => Directory.EnumerateFiles(Store.RootPath, "*", SearchOption.AllDirectories)
+        .Where(p => !p.StartsWith(Store.TempDirectory, StringComparison.Ordinal) && !p.Contains(Path.DirectorySeparatorChar + ".journal" + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

@@ -20,6 +20,11 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (!await db.Instances.AnyAsync(i => i.SopInstanceUid == record.SopInstanceUid, cancellationToken))
+            {
+                await AddNewAsync(db, record, cancellationToken);
+                return;
+            }
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var existing = await db.Instances.FindAsync([record.SopInstanceUid], cancellationToken);
             string? oldStudy = existing?.StudyInstanceUid, oldSeries = existing?.SeriesInstanceUid;
@@ -35,6 +40,32 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// A new instance: its row and the series and study aggregates updated incrementally, in one SaveChanges (one
+    /// transaction). Recounting the study per instance made a study's ingest quadratic in its size.
+    /// </summary>
+    private static async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
+    {
+        db.Instances.Add(InstanceEntity.From(record));
+        var series = await db.Series.FindAsync([record.SeriesInstanceUid], ct);
+        var newSeries = series == null;
+        if (series == null) db.Series.Add(new SeriesEntity { SeriesInstanceUid = record.SeriesInstanceUid, StudyInstanceUid = record.StudyInstanceUid, NumberOfSeriesRelatedInstances = 1 });
+        else series.NumberOfSeriesRelatedInstances++;
+        var study = await db.Studies.FindAsync([record.StudyInstanceUid], ct);
+        if (study == null)
+        {
+            study = db.Studies.Add(new StudyEntity { StudyInstanceUid = record.StudyInstanceUid, PatientId = record.PatientId }).Entity;
+        }
+        study.NumberOfStudyRelatedInstances++;
+        if (newSeries) study.NumberOfStudyRelatedSeries++;
+        if (record.Modality.Length > 0 && !study.ModalitiesInStudy.Contains('\\' + record.Modality + '\\', StringComparison.Ordinal))
+        {
+            var modalities = study.ModalitiesInStudy.Split('\\', StringSplitOptions.RemoveEmptyEntries).Append(record.Modality).Order(StringComparer.Ordinal);
+            study.ModalitiesInStudy = @"\" + string.Join('\\', modalities) + @"\";
+        }
+        await db.SaveChangesAsync(ct);
     }
 
     private static async Task RefreshAggregatesAsync(MedNodeDbContext db, string studyUid, string seriesUid, CancellationToken ct)

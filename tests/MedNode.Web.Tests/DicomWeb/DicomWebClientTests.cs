@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace MedNode.Web.Tests.DicomWeb;
 
 /// <summary>MedNode driven by a real DICOMweb client: the dicomweb-client npm package (0.11) in Node.</summary>
-public sealed class DicomWebClientTests(DicomWebFixture fx) : IClassFixture<DicomWebFixture>
+public sealed class DicomWebClientTests(SqliteDicomWebFixture fx) : IClassFixture<SqliteDicomWebFixture>
 {
     private const string StowFile = "uncompressed/dcmqi__23x38x3_image_IMG0003.dcm";
 

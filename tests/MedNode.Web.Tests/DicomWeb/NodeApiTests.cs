@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace MedNode.Web.Tests.DicomWeb;
 
-public sealed class NodeApiTests(DicomWebFixture fx) : IClassFixture<DicomWebFixture>
+public sealed class NodeApiTests(SqliteDicomWebFixture fx) : IClassFixture<SqliteDicomWebFixture>
 {
     [Fact]
     public async Task OpenApi_Document_DescribesHealthAndLeavesOutDicomWeb()

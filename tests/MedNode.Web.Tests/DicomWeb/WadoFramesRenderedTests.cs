@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace MedNode.Web.Tests.DicomWeb;
 
 /// <summary>WADO-RS frames, rendered and thumbnail resources, Accept q-values and ETags, against DCMTK, GDCM and Pillow.</summary>
-public sealed class WadoFramesRenderedTests(DicomWebFixture fx) : IClassFixture<DicomWebFixture>
+public sealed class WadoFramesRenderedTests(SqliteDicomWebFixture fx) : IClassFixture<SqliteDicomWebFixture>
 {
     private const string MultiFrame = "uncompressed/dcmqi__23x38x3_multiframe_mf.dcm";
     private const string RleRgb2Frames = "rle/pydicom__SC_rgb_rle_2frame.dcm";
