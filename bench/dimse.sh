@@ -13,6 +13,7 @@
 #
 # usage: bench/dimse.sh                 (REPS=5 SLICES=200 RECEIVERS="storescp mednode orthanc" ASSOCS="1 4")
 #        SLICES=400 REPS=3 bench/dimse.sh
+#        MEDNODE_TIERED=1 bench/dimse.sh   (tiered JIT on, as `mednode serve` runs by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -61,7 +62,7 @@ start_mednode() {
   local d=$1
   local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE
   # Tiered JIT off: a long-running server compiles optimized code once instead of re-compiling EF Core's paths during the run.
-  (cd "$d" && DOTNET_TieredCompilation=0 exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+  (cd "$d" && DOTNET_TieredCompilation=${MEDNODE_TIERED:-0} exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
     --MedNode:Dimse:Port="$PORT" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
     --MedNode:Dimse:MinFreeBytes=0 --MedNode:Database:ConnectionString="Data Source=$d/index.db" \
     --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
