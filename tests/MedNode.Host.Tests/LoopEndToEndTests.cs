@@ -125,5 +125,66 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         codes.Should().Contain(["110100", "110104", "ANALYSIS"]);
     }
 
+    /// <summary>
+    /// Late arrival: half the series arrives, completes and is analysed; the other half arrives later. One new version is
+    /// analysed, the first job is marked superseded, and the PACS receives each version's SEG and SR exactly once.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task LateInstances_NewVersionSupersedesTheFirst_EachResultDeliveredOnce()
+    {
+        var seriesDir = Path.Combine(_dir.Path, "series");
+        Directory.CreateDirectory(seriesDir);
+        var files = CtPhantom.WriteSeries(Spec, seriesDir).Order(StringComparer.Ordinal).ToList();
+        var orthancDicom = OrthancPeer.FreePort();
+        var nodeDir = Path.Combine(_dir.Path, "node");
+        Directory.CreateDirectory(nodeDir);
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            "--MedNode:Jobs:PollInterval=00:00:00.500",
+            $"--MedNode:Models:Path={ModelsPath}",
+            "--MedNode:Analysis:Device=Cpu",
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthancDicom}",
+            "--MedNode:Rules:0:Name=ct",
+            "--MedNode:Rules:0:Match:Modalities:0=CT",
+            "--MedNode:Rules:0:Action:Model=phantom-lesion",
+            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+        ]);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+        var env = new Dictionary<string, string> { ["TCP_NODELAY"] = "1" };
+        using var http = new HttpClient();
+
+        async Task<List<JsonElement>> JobsAsync() => JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/jobs"))).RootElement.EnumerateArray().ToList();
+        async Task WaitAsync(Func<List<JsonElement>, bool> done, string what)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+            while (DateTime.UtcNow < deadline && !done(await JobsAsync())) await Task.Delay(TimeSpan.FromSeconds(1));
+            done(await JobsAsync()).Should().BeTrue($"{what} (jobs: {string.Join(", ", (await JobsAsync()).Select(j => j.GetProperty("state").GetString()))}; log: {Tail(node.Output)})");
+        }
+
+        var first = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files.Take(files.Count / 2)], TimeSpan.FromMinutes(2), env: env);
+        first.ExitCode.Should().Be(0, first.StdErr);
+        await WaitAsync(j => j.Count == 1 && j[0].GetProperty("state").GetString() == "Succeeded", "version 1 is analysed");
+        var second = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files.Skip(files.Count / 2)], TimeSpan.FromMinutes(2), env: env);
+        second.ExitCode.Should().Be(0, second.StdErr);
+        await WaitAsync(j => j.Count == 2 && j.Any(x => x.GetProperty("state").GetString() == "Succeeded" && x.GetProperty("version").GetInt32() == 2), "version 2 is analysed");
+
+        var jobs = await JobsAsync();
+        jobs.Single(j => j.GetProperty("version").GetInt32() == 1).GetProperty("state").GetString().Should().Be("Superseded");
+        jobs.Single(j => j.GetProperty("version").GetInt32() == 2).GetProperty("inputSopInstanceUids").GetArrayLength().Should().Be(files.Count);
+
+        // Both versions' SEG and SR reach the PACS, each once.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (DateTime.UtcNow < deadline && (await orthanc.ListInstancesAsync()).Count < 4) await Task.Delay(TimeSpan.FromSeconds(1));
+        var ids = await orthanc.ListInstancesAsync();
+        ids.Should().HaveCount(4);
+        var sops = new List<string>();
+        foreach (var id in ids) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
+        sops.Should().OnlyHaveUniqueItems();
+    }
+
     private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
 }
