@@ -186,5 +186,72 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         sops.Should().OnlyHaveUniqueItems();
     }
 
+    /// <summary>
+    /// Crash: the node is killed (SIGKILL) while a job is held by a worker that will never finish it (its lease, set in the
+    /// database as a dead worker's would be, runs out). After a restart the job is taken over, runs once more and
+    /// succeeds, and the PACS receives its SEG and SR exactly once.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu", "/usr/bin/python3")]
+    public async Task Crash_DeadWorkersLeaseExpires_JobCompletesOnceAfterRestart()
+    {
+        var seriesDir = Path.Combine(_dir.Path, "series");
+        Directory.CreateDirectory(seriesDir);
+        var files = CtPhantom.WriteSeries(Spec, seriesDir);
+        var orthancDicom = OrthancPeer.FreePort();
+        var nodeDir = Path.Combine(_dir.Path, "node");
+        Directory.CreateDirectory(nodeDir);
+        var db = Path.Combine(nodeDir, "index.db");
+        string[] Args(int workers) =>
+        [
+            $"--MedNode:Database:ConnectionString=Data Source={db}",
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            "--MedNode:Jobs:PollInterval=00:00:00.500",
+            "--MedNode:Jobs:Lease=00:00:06",
+            $"--MedNode:Jobs:Workers={workers}",
+            $"--MedNode:Models:Path={ModelsPath}",
+            "--MedNode:Analysis:Device=Cpu",
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthancDicom}",
+            "--MedNode:Rules:0:Name=ct",
+            "--MedNode:Rules:0:Match:Modalities:0=CT",
+            "--MedNode:Rules:0:Action:Model=phantom-lesion",
+            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+        ];
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+        using var http = new HttpClient();
+
+        using (var first = NodeProcess.Start(nodeDir, Args(workers: 0)))
+        {
+            var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", first.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
+            store.ExitCode.Should().Be(0, store.StdErr);
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+            while (DateTime.UtcNow < deadline && !(await http.GetStringAsync(new Uri($"{first.BaseUrl}/api/v1/jobs"))).Contains("\"Queued\"", StringComparison.Ordinal))
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            // A worker leased the job and died: running, attempt 1, lease running out in 3 s.
+            var lease = Tools.Run("/usr/bin/python3", ["-c", "import sqlite3, sys, time\ncon = sqlite3.connect(sys.argv[1])\nn = con.execute('UPDATE Job SET State = 1, Attempts = 1, LeaseOwner = ?, LeaseExpiresAtMs = ? WHERE State = 0', ('dead-worker', int(time.time() * 1000) + 3000)).rowcount\ncon.commit()\nprint(n)", db], TimeSpan.FromSeconds(30));
+            lease.StdOut.Trim().Should().Be("1", lease.StdErr);
+            first.Process.Kill();
+            first.Process.WaitForExit(30_000).Should().BeTrue();
+        }
+        (await orthanc.ListInstancesAsync()).Should().BeEmpty("nothing was exported before the crash");
+
+        using var second = NodeProcess.Start(nodeDir, Args(workers: 1));
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        JsonElement job = default;
+        while (DateTime.UtcNow < until)
+        {
+            job = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{second.BaseUrl}/api/v1/jobs"))).RootElement[0];
+            if (job.GetProperty("state").GetString() == "Succeeded" && (await orthanc.ListInstancesAsync()).Count >= 2) break;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        job.GetProperty("state").GetString().Should().Be("Succeeded", Tail(second.Output));
+        job.GetProperty("attempts").GetInt32().Should().Be(2, "the dead worker's attempt, then the restarted node's");
+        await Task.Delay(TimeSpan.FromSeconds(3)); // let any duplicate delivery show
+        var ids = await orthanc.ListInstancesAsync();
+        ids.Should().HaveCount(2, "SEG and SR, once");
+    }
+
     private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
 }

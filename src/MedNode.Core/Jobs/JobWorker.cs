@@ -49,6 +49,41 @@ public sealed class JobWorker(
         var job = await jobs.LeaseAsync(WorkerId, lease, cancellationToken);
         if (job == null) return null;
         var timings = new Dictionary<string, double>();
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renewing = RenewAsync(job.Id, lease, renewal.Token);
+        try
+        {
+            return await RunLeasedAsync(job, timings, cancellationToken);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+        }
+    }
+
+    /// <summary>Keeps the lease alive while the job runs (every third of the lease), so only a dead worker's job is taken over.</summary>
+    private async Task RenewAsync(Guid id, TimeSpan lease, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(lease / 3, _time, ct);
+                if (!await jobs.RenewLeaseAsync(id, WorkerId, lease, ct)) return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            _log.LogWarning(ex, "Renewing the lease of job {JobId} failed", id);
+        }
+    }
+
+    private async Task<AnalysisJob?> RunLeasedAsync(AnalysisJob job, Dictionary<string, double> timings, CancellationToken cancellationToken)
+    {
         try
         {
             var inputs = new List<InstanceRecord>();
