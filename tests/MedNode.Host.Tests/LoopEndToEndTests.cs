@@ -253,5 +253,60 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         ids.Should().HaveCount(2, "SEG and SR, once");
     }
 
+    /// <summary>
+    /// Destination down: the PACS is not running when the results are ready; the delivery fails as transient (connection
+    /// refused), is retried with backoff, and arrives once after the PACS starts.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task DestinationDown_ResultsAreRetriedAndDeliveredOnceWhenItComesUp()
+    {
+        var seriesDir = Path.Combine(_dir.Path, "series");
+        Directory.CreateDirectory(seriesDir);
+        var files = CtPhantom.WriteSeries(Spec, seriesDir);
+        var orthancDicom = OrthancPeer.FreePort();
+        var nodeDir = Path.Combine(_dir.Path, "node");
+        Directory.CreateDirectory(nodeDir);
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            "--MedNode:Jobs:PollInterval=00:00:00.500",
+            "--MedNode:Export:InitialBackoff=00:00:01",
+            "--MedNode:Export:MaxBackoff=00:00:04",
+            $"--MedNode:Models:Path={ModelsPath}",
+            "--MedNode:Analysis:Device=Cpu",
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthancDicom}",
+            "--MedNode:Rules:0:Name=ct",
+            "--MedNode:Rules:0:Match:Modalities:0=CT",
+            "--MedNode:Rules:0:Action:Model=phantom-lesion",
+            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+        ]);
+        using var http = new HttpClient();
+        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
+        store.ExitCode.Should().Be(0, store.StdErr);
+
+        // Wait (bounded) until a delivery has failed at least twice while the PACS is down.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        List<JsonElement> pending = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            pending = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Pending"))).RootElement.EnumerateArray().ToList();
+            if (pending.Count == 2 && pending.All(p => p.GetProperty("attempts").GetInt32() >= 2)) break;
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
+        pending.Should().HaveCount(2, Tail(node.Output));
+        pending.Should().OnlyContain(p => p.GetProperty("attempts").GetInt32() >= 2 && p.GetProperty("lastError").GetString()!.Length > 0);
+
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (DateTime.UtcNow < until && JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Delivered"))).RootElement.GetArrayLength() < 2)
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Delivered"))).RootElement.GetArrayLength().Should().Be(2);
+        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=DeadLetter"))).RootElement.GetArrayLength().Should().Be(0);
+        (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "SEG and SR, once");
+    }
+
     private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
 }
