@@ -139,11 +139,16 @@ public sealed class OhifResultTests
         await session.ShotAsync("ohif-seg-after.png");
         coloured.Should().BeGreaterThan(before + 100, "the SEG's segments are drawn in colour over the grey CT");
 
-        // The SR opens in OHIF's SR viewport, on the key image of its first measurement group, without tracking it (hydrating
+        // The SR opens in OHIF's SR viewport, on the key image of a measurement group, without tracking it (hydrating
         // it into the measurement panel is a separate prompt, not answered here). OHIF merges the TID 1411 and TID 1410
         // groups of a lesion by Tracking Unique Identifier, draws the group's top-level SCOORD and writes its first five NUMs
         // (CodeMeaning: Number(NumericValue).toFixed(2) unit) in the text box.
+        // OHIF adds the annotations after the key image has rendered and does not always draw them until the next render:
+        // stepping to the next measurement with the viewport's arrow, as a reader would, renders its key image with them.
         await OpenDisplaySetAsync(page, "SR", confirm: false);
+        var next = page.Locator("[data-cy='viewport-action-arrows-right'] svg").First;
+        await next.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        await next.ClickAsync();
         var shapes = await (await page.WaitForFunctionAsync(CountAnnotationShapesJs, null,
             new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 500 })).JsonValueAsync<int>();
         var volumes = result.Lesions.Select(l => "Volume: " + l.Measurements.VolumeMesh.ToString("F2", CultureInfo.InvariantCulture) + " mm3").ToList();
