@@ -142,7 +142,9 @@ public sealed class OhifResultTests
         // The SR opens in OHIF's SR viewport, on the key image of a measurement group, without tracking it (hydrating
         // it into the measurement panel is a separate prompt, not answered here). OHIF merges the TID 1411 and TID 1410
         // groups of a lesion by Tracking Unique Identifier, draws the group's top-level SCOORD and writes its first five NUMs
-        // (CodeMeaning: Number(NumericValue).toFixed(2) unit) in the text box.
+        // (CodeMeaning: Number(NumericValue).toFixed(2) unit) in the text box. That SCOORD is the TID 1410 Image Region (the
+        // lesion's bounding box on the key slice), so OHIF draws the box, not the RECIST axes (SCOORDs under the Long and
+        // Short Axis NUMs), and the volumetric NUMs fill the five lines before the axis lengths.
         // OHIF adds the annotations after the key image has rendered and does not always draw them until the next render:
         // stepping to the next measurement with the viewport's arrow, as a reader would, renders its key image with them.
         await OpenDisplaySetAsync(page, "SR", confirm: false);
