@@ -93,7 +93,7 @@ public sealed class OhifViewerTests
     }
 
     /// <summary>Playwright and one headless Chromium (Debian's, nothing downloaded; Playwright gives it a fresh temporary profile).</summary>
-    private sealed class Browser : IAsyncDisposable
+    internal sealed class Browser : IAsyncDisposable
     {
         private IPlaywright? _playwright;
 
