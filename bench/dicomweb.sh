@@ -199,6 +199,8 @@ if [[ " $parts " == *" qido "* ]]; then
   done
 fi
 
+echo "# finished $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
 # ---- summary --------------------------------------------------------------------------------------------------------
 /usr/bin/python3 - "$results" "${lat:-}" "$slices" "$ct_bytes" <<'EOF'
 import sys, os, statistics as st
@@ -247,7 +249,7 @@ if lat and os.path.isdir(lat):
         lvl, q, s = f.split("-", 2)
         xs = [float(x) for x in open(os.path.join(lat, f)) if x.strip()]
         res = open(os.path.join(lat, f + ".results")).read().strip()
-        med[("qido", lvl, q, s)] = st.median(xs)
+        med[("qido", lvl, q, s)] = st.median(xs); med[("n", lvl, q, s)] = res
         query = {"studies": "/studies", "limit100": "/studies?limit=100", "patientid": "/studies?PatientID=…"}[q]
         print(f"| {lvl} | `{query}` | {s} | {len(xs)} | {res} | {pct(xs, 50):.1f} | {pct(xs, 95):.1f} |")
 print("\n## ratios (Orthanc time / MedNode time: above 1 means MedNode is faster)\n")
@@ -258,5 +260,6 @@ if ("wado", "mednode") in med and ("wado", "orthanc") in med:
     print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)")
 for k in sorted(k for k in med if k[0] == "qido" and k[3] != "orthanc"):
     o = med.get(("qido", k[1], k[2], "orthanc"))
-    if o: print(f"- QIDO {k[2]} at {k[1]} studies, {k[3]}: p50 ratio {o / med[k]:.2f}")
+    same = med.get(("n", k[1], k[2], "orthanc")) == med.get(("n", k[1], k[2], k[3]))
+    if o: print(f"- QIDO {k[2]} at {k[1]} studies, {k[3]}: p50 ratio {o / med[k]:.2f}" + ("" if same else " (not comparable: different result counts)"))
 EOF
