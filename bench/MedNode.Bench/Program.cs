@@ -3,7 +3,8 @@ using MedNode.Bench;
 using MedNode.Dicom;
 using MedNode.Dicom.IO;
 
-// usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats]
+// usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR
+//        gen-studies DIR COUNT [FIRST] | multipart SRC_DIR OUT_DIR PER_BODY | stow URL BODY_DIR | wado URL | qido URL COUNT MAX_SECONDS OUT_FILE [WARM_UP]
 switch (args.ElementAtOrDefault(0))
 {
     case "gen-ct":
@@ -51,7 +52,19 @@ switch (args.ElementAtOrDefault(0))
             Console.WriteLine($"decode: {files.Length} files, {decoded / 1e6:F1} MB decoded in {sw.Elapsed.TotalSeconds:F2} s, {decoded / 1e6 / sw.Elapsed.TotalSeconds:F0} MB/s");
             return 0;
         }
+    case "gen-studies":
+        WebBench.WriteTinyStudies(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
+        return 0;
+    case "multipart":
+        Console.WriteLine(WebBench.WriteMultipart(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)));
+        return 0;
+    case "stow":
+        return await WebBench.StowAsync(args[1], args[2], CancellationToken.None);
+    case "wado":
+        return await WebBench.WadoAsync(args[1], CancellationToken.None);
+    case "qido":
+        return await WebBench.QidoAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 3, CancellationToken.None);
     default:
-        Console.Error.WriteLine("usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR");
+        Console.Error.WriteLine("usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR | gen-studies DIR COUNT [FIRST] | multipart SRC OUT PER_BODY | stow URL BODY_DIR | wado URL | qido URL COUNT MAX_S OUT_FILE [WARM_UP]");
         return 2;
 }

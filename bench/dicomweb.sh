@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# Issue 4 benchmark: DICOMweb on MedNode (`mednode serve`) and on Orthanc 1.10.1 with its DICOMweb plugin, same machine, same run.
+#
+# Part 1, STOW-RS and WADO-RS: the synthetic 200-slice 512x512 CT (~105 MB, explicit VR LE, `MedNode.Bench gen-ct`), stored
+#   - as one multipart/related request of 200 parts ("one"), and
+#   - as 200 single-instance requests, one after the other on one keep-alive connection ("single"),
+#   then (after "one") retrieved 3 times as a whole study with WADO-RS (multipart/related; type="application/dicom"), the
+#   time being until the last byte is read. Repetitions are interleaved (mednode, orthanc, mednode, orthanc...); each run
+#   starts a fresh server on empty temporary storage, stores a different 20-slice series first (untimed warm-up: JIT, EF Core
+#   query compilation, SQLite/Orthanc caches), then measures. Reported: wall time, images/s, server CPU-seconds during the
+#   request(s) (utime+stime+cutime+cstime from /proc/PID/stat), peak RSS (VmHWM from /proc/PID/status) after the warm-up and
+#   after the STOW (equal or close: flat memory), stored/failed counts from the STOW answers.
+# Part 2, QIDO-RS: three servers side by side, MedNode on SQLite, MedNode on PostgreSQL 15 (started by hand on a temp dir and
+#   a free port as user postgres, fsync on) and Orthanc, receive the same tiny single-instance studies (8x8 CT, one patient
+#   each) by STOW (batches of 500) up to 1, 50 and STUDIES (10,000) studies. At each level `GET /studies` is timed
+#   (QIDO_N requests per server in 5 interleaved rounds, 3 untimed requests first, one request at a time); at the last level
+#   also `/studies?limit=100` and `/studies?PatientID=<one patient>`. Reported: p50 and p95 latency and the number of results.
+# MedNode runs with its defaults (SQLite index, durable ingest) and DOTNET_TieredCompilation=0 as in bench/dimse.sh; Orthanc
+# with its defaults (SQLite index, SyncStorageArea=true) plus its DICOMweb plugin. TCP_NODELAY=1 is exported for Orthanc.
+# HTTP clients: `MedNode.Bench stow|wado|qido` (HttpClient, bodies built once to files by `MedNode.Bench multipart`).
+#
+# usage: bench/dicomweb.sh                   (REPS=3 SLICES=200 STUDIES=10000 QIDO_N=100 PARTS="stow qido")
+#        REPS=1 STUDIES=200 QIDO_N=10 bench/dicomweb.sh     (a quick check)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+reps=${REPS:-3}
+slices=${SLICES:-200}
+studies=${STUDIES:-10000}
+qido_n=${QIDO_N:-100}
+parts=${PARTS:-"stow qido"}
+work=${WORK:-/tmp/mednode-bench-web}
+export TCP_NODELAY=1
+mkdir -p "$work"
+if [ -z "${SKIP_BUILD:-}" ]; then
+  nice dotnet build bench/MedNode.Bench -c Release -v q -nologo >/dev/null
+  nice dotnet build src/MedNode.Host -c Release -v q -nologo >/dev/null
+fi
+bench="dotnet $repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll"
+mednode_dll="$repo/src/MedNode.Host/bin/Release/net10.0/mednode.dll"
+orthanc_plugin=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
+tick=$(getconf CLK_TCK)
+results="$work/results.tsv"
+: >"$results"
+
+freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
+hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+cpu_s() { echo "($2 - $1) / $tick" | bc -l; }
+
+# Every server (and PostgreSQL) started here is stopped by its PID on exit.
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${pg_pid:-}" ] && { kill -QUIT "$pg_pid" 2>/dev/null || true; for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done; }
+  [ -n "${pg_dir:-}" ] && rm -rf "$pg_dir"
+  rm -rf "$work"/run-*
+}
+trap cleanup EXIT
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# wait_http URL PID: until URL answers 2xx (bounded, and not after the server died).
+wait_http() {
+  for _ in $(seq 1 900); do
+    curl -sf -o /dev/null "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_mednode DIR [CONNECTION_STRING]: sets SRV (PID) and BASE (DICOMweb root). SQLite unless a PostgreSQL string is given.
+start_mednode() {
+  local d=$1 http db=(--MedNode:Database:ConnectionString="Data Source=$1/index.db")
+  [ -n "${2:-}" ] && db=(--MedNode:Database:Provider=PostgreSQL --MedNode:Database:ConnectionString="$2")
+  http=$(freeport)
+  (cd "$d" && DOTNET_TieredCompilation=0 exec dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+    --MedNode:Dimse:Port="$(freeport)" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
+    --MedNode:Dimse:MinFreeBytes=0 "${db[@]}" --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
+  SRV=$!; pids+=("$SRV")
+  BASE="http://127.0.0.1:$http/dicomweb"
+  wait_http "http://127.0.0.1:$http/health/live" "$SRV" || { echo "mednode did not start:" >&2; cat "$d/log" >&2; exit 1; }
+}
+start_orthanc() {
+  local d=$1 http
+  http=$(freeport)
+  cat >"$d/orthanc.json" <<EOF
+{ "Name": "bench", "HttpPort": $http, "DicomPort": $(freeport), "DicomAet": "ORTHANC",
+  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "SaveJobs": false,
+  "StorageDirectory": "$d/storage", "IndexDirectory": "$d/index",
+  "Plugins": ["$orthanc_plugin"], "DicomWeb": { "Enable": true, "Root": "/dicom-web/" } }
+EOF
+  Orthanc "$d/orthanc.json" >"$d/log" 2>&1 &
+  SRV=$!; pids+=("$SRV")
+  BASE="http://127.0.0.1:$http/dicom-web"
+  wait_http "http://127.0.0.1:$http/system" "$SRV" || { echo "orthanc did not start:" >&2; cat "$d/log" >&2; exit 1; }
+}
+start_postgres() {
+  local bin port
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  pg_dir=$(mktemp -d /tmp/mednode-bench-pg-XXXXXX); chmod 777 "$pg_dir"
+  port=$(freeport)
+  runuser -u postgres -- "$bin/initdb" -D "$pg_dir/data" -U mednode -A trust -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log" 2>&1
+  runuser -u postgres -- "$bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -o "-h 127.0.0.1 -p $port -k $pg_dir" -w -t 60 start >/dev/null
+  pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
+  "$bin/createdb" -h 127.0.0.1 -p "$port" -U mednode -E UTF8 bench
+  PG="Host=127.0.0.1;Port=$port;Username=mednode;Database=bench"
+}
+
+# ---- inputs (kept in $work between runs) ----------------------------------------------------------------------------
+ct="$work/ct$slices"
+[ -d "$ct" ] || $bench gen-ct "$ct" "$slices" >/dev/null
+[ -d "$work/warm" ] || $bench gen-ct "$work/warm" 20 >/dev/null
+[ -d "$work/body-one" ] || $bench multipart "$ct" "$work/body-one" "$slices" >/dev/null
+[ -d "$work/body-single" ] || $bench multipart "$ct" "$work/body-single" 1 >/dev/null
+[ -d "$work/body-warm" ] || $bench multipart "$work/warm" "$work/body-warm" 20 >/dev/null
+ct_bytes=$(cat "$ct"/*.dcm | wc -c)
+study_uid=$(dcmdump -s +P 0020,000d "$(ls "$ct"/*.dcm | head -1)" | sed 's/.*\[\(.*\)\].*/\1/')
+
+echo "# $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- part 1: STOW-RS and WADO-RS -----------------------------------------------------------------------------------
+stow_run() { # SERVER MODE REP
+  local srv=$1 mode=$2 rep=$3 d c0 c1 h0 out
+  d=$(mktemp -d "$work/run-$srv-XXXXXX")
+  "start_$srv" "$d"
+  out=$($bench stow "$BASE/studies" "$work/body-warm") || exit 1
+  [ "$(cut -f2 <<<"$out")" = 20 ] || { echo "warm-up STOW to $srv: $out" >&2; exit 1; }
+  h0=$(hwm_kib "$SRV"); c0=$(cpu_ticks "$SRV")
+  out=$($bench stow "$BASE/studies" "$work/body-$mode") || exit 1
+  c1=$(cpu_ticks "$SRV")
+  printf 'stow\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\n' "$srv" "$mode" "$rep" "$(cut -f1 <<<"$out")" "$(cpu_s "$c0" "$c1")" \
+    "$h0" "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$out")" "$(cut -f3 <<<"$out")" | tee -a "$results"
+  [ "$(cut -f2 <<<"$out")" = "$slices" ] || echo "WARNING: $srv stored $(cut -f2 <<<"$out") of $slices" >&2
+  if [ "$mode" = one ]; then
+    local i w
+    for i in 1 2 3; do
+      c0=$(cpu_ticks "$SRV")
+      w=$($bench wado "$BASE/studies/$study_uid") || exit 1
+      c1=$(cpu_ticks "$SRV")
+      printf 'wado\t%s\t-\t%s.%s\t%s\t%.2f\t-\t%s\t%s\t%s\n' "$srv" "$rep" "$i" "$(cut -f1 <<<"$w")" "$(cpu_s "$c0" "$c1")" \
+        "$(hwm_kib "$SRV")" "$(cut -f3 <<<"$w")" "$(cut -f2 <<<"$w")" | tee -a "$results"
+      [ "$(cut -f3 <<<"$w")" = "$slices" ] && [ "$(cut -f2 <<<"$w")" -gt "$ct_bytes" ] || echo "WARNING: $srv WADO returned $w" >&2
+    done
+  fi
+  stop "$SRV"; rm -rf "$d"
+}
+if [[ " $parts " == *" stow "* ]]; then
+  echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes"
+  for rep in $(seq 1 "$reps"); do
+    for mode in one single; do
+      for srv in mednode orthanc; do stow_run "$srv" "$mode" "$rep"; done
+    done
+  done
+fi
+
+# ---- part 2: QIDO-RS -----------------------------------------------------------------------------------------------
+if [[ " $parts " == *" qido "* ]]; then
+  q="$work/qido$studies"
+  if [ ! -d "$q/b3" ]; then
+    rm -rf "$q"
+    $bench gen-studies "$q/s1" 1 0; $bench gen-studies "$q/s2" 49 1; $bench gen-studies "$q/s3" $((studies - 50)) 50
+    for i in 1 2 3; do $bench multipart "$q/s$i" "$q/b$i" 500 >/dev/null; done
+  fi
+  lat="$work/latency"; rm -rf "$lat"; mkdir -p "$lat"
+  start_postgres
+  declare -A base pid
+  d=$(mktemp -d "$work/run-sqlite-XXXXXX"); start_mednode "$d"; base[mednode-sqlite]=$BASE; pid[mednode-sqlite]=$SRV
+  d=$(mktemp -d "$work/run-pg-XXXXXX"); start_mednode "$d" "$PG"; base[mednode-pg]=$BASE; pid[mednode-pg]=$SRV
+  d=$(mktemp -d "$work/run-orthanc-XXXXXX"); start_orthanc "$d"; base[orthanc]=$BASE; pid[orthanc]=$SRV
+  servers="mednode-sqlite mednode-pg orthanc"
+  qido() { # LEVEL NAME QUERY COUNT WARMUP MAXSEC
+    local round s n
+    for round in 1 2 3 4 5; do
+      for s in $servers; do
+        n=$($bench qido "${base[$s]}/studies$3" $(($4 / 5)) "$6" "$lat/$1-$2-$s" "$5") || exit 1
+        echo "$n" >"$lat/$1-$2-$s.results"
+      done
+    done
+  }
+  for i in 1 2 3; do
+    for s in $servers; do
+      out=$($bench stow "${base[$s]}/studies" "$q/b$i") || exit 1
+      printf 'load\t%s\t-\t%s\t%s\t-\t-\t-\t%s\t%s\n' "$s" "b$i" "$(cut -f1 <<<"$out")" "$(cut -f2 <<<"$out")" "$(cut -f3 <<<"$out")" | tee -a "$results"
+    done
+    case $i in 1) level=1 ;; 2) level=50 ;; 3) level=$studies ;; esac
+    # Orthanc answers every study (10,000 at the last level; MedNode stops at MaxQueryResults, 1000, with a Warning header):
+    # fewer untimed requests and at most 20 s per round there.
+    if [ "$i" = 3 ]; then qido "$level" studies "" "$qido_n" 1 20; else qido "$level" studies "" "$qido_n" 3 30; fi
+    if [ "$i" = 3 ]; then
+      qido "$level" limit100 "?limit=100" "$qido_n" 3 30
+      qido "$level" patientid "?PatientID=BENCH-$(printf %06d $((studies / 2)))" "$qido_n" 3 30
+    fi
+  done
+  for s in $servers; do
+    printf 'rss\t%s\t-\t-\t-\t-\t-\t%s\t-\t-\n' "$s" "$(hwm_kib "${pid[$s]}")" | tee -a "$results"
+  done
+fi
+
+echo "# finished $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- summary --------------------------------------------------------------------------------------------------------
+/usr/bin/python3 - "$results" "${lat:-}" "$slices" "$ct_bytes" <<'EOF'
+import sys, os, statistics as st
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+lat, images, size = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+med = {}
+stow = [r for r in rows if r[0] == "stow"]
+if stow:
+    print(f"\n## STOW-RS, {images} images, {size / 1e6:.1f} MB (medians)\n")
+    print("| server | requests | runs | seconds | images/s | server CPU-s | peak RSS after warm-up MiB | peak RSS after STOW MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for mode in ("one", "single"):
+        for srv in ("mednode", "orthanc"):
+            rs = [r for r in stow if r[1] == srv and r[2] == mode]
+            if not rs: continue
+            s = st.median(float(r[4]) for r in rs); med[("stow", mode, srv)] = s
+            label = "1 × 200 parts" if mode == "one" else f"{images} × 1 part"
+            print(f"| {srv} | {label} | {len(rs)} | {s:.2f} | {images / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | "
+                  f"{st.median(int(r[6]) for r in rs) / 1024:.0f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+wado = [r for r in rows if r[0] == "wado"]
+if wado:
+    print(f"\n## WADO-RS whole study, {images} instances (medians)\n")
+    print("| server | retrievals | seconds | images/s | MB/s | server CPU-s | peak RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for srv in ("mednode", "orthanc"):
+        rs = [r for r in wado if r[1] == srv]
+        if not rs: continue
+        s = st.median(float(r[4]) for r in rs); med[("wado", srv)] = s
+        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+load = [r for r in rows if r[0] == "load"]
+if load:
+    print("\n## QIDO-RS data load (STOW of tiny single-instance studies, batches of 500)\n")
+    print("| server | batch set | seconds | stored | failed |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in load: print(f"| {r[1]} | {r[3]} | {float(r[4]):.1f} | {r[8]} | {r[9]} |")
+if lat and os.path.isdir(lat):
+    def pct(xs, p):
+        xs = sorted(xs); return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))]
+    print("\n## QIDO-RS latency, one request at a time (ms)\n")
+    print("| studies | query | server | requests | results | p50 | p95 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    files = [f for f in os.listdir(lat) if not f.endswith(".results")]
+    def key(f):
+        lvl, q, s = f.split("-", 2); return (int(lvl), ["studies", "limit100", "patientid"].index(q), s)
+    for f in sorted(files, key=key):
+        lvl, q, s = f.split("-", 2)
+        xs = [float(x) for x in open(os.path.join(lat, f)) if x.strip()]
+        res = open(os.path.join(lat, f + ".results")).read().strip()
+        med[("qido", lvl, q, s)] = st.median(xs); med[("n", lvl, q, s)] = res
+        query = {"studies": "/studies", "limit100": "/studies?limit=100", "patientid": "/studies?PatientID=…"}[q]
+        print(f"| {lvl} | `{query}` | {s} | {len(xs)} | {res} | {pct(xs, 50):.1f} | {pct(xs, 95):.1f} |")
+print("\n## ratios (Orthanc time / MedNode time: above 1 means MedNode is faster)\n")
+for mode in ("one", "single"):
+    if ("stow", mode, "mednode") in med and ("stow", mode, "orthanc") in med:
+        print(f"- STOW {mode}: {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'mednode')]:.2f} (target ≥ 3)")
+if ("wado", "mednode") in med and ("wado", "orthanc") in med:
+    print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)")
+for k in sorted(k for k in med if k[0] == "qido" and k[3] != "orthanc"):
+    o = med.get(("qido", k[1], k[2], "orthanc"))
+    same = med.get(("n", k[1], k[2], "orthanc")) == med.get(("n", k[1], k[2], k[3]))
+    if o: print(f"- QIDO {k[2]} at {k[1]} studies, {k[3]}: p50 ratio {o / med[k]:.2f}" + ("" if same else " (not comparable: different result counts)"))
+EOF
