@@ -48,29 +48,15 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     [Trait("Conformance", "PS3.4 B.2")]
     public async Task Orthanc_SendsPhantomCt_SegAndSrArriveInOrthanc_VolumesMatchTruth_AuditVerifies()
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        var files = CtPhantom.WriteSeries(Spec, seriesDir);
-        var orthancDicom = OrthancPeer.FreePort();
-        var nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = Prepare(out var nodeDir, out var orthancDicom);
         using var node = NodeProcess.Start(nodeDir,
         [
+            .. LoopArgs(orthancDicom),
             "--MedNode:Completion:QuietPeriod=00:00:03",
-            "--MedNode:Jobs:PollInterval=00:00:00.500",
-            $"--MedNode:Models:Path={ModelsPath}",
-            "--MedNode:Analysis:Device=Cpu",
-            "--MedNode:Destinations:0:Name=pacs",
             "--MedNode:Destinations:0:Kind=Dimse",
-            "--MedNode:Destinations:0:AeTitle=ORTHANC",
-            "--MedNode:Destinations:0:Host=127.0.0.1",
-            $"--MedNode:Destinations:0:Port={orthancDicom}",
             "--MedNode:Rules:0:Name=ct-phantom",
-            "--MedNode:Rules:0:Match:Modalities:0=CT",
             "--MedNode:Rules:0:Match:MinSlices=20",
             "--MedNode:Rules:0:Action:Kind=Analyze",
-            "--MedNode:Rules:0:Action:Model=phantom-lesion",
-            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
         ]);
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
         {
@@ -132,26 +118,11 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     [RequiresFact(null, "Orthanc", "storescu")]
     public async Task LateInstances_NewVersionSupersedesTheFirst_EachResultDeliveredOnce()
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        var files = CtPhantom.WriteSeries(Spec, seriesDir).Order(StringComparer.Ordinal).ToList();
-        var orthancDicom = OrthancPeer.FreePort();
-        var nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = Prepare(out var nodeDir, out var orthancDicom).Order(StringComparer.Ordinal).ToList();
         using var node = NodeProcess.Start(nodeDir,
         [
+            .. LoopArgs(orthancDicom),
             "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Jobs:PollInterval=00:00:00.500",
-            $"--MedNode:Models:Path={ModelsPath}",
-            "--MedNode:Analysis:Device=Cpu",
-            "--MedNode:Destinations:0:Name=pacs",
-            "--MedNode:Destinations:0:AeTitle=ORTHANC",
-            "--MedNode:Destinations:0:Host=127.0.0.1",
-            $"--MedNode:Destinations:0:Port={orthancDicom}",
-            "--MedNode:Rules:0:Name=ct",
-            "--MedNode:Rules:0:Match:Modalities:0=CT",
-            "--MedNode:Rules:0:Action:Model=phantom-lesion",
-            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
         ]);
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
         var env = new Dictionary<string, string> { ["TCP_NODELAY"] = "1" };
@@ -194,30 +165,15 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     [RequiresFact(null, "Orthanc", "storescu", "/usr/bin/python3")]
     public async Task Crash_DeadWorkersLeaseExpires_JobCompletesOnceAfterRestart()
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        var files = CtPhantom.WriteSeries(Spec, seriesDir);
-        var orthancDicom = OrthancPeer.FreePort();
-        var nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = Prepare(out var nodeDir, out var orthancDicom);
         var db = Path.Combine(nodeDir, "index.db");
         string[] Args(int workers) =>
         [
+            .. LoopArgs(orthancDicom),
             $"--MedNode:Database:ConnectionString=Data Source={db}",
             "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Jobs:PollInterval=00:00:00.500",
             "--MedNode:Jobs:Lease=00:00:06",
             $"--MedNode:Jobs:Workers={workers}",
-            $"--MedNode:Models:Path={ModelsPath}",
-            "--MedNode:Analysis:Device=Cpu",
-            "--MedNode:Destinations:0:Name=pacs",
-            "--MedNode:Destinations:0:AeTitle=ORTHANC",
-            "--MedNode:Destinations:0:Host=127.0.0.1",
-            $"--MedNode:Destinations:0:Port={orthancDicom}",
-            "--MedNode:Rules:0:Name=ct",
-            "--MedNode:Rules:0:Match:Modalities:0=CT",
-            "--MedNode:Rules:0:Action:Model=phantom-lesion",
-            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
         ];
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
         using var http = new HttpClient();
@@ -260,28 +216,13 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     [RequiresFact(null, "Orthanc", "storescu")]
     public async Task DestinationDown_ResultsAreRetriedAndDeliveredOnceWhenItComesUp()
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        var files = CtPhantom.WriteSeries(Spec, seriesDir);
-        var orthancDicom = OrthancPeer.FreePort();
-        var nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = Prepare(out var nodeDir, out var orthancDicom);
         using var node = NodeProcess.Start(nodeDir,
         [
+            .. LoopArgs(orthancDicom),
             "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Jobs:PollInterval=00:00:00.500",
             "--MedNode:Export:InitialBackoff=00:00:01",
             "--MedNode:Export:MaxBackoff=00:00:04",
-            $"--MedNode:Models:Path={ModelsPath}",
-            "--MedNode:Analysis:Device=Cpu",
-            "--MedNode:Destinations:0:Name=pacs",
-            "--MedNode:Destinations:0:AeTitle=ORTHANC",
-            "--MedNode:Destinations:0:Host=127.0.0.1",
-            $"--MedNode:Destinations:0:Port={orthancDicom}",
-            "--MedNode:Rules:0:Name=ct",
-            "--MedNode:Rules:0:Match:Modalities:0=CT",
-            "--MedNode:Rules:0:Action:Model=phantom-lesion",
-            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
         ]);
         using var http = new HttpClient();
         var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
@@ -307,6 +248,33 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=DeadLetter"))).RootElement.GetArrayLength().Should().Be(0);
         (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "SEG and SR, once");
     }
+
+    /// <summary>Writes the phantom series and makes the node's working folder; picks Orthanc's DICOM port.</summary>
+    private IReadOnlyList<string> Prepare(out string nodeDir, out int orthancDicom)
+    {
+        var seriesDir = Path.Combine(_dir.Path, "series");
+        Directory.CreateDirectory(seriesDir);
+        nodeDir = Path.Combine(_dir.Path, "node");
+        Directory.CreateDirectory(nodeDir);
+        orthancDicom = OrthancPeer.FreePort();
+        return CtPhantom.WriteSeries(Spec, seriesDir);
+    }
+
+    /// <summary>The node settings every loop test shares: the bundled model on CPU, Orthanc as destination "pacs", one CT rule.</summary>
+    private static string[] LoopArgs(int orthancDicom) =>
+    [
+        "--MedNode:Jobs:PollInterval=00:00:00.500",
+        $"--MedNode:Models:Path={ModelsPath}",
+        "--MedNode:Analysis:Device=Cpu",
+        "--MedNode:Destinations:0:Name=pacs",
+        "--MedNode:Destinations:0:AeTitle=ORTHANC",
+        "--MedNode:Destinations:0:Host=127.0.0.1",
+        $"--MedNode:Destinations:0:Port={orthancDicom}",
+        "--MedNode:Rules:0:Name=ct",
+        "--MedNode:Rules:0:Match:Modalities:0=CT",
+        "--MedNode:Rules:0:Action:Model=phantom-lesion",
+        "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+    ];
 
     private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
 }

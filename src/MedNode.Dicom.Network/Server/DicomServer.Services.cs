@@ -92,7 +92,7 @@ public sealed partial class DicomServer
         {
             await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
             {
-                WriteMetaHeader(file, store, ts, association.CallingAeTitle.Trim());
+                Client.Part10Header.Write(file, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim());
                 await foreach (var chunk in message.ReadDataSetAsync(ct))
                 {
                     idle.CancelAfter(Options.IdleTimeout);
@@ -126,25 +126,6 @@ public sealed partial class DicomServer
     }
 
     private static bool DicomUidTextOk(string uid) => uid.Length is > 0 and <= 64 && uid.All(c => c is '.' or (>= '0' and <= '9'));
-
-    private static readonly DicomTag SourceApplicationEntityTitle = new(0x0002, 0x0016);
-
-    /// <summary>Writes the 128-byte preamble, "DICM" and the File Meta Information group with its length (PS3.10 §7.1).</summary>
-    private static void WriteMetaHeader(Stream output, CStoreRq store, string transferSyntaxUid, string callingAe)
-    {
-        var ids = new DicomDataset();
-        ids.AddOrUpdate(DicomTags.SOPClassUID, DicomVR.UI, store.AffectedSopClassUid);
-        ids.AddOrUpdate(DicomTags.SOPInstanceUID, DicomVR.UI, store.AffectedSopInstanceUid);
-        var previous = new DicomDataset();
-        if (callingAe.Length > 0) previous.AddOrUpdate(SourceApplicationEntityTitle, DicomVR.AE, callingAe);
-        var meta = DicomFileWriter.BuildMeta(ids, DicomTransferSyntax.Lookup(transferSyntaxUid), previous);
-        meta.AddOrUpdate(new DicomTag(0x0002, 0x0000), DicomVR.UL, 0d); // the writer computes the group length
-        using var buffer = new MemoryStream();
-        buffer.Write(new byte[128]);
-        buffer.Write("DICM"u8);
-        new DicomWriter(buffer, explicitVR: true, bigEndian: false).WriteDataset(meta);
-        buffer.WriteTo(output);
-    }
 
     private void TryDelete(string path)
     {
