@@ -28,6 +28,8 @@ public static class Cli
                 "get" => await QueryRetrieveCommands.GetAsync(args[1..]),
                 "config" => Configuration.ConfigCommand.Run(args[1..]),
                 "audit" => await AuditCommand.RunAsync(args[1..]),
+                "migrate" => await AdminCommands.MigrateAsync(args[1..]),
+                "models" => AdminCommands.Models(args[1..]),
                 _ => Fail($"unknown command '{args[0]}' (try 'mednode --help')"),
             };
         }
@@ -59,6 +61,8 @@ public static class Cli
           find|move|get AE@host:port ...     C-FIND, C-MOVE, C-GET SCU (mednode find --help)
           config check [--config FILE]       validate the configuration; prints OK or each problem
           audit verify [--config FILE]       walk the audit trail's hash chain; names the first altered or missing row
+          migrate [--config FILE]            apply the index database's migrations and exit
+          models list [--models DIR]         installed models, each verified against its SHA-256
         """;
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>
