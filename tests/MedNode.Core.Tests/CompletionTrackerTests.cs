@@ -108,4 +108,20 @@ public class CompletionTrackerTests
         _sink.Units.Should().ContainSingle();
         tracker.PendingCount.Should().Be(0);
     }
+
+    [Fact]
+    public async Task CompletedUnit_IsForgottenAfterItsRetention_AndALaterInstanceStartsAfresh()
+    {
+        using var tracker = new CompletionTracker(_sink, new CompletionOptions { QuietPeriod = TimeSpan.FromSeconds(30), Retention = TimeSpan.FromHours(1) }, _clock);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a"), default);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        tracker.TrackedCount.Should().Be(1, "a completed unit is remembered for late instances");
+        _clock.Advance(TimeSpan.FromMinutes(59));
+        tracker.TrackedCount.Should().Be(1);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        tracker.TrackedCount.Should().Be(0, "its retention has passed");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "b"), default);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        _sink.Units.Select(u => (u.Version, string.Join(",", u.SopInstanceUids))).Should().Equal((1, "a"), (1, "b"));
+    }
 }

@@ -15,6 +15,12 @@ public sealed class CompletionOptions
 
     /// <summary>A unit is complete when no instance of it has arrived for this long.</summary>
     public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a completed unit is remembered, so that late instances make its next version with every input. After this
+    /// a late instance starts the unit afresh (version 1, with only the new instances).
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
 }
 
 /// <summary>
@@ -59,6 +65,16 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _log = (ILogger?)logger ?? NullLogger.Instance;
         if (_options.QuietPeriod <= TimeSpan.Zero) throw new ArgumentException("MedNode:Completion:QuietPeriod must be positive.", nameof(options));
+        if (_options.Retention <= TimeSpan.Zero) throw new ArgumentException("MedNode:Completion:Retention must be positive.", nameof(options));
+    }
+
+    /// <summary>Units remembered: pending ones and completed ones within their retention.</summary>
+    public int TrackedCount
+    {
+        get
+        {
+            lock (_gate) return _units.Count;
+        }
     }
 
     /// <summary>Units with instances not yet reported complete.</summary>
@@ -103,7 +119,21 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         lock (_gate) return _units.Values.Where(u => u.Pending).Select(u => u.Key).ToList();
     }
 
-    private void OnQuiet(string key) => _ = FireAsync(key, CancellationToken.None);
+    /// <summary>The unit's timer: the quiet period ended (complete it), or a completed unit's retention ended (forget it).</summary>
+    private void OnQuiet(string key)
+    {
+        lock (_gate)
+        {
+            if (_disposed || !_units.TryGetValue(key, out var unit)) return;
+            if (!unit.Pending)
+            {
+                unit.Timer?.Dispose();
+                _units.Remove(key);
+                return;
+            }
+        }
+        _ = FireAsync(key, CancellationToken.None);
+    }
 
     private async Task<bool> FireAsync(string key, CancellationToken ct)
     {
@@ -113,7 +143,7 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
             if (_disposed || !_units.TryGetValue(key, out var unit) || !unit.Pending) return false;
             unit.Pending = false;
             unit.Version++;
-            unit.Timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            unit.Timer?.Change(_options.Retention, Timeout.InfiniteTimeSpan);
             completed = new CompletedUnit(key, unit.StudyInstanceUid, unit.SeriesInstanceUid, unit.Version,
                 unit.SopInstanceUids.Order(StringComparer.Ordinal).ToList(), unit.Representative!, unit.CallingAeTitle, unit.CalledAeTitle);
         }
