@@ -14,7 +14,7 @@ public class DicomClientDcmtkTests
     public async Task EchoAsync_ToStorescp_Success()
     {
         using var dir = new TempDir();
-        using var scp = new Dcmtk.Storescp(dir.Path);
+        using var scp = new StorescpProcess(dir.Path);
         var status = await new DicomClient("127.0.0.1", scp.Port, "STORESCP", "MEDNODE").EchoAsync();
         status.Should().Be(DimseStatus.Success);
     }
@@ -25,7 +25,7 @@ public class DicomClientDcmtkTests
     {
         var source = Corpus.FullPath(Mr);
         using var dir = new TempDir();
-        using (var scp = new Dcmtk.Storescp(dir.Path, "+xe"))
+        using (var scp = new StorescpProcess(dir.Path, null, "+xe"))
         {
             var outcomes = await new DicomClient("127.0.0.1", scp.Port, "STORESCP", "MEDNODE").StoreAsync([source]);
             outcomes.Should().ContainSingle().Which.Status.Should().Be(DimseStatus.Success);
@@ -56,7 +56,7 @@ public class DicomClientDcmtkTests
         var source = Corpus.FullPath(Mr);
         using var dir = new TempDir();
         using var work = new TempDir();
-        using (var scp = new Dcmtk.Storescp(dir.Path, "+xi"))
+        using (var scp = new StorescpProcess(dir.Path, null, "+xi"))
         {
             var outcome = (await new DicomClient("127.0.0.1", scp.Port, "STORESCP", "MEDNODE").StoreAsync([source])).Should().ContainSingle().Subject;
             outcome.Status.Should().Be(DimseStatus.Success);

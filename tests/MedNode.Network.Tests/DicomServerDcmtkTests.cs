@@ -48,7 +48,7 @@ public class DicomServerDcmtkTests
         var options = new DicomServerOptions { TransferSyntaxPreference = [transferSyntax, "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"] };
         await using var node = await new TestNode(options).StartAsync();
         using var received = new TempDir();
-        using (var scp = new Dcmtk.Storescp(received.Path, "-B", scpOption))
+        using (var scp = new StorescpProcess(received.Path, null, "-B", scpOption))
         {
             var toDcmtk = Tools.Run("storescu", [scuOption, "-R", "-aet", "DCMTKSCU", "-aec", "STORESCP", "127.0.0.1", scp.Port.ToString(), source], TimeSpan.FromSeconds(60), env: Dcmtk.Env);
             toDcmtk.ExitCode.Should().Be(0, toDcmtk.StdErr);
@@ -72,7 +72,7 @@ public class DicomServerDcmtkTests
         var files = UncompressedFiles(8);
         files.Should().HaveCount(8);
         using var received = new TempDir();
-        using (var scp = new Dcmtk.Storescp(received.Path, "-B", "+xe"))
+        using (var scp = new StorescpProcess(received.Path, null, "-B", "+xe"))
         {
             var toDcmtk = Tools.Run("storescu", ["-R", "-aet", "DCMTKSCU", "-aec", "STORESCP", "127.0.0.1", scp.Port.ToString(), .. files], TimeSpan.FromSeconds(120), env: Dcmtk.Env);
             toDcmtk.ExitCode.Should().Be(0, toDcmtk.StdErr);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MedNode.Core.Index;
@@ -77,48 +76,6 @@ internal static class Dcmtk
 
     public static Tools.Result Storescu(int port, IEnumerable<string> options, params string[] files) =>
         Tools.Run("storescu", [.. options, "-aet", "DCMTKSCU", "-aec", "MEDNODE", "127.0.0.1", port.ToString(), .. files], TimeSpan.FromSeconds(120), env: Env);
-
-    /// <summary>A bit-preserving storescp (-B) on a free port, writing to <paramref name="dir"/>; stopped by its PID on dispose.</summary>
-    public sealed class Storescp : IDisposable
-    {
-        private readonly Process _process;
-
-        public Storescp(string dir, params string[] options)
-        {
-            Port = FreePort();
-            var psi = new ProcessStartInfo(Tools.Find("storescp")!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in (string[])[.. options, "-aet", "STORESCP", "-od", dir, Port.ToString()]) psi.ArgumentList.Add(a);
-            psi.Environment["TCP_NODELAY"] = "1";
-            _process = Process.Start(psi)!;
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            SpinWait.SpinUntil(() => CanConnect(Port), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp starts listening");
-        }
-
-        public int Port { get; }
-
-        private static bool CanConnect(int port)
-        {
-            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                s.Connect(IPAddress.Loopback, port);
-                return true;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(50);
-                return false;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
-        }
-    }
 
     /// <summary>
     /// The data set bytes of a Part 10 file: after the 128-byte preamble, "DICM" and the meta group, whose length is

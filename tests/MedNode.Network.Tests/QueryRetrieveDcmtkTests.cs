@@ -118,7 +118,7 @@ public class QueryRetrieveDcmtkTests
     {
         using var data = new QueryRetrieveData();
         using var received = new TempDir();
-        using var scp = new Dcmtk.Storescp(received.Path, "-B");
+        using var scp = new StorescpProcess(received.Path, null, "-B");
         await using var node = await new TestNode(moveDestinations: [new DicomPeer("STORESCP", "127.0.0.1", scp.Port)]).StartAsync();
         data.StoreInto(node);
 
