@@ -23,6 +23,7 @@ public sealed partial class DicomServer : IAsyncDisposable
     private readonly Lock _limitsLock = new();
     // _draining: stop accepting and end associations at their next message boundary; _stopping: cut everything now.
     private readonly CancellationTokenSource _draining = new();
+    private bool _stopRequested;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
     private Task? _acceptLoop;
@@ -46,7 +47,7 @@ public sealed partial class DicomServer : IAsyncDisposable
     public int ActiveAssociations => Volatile.Read(ref _active);
 
     /// <summary>Whether the listener is bound and accepting (false before start and once stopping).</summary>
-    public bool IsListening => _listener != null && !_draining.IsCancellationRequested;
+    public bool IsListening => _listener != null && !Volatile.Read(ref _stopRequested);
 
     /// <summary>Binds and starts accepting; returns once the port is open.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -77,8 +78,10 @@ public sealed partial class DicomServer : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (_listener == null) return;
-        await _draining.CancelAsync();
+        // Close the listener before anything awaits: once StopAsync returns its task, no new connection is accepted.
+        Volatile.Write(ref _stopRequested, true);
         _listener.Dispose();
+        await _draining.CancelAsync();
         if (_acceptLoop != null) await _acceptLoop;
         await using var hard = cancellationToken.Register(_stopping.Cancel);
         await Task.WhenAll(_connections.Values);
@@ -102,7 +105,7 @@ public sealed partial class DicomServer : IAsyncDisposable
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
             {
-                if (ct.IsCancellationRequested) return;
+                if (ct.IsCancellationRequested || Volatile.Read(ref _stopRequested)) return;
                 continue;
             }
             var id = Interlocked.Increment(ref _nextConnectionId);
