@@ -24,6 +24,17 @@ for f in files:
     c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
     passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
     skipped += int(c.get("notExecuted"))
+# Each failure's message, so that a CI log that keeps only the tail still says why.
+shown = 0
+for f in files:
+    for r in ET.parse(f).getroot().iterfind(".//t:UnitTestResult", ns):
+        if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted") and shown < 20:
+            shown += 1
+            msg = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+            text = (msg.text or "") if msg is not None else ""
+            print(f"FAILED {r.get('testName')}:")
+            for line in text.strip().splitlines()[:12]:
+                print("    " + line[:300])
 if not files:
     failed = 1
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
