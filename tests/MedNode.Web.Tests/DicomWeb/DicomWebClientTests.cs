@@ -6,8 +6,8 @@ using Microsoft.AspNetCore.WebUtilities;
 
 namespace MedNode.Web.Tests.DicomWeb;
 
-/// <summary>MedNode driven by a real DICOMweb client: the dicomweb-client npm package (0.11) in Node.</summary>
-public sealed class DicomWebClientTests(SqliteDicomWebFixture fx) : IClassFixture<SqliteDicomWebFixture>
+/// <summary>MedNode driven by a real DICOMweb client: the dicomweb-client npm package (0.11) in Node, on each index database.</summary>
+public abstract class DicomWebClientTests(DicomWebFixture fx)
 {
     private const string StowFile = "uncompressed/dcmqi__23x38x3_image_IMG0003.dcm";
 
@@ -54,3 +54,8 @@ public sealed class DicomWebClientTests(SqliteDicomWebFixture fx) : IClassFixtur
             .GetProperty("reference_pixel_sha256").GetString()!;
     }
 }
+
+public sealed class SqliteDicomWebClientTests(SqliteDicomWebFixture fx) : DicomWebClientTests(fx), IClassFixture<SqliteDicomWebFixture>;
+
+[RequiresPostgres]
+public sealed class PostgresDicomWebClientTests(PostgresDicomWebFixture fx) : DicomWebClientTests(fx), IClassFixture<PostgresDicomWebFixture>;
