@@ -49,6 +49,7 @@ public static class DimseServiceCollectionExtensions
         {
             StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
             QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations()),
+            AssociationObserver = sp.GetService<IAssociationObserver>(),
         });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;

@@ -10,6 +10,7 @@ using MedNode.Core.Jobs;
 using MedNode.Core.Rules;
 using MedNode.Core.Storage;
 using MedNode.Core.Upload;
+using MedNode.Dicom.Network.Server;
 using MedNode.Host.Health;
 
 namespace MedNode.Host;
@@ -34,7 +35,7 @@ public static class LoopServiceCollectionExtensions
     public static IServiceCollection AddMedNodeLoop(this IServiceCollection services, IConfiguration configuration)
     {
         var completion = configuration.GetSection("MedNode:Completion").Get<CompletionOptions>() ?? new CompletionOptions();
-        if (completion.QuietPeriod <= TimeSpan.Zero) throw new InvalidOperationException("MedNode:Completion:QuietPeriod must be positive.");
+        if (completion.Validate() is [var completionError, ..]) throw new InvalidOperationException(completionError);
         var destinations = configuration.GetSection("MedNode:Destinations").Get<List<ExportDestination>>() ?? [];
         var catalog = new DestinationCatalog([]);
         var destinationErrors = catalog.Replace(destinations);
@@ -60,6 +61,7 @@ public static class LoopServiceCollectionExtensions
         services.AddSingleton(sp => new CompletionTracker(new AuditedCompletionSink(sp.GetRequiredService<RoutingCompletionSink>(), sp.GetRequiredService<IAuditTrail>()),
             completion, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<CompletionTracker>>()));
         services.AddSingleton<IInstanceStoredListener>(sp => sp.GetRequiredService<CompletionTracker>());
+        services.AddSingleton<IAssociationObserver>(sp => new CompletionAssociationObserver(sp.GetRequiredService<CompletionTracker>()));
         services.AddHttpClient();
         services.AddSingleton(sp => new DestinationTester(sp.GetRequiredService<IHttpClientFactory>().CreateClient("destinations")));
         services.AddSingleton<IExportSender, DimseExportSender>();
@@ -71,6 +73,13 @@ public static class LoopServiceCollectionExtensions
         services.AddHostedService<LoopHostedService>();
         return services;
     }
+}
+
+/// <summary>Completion on association release: the DIMSE listener tells the completion tracker when each association ends.</summary>
+public sealed class CompletionAssociationObserver(CompletionTracker tracker) : IAssociationObserver
+{
+    public Task OnAssociationEndedAsync(AssociationEnded ended, CancellationToken cancellationToken) =>
+        tracker.OnAssociationEndedAsync(ended.AssociationId, ended.Released, cancellationToken);
 }
 
 /// <summary>Records a "DICOM Instances Transferred" audit event (PS3.15 §A.5.3.4) for each completed unit, then routes it.</summary>
@@ -87,13 +96,19 @@ public sealed class AuditedCompletionSink(ICompletionSink inner, IAuditTrail aud
 
 /// <summary>
 /// Runs the job workers and the export worker for the life of the host, and records Application Activity (PS3.15
-/// §A.5.3.1) at start and stop. Workers poll through <see cref="TimeProvider"/>; a leased job's lease is its crash guard.
+/// §A.5.3.1) at start and stop. Workers poll through <see cref="TimeProvider"/>; a leased job's lease is its crash guard. At start
+/// it re-arms completion for units received before the last stop and not yet analysed (<see cref="CompletionRearm"/>).
 /// </summary>
 public sealed class LoopHostedService(IServiceProvider services, JobOptions jobOptions, TimeProvider time, ILogger<LoopHostedService> log) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await services.GetRequiredService<IAuditTrail>().AppendAsync(Activity("started"), cancellationToken);
+        if (services.GetRequiredService<IInstanceIndex>() is IRecentInstances recent)
+        {
+            var rearm = new CompletionRearm(services.GetRequiredService<CompletionTracker>(), recent, services.GetRequiredService<IJobQueue>(), time, services.GetRequiredService<ILogger<CompletionRearm>>());
+            await rearm.RearmAsync(services.GetRequiredService<IConfiguration>()[$"{DimseSettings.Section}:AeTitle"] ?? new DimseSettings().AeTitle, cancellationToken);
+        }
         await base.StartAsync(cancellationToken);
     }
 

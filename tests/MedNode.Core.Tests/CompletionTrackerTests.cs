@@ -18,7 +18,7 @@ public class CompletionTrackerTests
         }
     }
 
-    private static InstanceStored Stored(string study, string series, string sop, string called = "MEDNODE") => new(new InstanceRecord
+    private static InstanceStored Stored(string study, string series, string sop, string called = "MEDNODE", string? association = null, string modality = "CT", string description = "") => new(new InstanceRecord
     {
         SopInstanceUid = sop,
         SopClassUid = "1.2.840.10008.5.1.4.1.1.2",
@@ -28,7 +28,9 @@ public class CompletionTrackerTests
         BlobKey = sop,
         Channel = "DIMSE",
         CallingAeTitle = "PACS",
-    }, false, called);
+        Modality = modality,
+        SeriesDescription = description,
+    }, false, called, association);
 
     private readonly FakeTimeProvider _clock = new();
     private readonly Sink _sink = new();
@@ -123,5 +125,107 @@ public class CompletionTrackerTests
         await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "b"), default);
         _clock.Advance(TimeSpan.FromSeconds(31));
         _sink.Units.Select(u => (u.Version, string.Join(",", u.SopInstanceUids))).Should().Equal((1, "a"), (1, "b"));
+    }
+
+    private CompletionTracker ReleaseTracker(params string[] aeTitles) =>
+        new(_sink, new CompletionOptions { QuietPeriod = TimeSpan.FromMinutes(10), CompleteOnAssociationRelease = [.. aeTitles] }, _clock);
+
+    [Fact]
+    public async Task AssociationReleased_UnitOfThatAssociation_CompletesWithoutTheQuietPeriod()
+    {
+        using var tracker = ReleaseTracker("MEDNODE");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", association: "A1"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "b", association: "A1"), default);
+        _sink.Units.Should().BeEmpty("the association is still open");
+        await tracker.OnAssociationEndedAsync("A1", released: true, default);
+        var unit = _sink.Units.Should().ContainSingle().Subject;
+        unit.SopInstanceUids.Should().Equal("a", "b");
+        _clock.Advance(TimeSpan.FromMinutes(11));
+        _sink.Units.Should().ContainSingle("the quiet period does not complete it a second time");
+    }
+
+    [Fact]
+    public async Task AssociationAborted_UnitWaitsForTheQuietPeriod()
+    {
+        using var tracker = ReleaseTracker("*");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", association: "A1"), default);
+        await tracker.OnAssociationEndedAsync("A1", released: false, default);
+        _sink.Units.Should().BeEmpty("an aborted association may have left the unit incomplete");
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        _sink.Units.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task AssociationReleased_UnitAlsoFedByAnotherOpenAssociation_WaitsForThatOneToo()
+    {
+        using var tracker = ReleaseTracker("*");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", association: "A1"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "b", association: "A2"), default);
+        await tracker.OnAssociationEndedAsync("A1", released: true, default);
+        _sink.Units.Should().BeEmpty("A2 is still sending");
+        await tracker.OnAssociationEndedAsync("A2", released: true, default);
+        _sink.Units.Should().ContainSingle().Which.SopInstanceUids.Should().Equal("a", "b");
+    }
+
+    [Fact]
+    public async Task AssociationReleased_OnAnAeNotConfigured_OrInstancesWithoutAnAssociation_WaitForTheQuietPeriod()
+    {
+        using var tracker = ReleaseTracker("MEDNODE");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", called: "RESEARCH", association: "A1"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.2", "b", association: "A2"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.2", "c"), default); // e.g. STOW-RS: no association
+        await tracker.OnAssociationEndedAsync("A1", released: true, default);
+        await tracker.OnAssociationEndedAsync("A2", released: true, default);
+        _sink.Units.Should().BeEmpty();
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        _sink.Units.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task AssociationReleased_LateInstancesOnANewAssociation_MakeVersionTwoOnItsRelease()
+    {
+        using var tracker = ReleaseTracker("MEDNODE");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", association: "A1"), default);
+        await tracker.OnAssociationEndedAsync("A1", released: true, default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "b", association: "A2"), default);
+        await tracker.OnAssociationEndedAsync("A2", released: true, default);
+        _sink.Units.Select(u => (u.Version, string.Join(",", u.SopInstanceUids))).Should().Equal((1, "a"), (2, "a,b"));
+    }
+
+    [Fact]
+    public async Task RequiredSeries_AllPresent_StudyCompletesAtOnce()
+    {
+        using var tracker = new CompletionTracker(_sink, new CompletionOptions
+        {
+            GroupBy = CompletionGrouping.Study,
+            QuietPeriod = TimeSpan.FromMinutes(10),
+            RequiredSeries = [new() { Modality = "CT", SeriesDescription = "*AXIAL*", MinInstances = 2 }, new() { Modality = "SR" }],
+        }, _clock);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", description: "Chest axial 1mm"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.2", "b", modality: "SR"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.3", "c", description: "Scout"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.3", "d", description: "Scout"), default);
+        _sink.Units.Should().BeEmpty("the axial series has one instance of the two required; the scout does not match");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a", description: "Chest axial 1mm"), default);
+        _sink.Units.Should().BeEmpty("a repeated instance is not a second one");
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "e", description: "Chest axial 1mm"), default);
+        _sink.Units.Should().ContainSingle().Which.SopInstanceUids.Should().Equal("a", "b", "c", "d", "e");
+
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "f", description: "Chest axial 1mm"), default);
+        _sink.Units.Should().ContainSingle("a later instance waits for the quiet period");
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        _sink.Units.Select(u => u.Version).Should().Equal(1, 2);
+    }
+
+    [Fact]
+    public void Options_RequiredSeriesWithoutStudyGrouping_OrWithABadPattern_AreRefused()
+    {
+        var errors = new CompletionOptions { RequiredSeries = [new() { SeriesDescription = "re:(" }, new() { MinInstances = 0 }] }.Validate();
+        errors.Should().Contain(e => e.Contains("GroupBy Study", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("RequiredSeries:0:SeriesDescription", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("RequiredSeries:1:MinInstances", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("RequiredSeries:1: give a Modality", StringComparison.Ordinal));
+        FluentActions.Invoking(() => new CompletionTracker(_sink, new CompletionOptions { QuietPeriod = TimeSpan.Zero }, _clock))
+            .Should().Throw<ArgumentException>().WithMessage("*QuietPeriod*");
     }
 }

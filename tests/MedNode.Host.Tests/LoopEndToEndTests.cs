@@ -17,7 +17,7 @@ namespace MedNode.Host.Tests;
 /// </summary>
 public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
 {
-    private static readonly CtPhantomSpec Spec = new()
+    internal static readonly CtPhantomSpec Spec = new()
     {
         Columns = 160,
         Rows = 160,
@@ -46,12 +46,16 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
 
     [RequiresFact(null, "Orthanc")]
     [Trait("Conformance", "PS3.4 B.2")]
-    public async Task Orthanc_SendsPhantomCt_SegAndSrArriveInOrthanc_VolumesMatchTruth_AuditVerifies()
+    public Task Orthanc_SendsPhantomCt_SegAndSrArriveInOrthanc_VolumesMatchTruth_AuditVerifies() => MainFlowAsync([]);
+
+    /// <summary>The main flow, with extra node settings (<see cref="LoopPostgresTests"/> runs it on PostgreSQL).</summary>
+    internal async Task MainFlowAsync(string[] nodeSettings)
     {
         var files = Prepare(out var nodeDir, out var orthancDicom);
         using var node = NodeProcess.Start(nodeDir,
         [
             .. LoopArgs(orthancDicom),
+            .. nodeSettings,
             "--MedNode:Completion:QuietPeriod=00:00:03",
             "--MedNode:Destinations:0:Kind=Dimse",
             "--MedNode:Rules:0:Name=ct-phantom",

@@ -28,6 +28,9 @@ public sealed record OrthancPeerOptions
 
     /// <summary>Whether to load the DICOMweb plugin (needed for <c>/dicom-web/</c> and <see cref="DicomWebServers"/>).</summary>
     public bool DicomWeb { get; init; } = true;
+
+    /// <summary>Further top-level configuration options (e.g. <c>DicomCheckCalledAet</c>), set last.</summary>
+    public IReadOnlyDictionary<string, JsonNode> Extra { get; init; } = new Dictionary<string, JsonNode>();
 }
 
 /// <summary>
@@ -166,6 +169,7 @@ public sealed class OrthancPeer : IAsyncDisposable
             root["Plugins"] = new JsonArray(DicomWebPlugin);
             root["DicomWeb"] = new JsonObject { ["Enable"] = true, ["Root"] = "/dicom-web/", ["Servers"] = servers };
         }
+        foreach (var (name, value) in Options.Extra) root[name] = value.DeepClone();
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

@@ -1,27 +1,10 @@
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
+using MedNode.Core.Rules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MedNode.Core.Completion;
-
-public enum CompletionGrouping { Series, Study }
-
-/// <summary>The <c>MedNode:Completion</c> settings.</summary>
-public sealed class CompletionOptions
-{
-    /// <summary>Whether a unit of work is a series or a whole study.</summary>
-    public CompletionGrouping GroupBy { get; set; } = CompletionGrouping.Series;
-
-    /// <summary>A unit is complete when no instance of it has arrived for this long.</summary>
-    public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// How long a completed unit is remembered, so that late instances make its next version with every input. After this
-    /// a late instance starts the unit afresh (version 1, with only the new instances).
-    /// </summary>
-    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(1);
-}
 
 /// <summary>
 /// A series or study that stopped receiving instances. <see cref="Version"/> counts completions of the same unit:
@@ -45,15 +28,20 @@ public interface ICompletionSink
 
 /// <summary>
 /// Notices when a series or study is complete: instances are grouped per listening AE (the called AE title) and per
-/// series or study, and a unit completes after a quiet period with no new instance (all timing through
-/// <see cref="TimeProvider"/>). Late instances re-open the unit and produce a new version.
+/// series or study. A unit completes after a quiet period with no new instance (all timing through
+/// <see cref="TimeProvider"/>), when the associations that brought it are released normally (optional, per listening
+/// AE), or, for a study, as soon as its required series are present (optional). Late instances re-open the unit and
+/// produce a new version.
 /// </summary>
 public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
 {
     private readonly Dictionary<string, Unit> _units = new(StringComparer.Ordinal);
+    // Association id → keys of the units it brought instances to; removed when the association ends.
+    private readonly Dictionary<string, HashSet<string>> _byAssociation = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
     private readonly CompletionOptions _options;
+    private readonly IReadOnlyList<(RequiredSeries Requirement, RulePattern? Pattern)> _required;
     private readonly ICompletionSink _sink;
     private readonly ILogger _log;
     private bool _disposed;
@@ -64,9 +52,14 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         _options = options ?? new CompletionOptions();
         _time = timeProvider ?? TimeProvider.System;
         _log = (ILogger?)logger ?? NullLogger.Instance;
-        if (_options.QuietPeriod <= TimeSpan.Zero) throw new ArgumentException("MedNode:Completion:QuietPeriod must be positive.", nameof(options));
-        if (_options.Retention <= TimeSpan.Zero) throw new ArgumentException("MedNode:Completion:Retention must be positive.", nameof(options));
+        var errors = _options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        _required = _options.RequiredSeries
+            .Select(r => (r, string.IsNullOrEmpty(r.SeriesDescription) ? null : RulePattern.Create(r.SeriesDescription)))
+            .ToList();
     }
+
+    public CompletionOptions Options => _options;
 
     /// <summary>Units remembered: pending ones and completed ones within their retention.</summary>
     public int TrackedCount
@@ -86,37 +79,109 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         }
     }
 
-    public Task OnInstanceStoredAsync(InstanceStored stored, CancellationToken cancellationToken)
+    /// <summary>The key of the unit an instance belongs to: channel, listening AE, study and (grouping by series) series.</summary>
+    public string UnitKey(string? channel, string? calledAeTitle, string studyInstanceUid, string seriesInstanceUid) =>
+        $"{channel}|{calledAeTitle}|{studyInstanceUid}" + (_options.GroupBy == CompletionGrouping.Series ? "|" + seriesInstanceUid : "");
+
+    public async Task OnInstanceStoredAsync(InstanceStored stored, CancellationToken cancellationToken)
     {
         var r = stored.Record;
-        var bySeries = _options.GroupBy == CompletionGrouping.Series;
-        var key = $"{r.Channel}|{stored.CalledAeTitle}|{r.StudyInstanceUid}" + (bySeries ? "|" + r.SeriesInstanceUid : "");
+        var key = UnitKey(r.Channel, stored.CalledAeTitle, r.StudyInstanceUid, r.SeriesInstanceUid);
+        bool requirementsMet;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_units.TryGetValue(key, out var unit))
+            var unit = GetOrAdd(key, r.StudyInstanceUid, r.SeriesInstanceUid);
+            if (!unit.Pending) unit.StartVersion();
+            unit.Add(r, stored.CalledAeTitle);
+            if (stored.AssociationId != null && _options.CompletesOnRelease(stored.CalledAeTitle))
             {
-                unit = new Unit(key, r.StudyInstanceUid, bySeries ? r.SeriesInstanceUid : null);
-                _units[key] = unit;
+                unit.OpenAssociations.Add(stored.AssociationId);
+                if (!_byAssociation.TryGetValue(stored.AssociationId, out var keys)) _byAssociation[stored.AssociationId] = keys = new(StringComparer.Ordinal);
+                keys.Add(key);
             }
-            unit.SopInstanceUids.Add(r.SopInstanceUid);
-            unit.Representative = r;
-            unit.CallingAeTitle = r.CallingAeTitle;
-            unit.CalledAeTitle = stored.CalledAeTitle;
-            unit.Pending = true;
-            unit.Timer ??= _time.CreateTimer(static s => ((TimerState)s!).Tracker.OnQuiet(((TimerState)s).Key), new TimerState(this, key), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            unit.Timer.Change(_options.QuietPeriod, Timeout.InfiniteTimeSpan);
+            else
+            {
+                unit.ReleaseEligible = false;
+            }
+            Arm(unit);
+            requirementsMet = !unit.RequirementsFired && _required.Count > 0 && _required.All(q => unit.Series.Values.Any(s => q.Requirement.Matches(s.Modality, s.Description, s.Count, q.Pattern)));
+            if (requirementsMet) unit.RequirementsFired = true;
         }
-        return Task.CompletedTask;
+        if (requirementsMet)
+        {
+            _log.LogInformation("Every required series is present; the study unit completes now");
+            await FireAsync(key, cancellationToken);
+        }
     }
 
-    /// <summary>Completes a unit now, without waiting for the quiet period (e.g. on association release, or from the API).</summary>
+    /// <summary>
+    /// An association ended. When it was released normally, each unit it brought instances to whose pending instances all
+    /// came on associations now released, on a listening AE named in <see cref="CompletionOptions.CompleteOnAssociationRelease"/>,
+    /// completes now. When it was not released normally (aborted, cut off), its units wait for the quiet period.
+    /// </summary>
+    public async Task OnAssociationEndedAsync(string associationId, bool released, CancellationToken cancellationToken)
+    {
+        var due = new List<string>();
+        lock (_gate)
+        {
+            if (_disposed || !_byAssociation.Remove(associationId, out var keys)) return;
+            foreach (var key in keys)
+            {
+                if (!_units.TryGetValue(key, out var unit) || !unit.Pending || !unit.OpenAssociations.Remove(associationId)) continue;
+                if (!released) unit.ReleaseEligible = false;
+                else if (unit.ReleaseEligible && unit.OpenAssociations.Count == 0) due.Add(key);
+            }
+        }
+        foreach (var key in due) await FireAsync(key, cancellationToken);
+    }
+
+    /// <summary>
+    /// After a restart: makes a unit pending again with instances received before the stop but not yet analysed, so that
+    /// it completes after a fresh quiet period. <paramref name="completedVersions"/> is the unit's last version (its
+    /// last job's), so the completion is the next one. A unit already tracked keeps its state and gains the instances.
+    /// </summary>
+    public void Rearm(string key, int completedVersions, IEnumerable<string> sopInstanceUids, InstanceRecord representative, string? calledAeTitle)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var fresh = !_units.ContainsKey(key);
+            var unit = GetOrAdd(key, representative.StudyInstanceUid, _options.GroupBy == CompletionGrouping.Series ? representative.SeriesInstanceUid : null);
+            if (fresh) unit.Version = completedVersions;
+            if (!unit.Pending) unit.StartVersion();
+            foreach (var sop in sopInstanceUids) unit.SopInstanceUids.Add(sop);
+            unit.Add(representative, calledAeTitle);
+            unit.ReleaseEligible = false;
+            unit.RequirementsFired = true; // a re-armed unit waits for its quiet period
+            Arm(unit);
+        }
+    }
+
+    /// <summary>Completes a unit now, without waiting for the quiet period (e.g. from the API).</summary>
     public Task<bool> CompleteNowAsync(string key, CancellationToken cancellationToken) => FireAsync(key, cancellationToken);
 
     /// <summary>The keys of the units still waiting for their quiet period.</summary>
     public IReadOnlyList<string> PendingKeys()
     {
         lock (_gate) return _units.Values.Where(u => u.Pending).Select(u => u.Key).ToList();
+    }
+
+    private Unit GetOrAdd(string key, string study, string? series)
+    {
+        if (!_units.TryGetValue(key, out var unit))
+        {
+            unit = new Unit(key, study, _options.GroupBy == CompletionGrouping.Series ? series : null);
+            _units[key] = unit;
+        }
+        return unit;
+    }
+
+    /// <summary>(Re)starts the unit's quiet period.</summary>
+    private void Arm(Unit unit)
+    {
+        unit.Timer ??= _time.CreateTimer(static s => ((TimerState)s!).Tracker.OnQuiet(((TimerState)s).Key), new TimerState(this, unit.Key), Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        unit.Timer.Change(_options.QuietPeriod, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The unit's timer: the quiet period ended (complete it), or a completed unit's retention ended (forget it).</summary>
@@ -165,10 +230,18 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
             _disposed = true;
             foreach (var u in _units.Values) u.Timer?.Dispose();
             _units.Clear();
+            _byAssociation.Clear();
         }
     }
 
     private sealed record TimerState(CompletionTracker Tracker, string Key);
+
+    private sealed class SeriesSeen(string modality, string description)
+    {
+        public string Modality { get; } = modality;
+        public string Description { get; } = description;
+        public int Count { get; set; }
+    }
 
     private sealed class Unit(string key, string studyInstanceUid, string? seriesInstanceUid)
     {
@@ -176,11 +249,41 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         public string StudyInstanceUid { get; } = studyInstanceUid;
         public string? SeriesInstanceUid { get; } = seriesInstanceUid;
         public HashSet<string> SopInstanceUids { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, SeriesSeen> Series { get; } = new(StringComparer.Ordinal);
         public InstanceRecord? Representative { get; set; }
         public string? CallingAeTitle { get; set; }
         public string? CalledAeTitle { get; set; }
         public bool Pending { get; set; }
         public int Version { get; set; }
         public ITimer? Timer { get; set; }
+
+        /// <summary>Associations that brought this version's instances and have not ended yet.</summary>
+        public HashSet<string> OpenAssociations { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>False once an instance of this version came outside a release-completing association, or one ended abnormally.</summary>
+        public bool ReleaseEligible { get; set; } = true;
+
+        /// <summary>The required series completed this unit once; later instances wait for the quiet period.</summary>
+        public bool RequirementsFired { get; set; }
+
+        /// <summary>A completed unit receives an instance: a new version begins.</summary>
+        public void StartVersion()
+        {
+            OpenAssociations.Clear();
+            ReleaseEligible = true;
+            Pending = true;
+        }
+
+        public void Add(InstanceRecord r, string? calledAeTitle)
+        {
+            if (SopInstanceUids.Add(r.SopInstanceUid))
+            {
+                if (!Series.TryGetValue(r.SeriesInstanceUid, out var seen)) Series[r.SeriesInstanceUid] = seen = new SeriesSeen(r.Modality, r.SeriesDescription);
+                seen.Count++;
+            }
+            Representative = r;
+            CallingAeTitle = r.CallingAeTitle;
+            CalledAeTitle = calledAeTitle;
+        }
     }
 }

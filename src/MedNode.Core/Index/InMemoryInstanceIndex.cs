@@ -4,7 +4,7 @@ using MedNode.Core.Query;
 namespace MedNode.Core.Index;
 
 /// <summary>A process-local index, for tests and command-line tools.</summary>
-public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex
+public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex, IRecentInstances
 {
     private readonly ConcurrentDictionary<string, InstanceRecord> _rows = new(StringComparer.Ordinal);
 
@@ -31,6 +31,9 @@ public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex
             if (_rows.TryRemove(r.SopInstanceUid, out var removed)) keys.Add(removed.BlobKey);
         return Task.FromResult<IReadOnlyList<string>>(keys);
     }
+
+    public IAsyncEnumerable<InstanceRecord> ListReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        _rows.Values.Where(r => r.ReceivedAt >= since).OrderBy(r => r.ReceivedAt).ToAsyncEnumerable();
 
     public IAsyncEnumerable<QueryMatch> QueryAsync(DicomQuery query, CancellationToken cancellationToken) =>
         InMemoryQuery.EvaluateAsync(query, All, cancellationToken);

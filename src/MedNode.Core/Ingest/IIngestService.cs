@@ -13,7 +13,8 @@ public interface IIngestService
 
 /// <summary>Where an instance came from (for the index and the audit trail).</summary>
 /// <param name="Channel">"DIMSE", "STOW-RS" or "UPLOAD".</param>
-public sealed record IngestSource(string Channel, string? CallingAeTitle = null, string? CalledAeTitle = null, string? RemoteHost = null, string? User = null);
+/// <param name="AssociationId">DIMSE: the association the instance came on (completion on association release).</param>
+public sealed record IngestSource(string Channel, string? CallingAeTitle = null, string? CalledAeTitle = null, string? RemoteHost = null, string? User = null, string? AssociationId = null);
 
 /// <summary>A spooled instance: a complete Part 10 file in the store's temporary folder (the service moves or deletes it).</summary>
 /// <param name="TempFilePath">The spooled file; on the same file system as the store so that it can be renamed into place.</param>

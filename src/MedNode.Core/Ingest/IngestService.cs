@@ -17,7 +17,8 @@ public sealed record IngestOptions
 
 /// <summary>An instance was stored durably and indexed.</summary>
 /// <param name="CalledAeTitle">The listening AE title the instance was sent to (DIMSE), for per-AE grouping.</param>
-public sealed record InstanceStored(InstanceRecord Record, bool Replaced, string? CalledAeTitle = null);
+/// <param name="AssociationId">The DIMSE association it came on, for completion on association release.</param>
+public sealed record InstanceStored(InstanceRecord Record, bool Replaced, string? CalledAeTitle = null, string? AssociationId = null);
 
 /// <summary>Told of each stored instance (study-complete timers, rules, audit). A listener that throws does not fail the store.</summary>
 public interface IInstanceStoredListener
@@ -125,7 +126,7 @@ public sealed class IngestService : IIngestService
         {
             _store.CommitCompleted(blob);
         }
-        var stored = new InstanceStored(record, existing != null, request.Source.CalledAeTitle);
+        var stored = new InstanceStored(record, existing != null, request.Source.CalledAeTitle, request.Source.AssociationId);
         foreach (var listener in _listeners)
         {
             try

@@ -10,7 +10,7 @@ public sealed class IngestStoreScpHandler(IIngestService ingest, IBlobStore stor
 
     public async Task<StoreScpResult> StoreAsync(StoreScpRequest request, CancellationToken cancellationToken)
     {
-        var source = new IngestSource("DIMSE", request.CallingAeTitle, request.CalledAeTitle, request.RemoteHost);
+        var source = new IngestSource("DIMSE", request.CallingAeTitle, request.CalledAeTitle, request.RemoteHost, AssociationId: request.AssociationId);
         var result = await ingest.IngestAsync(new IngestRequest(request.TempFilePath, source, request.SopClassUid, request.SopInstanceUid), cancellationToken);
         return new StoreScpResult(result.DimseStatus, result.Reason);
     }

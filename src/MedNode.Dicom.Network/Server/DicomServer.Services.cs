@@ -9,11 +9,11 @@ namespace MedNode.Dicom.Network.Server;
 public sealed partial class DicomServer
 {
     /// <summary>
-    /// Serves messages until the peer releases. <paramref name="draining"/> interrupts only the wait for the next
+    /// Serves messages until the peer releases (then returns true; false when the association was aborted here). <paramref name="draining"/> interrupts only the wait for the next
     /// message (the association is then aborted); a message once received is served to the end under
     /// <paramref name="ct"/> and the idle timeout.
     /// </summary>
-    private async Task ServeAssociationAsync(Association association, IPAddress? remote, CancellationToken draining, CancellationToken ct)
+    private async Task<bool> ServeAssociationAsync(Association association, IPAddress? remote, string associationId, CancellationToken draining, CancellationToken ct)
     {
         using var idle = new CancellationTokenSource(Options.IdleTimeout, Options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
@@ -30,12 +30,12 @@ public sealed partial class DicomServer
             {
                 _log.LogInformation("Server stopping: association from {Calling} aborted between messages", association.CallingAeTitle);
                 await association.AbortAsync(ct);
-                return;
+                return false;
             }
             if (message == null)
             {
                 await association.SendReleaseResponseAsync(linked.Token);
-                return;
+                return true;
             }
             DimseCommand command;
             try
@@ -46,7 +46,7 @@ public sealed partial class DicomServer
             {
                 _log.LogWarning("Undecodable command set from {Calling}; association aborted", association.CallingAeTitle);
                 await association.AbortAsync(ct);
-                return;
+                return false;
             }
             switch (command)
             {
@@ -54,11 +54,11 @@ public sealed partial class DicomServer
                     await association.SendCommandAsync(message.PresentationContextId, echo.CreateResponse(), linked.Token);
                     break;
                 case CStoreRq store:
-                    var result = await ReceiveStoreAsync(association, message, store, remote, idle, linked.Token);
+                    var result = await ReceiveStoreAsync(association, message, store, remote, associationId, idle, linked.Token);
                     await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, ErrorComment(result.ErrorComment)), linked.Token);
                     break;
                 case NActionRq or NEventReportRq:
-                    if (!await ServeStorageCommitmentAsync(association, message, command, linked.Token)) return;
+                    if (!await ServeStorageCommitmentAsync(association, message, command, linked.Token)) return false;
                     break;
                 case CFindRq find when QueryRetrieveHandler != null:
                     await ServeFindAsync(association, message, find, remote, idle, linked.Token);
@@ -74,7 +74,7 @@ public sealed partial class DicomServer
                 default:
                     _log.LogWarning("Unsupported DIMSE command {Command} from {Calling}; association aborted", command.CommandField, association.CallingAeTitle);
                     await association.AbortAsync(ct);
-                    return;
+                    return false;
             }
         }
     }
@@ -84,7 +84,7 @@ public sealed partial class DicomServer
     /// the context's transfer syntax (PS3.10 §7.1), then the data set bytes exactly as received. The handler's status
     /// goes back only after it returns; the spooled file never outlives the call.
     /// </summary>
-    private async Task<StoreScpResult> ReceiveStoreAsync(Association association, DimseMessage message, CStoreRq store, IPAddress? remote, CancellationTokenSource idle, CancellationToken ct)
+    private async Task<StoreScpResult> ReceiveStoreAsync(Association association, DimseMessage message, CStoreRq store, IPAddress? remote, string associationId, CancellationTokenSource idle, CancellationToken ct)
     {
         var ts = message.PresentationContext.TransferSyntax!;
         var path = Path.Combine(_store.TempDirectory, "dimse-" + Guid.NewGuid().ToString("N") + ".part");
@@ -103,7 +103,7 @@ public sealed partial class DicomServer
                 return new StoreScpResult(DimseStatus.CannotUnderstand, "The command's SOP Class or SOP Instance UID is not a UID.");
             try
             {
-                return await _store.StoreAsync(new StoreScpRequest(path, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim(), remote?.ToString()), ct);
+                return await _store.StoreAsync(new StoreScpRequest(path, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim(), remote?.ToString(), associationId), ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -40,6 +40,9 @@ public sealed partial class DicomServer : IAsyncDisposable
 
     public DicomServerOptions Options { get; }
 
+    /// <summary>Told when each accepted association ends (normal release or not); optional.</summary>
+    public IAssociationObserver? AssociationObserver { get; init; }
+
     /// <summary>The port listened on (the chosen one when <see cref="DicomServerOptions.Port"/> is 0).</summary>
     public int Port => _listener?.LocalEndPoint is IPEndPoint ep ? ep.Port : Options.Port;
 
@@ -141,9 +144,12 @@ public sealed partial class DicomServer : IAsyncDisposable
     private async Task ServeConnectionAsync(Socket socket)
     {
         var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
-        using var scope = _log.BeginScope(new Dictionary<string, object> { ["AssociationId"] = Guid.NewGuid().ToString("N")[..16] });
+        var associationId = Guid.NewGuid().ToString("N")[..16];
+        using var scope = _log.BeginScope(new Dictionary<string, object> { ["AssociationId"] = associationId });
         using var negotiation = CancellationTokenSource.CreateLinkedTokenSource(_draining.Token, _stopping.Token);
         var established = false;
+        var released = false;
+        string? callingAe = null, calledAe = null;
         var policy = new DicomServerPolicy(this, remote);
         var transport = new SocketTransport(socket);
         var associationOptions = new AssociationOptions
@@ -157,9 +163,10 @@ public sealed partial class DicomServer : IAsyncDisposable
         {
             await using var association = await Association.AcceptAsync(transport, policy, associationOptions, negotiation.Token);
             established = true;
+            (callingAe, calledAe) = (association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim());
             DicomNetworkMetrics.AssociationsAccepted.Add(1);
             DicomNetworkMetrics.AssociationsActive.Add(1);
-            await ServeAssociationAsync(association, remote, _draining.Token, _stopping.Token);
+            released = await ServeAssociationAsync(association, remote, associationId, _draining.Token, _stopping.Token);
         }
         catch (AssociationRejectedException ex)
         {
@@ -182,6 +189,19 @@ public sealed partial class DicomServer : IAsyncDisposable
         {
             if (policy.ReservedCallingAe is { } calling) Release(calling);
             if (established) DicomNetworkMetrics.AssociationsActive.Add(-1);
+        }
+        if (established && AssociationObserver != null) await NotifyEndedAsync(new AssociationEnded(associationId, callingAe!, calledAe!, released));
+    }
+
+    private async Task NotifyEndedAsync(AssociationEnded ended)
+    {
+        try
+        {
+            await AssociationObserver!.OnAssociationEndedAsync(ended, _stopping.Token);
+        }
+        catch (Exception ex)
+        {
+            _log.LogError(ex, "The association observer failed");
         }
     }
 }

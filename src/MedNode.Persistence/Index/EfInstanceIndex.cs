@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace MedNode.Persistence.Index;
 
 /// <summary>The EF Core index (SQLite by default, PostgreSQL in production): instances plus study and series aggregates.</summary>
-public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IIndexDurability, IDisposable
+public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IIndexDurability, IRecentInstances, IDisposable
 {
     private const int PageSize = 500;
 
@@ -113,6 +113,14 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
             .OrderBy(r => r.SeriesInstanceUid, StringComparer.Ordinal)
             .ThenBy(r => int.TryParse(r.InstanceNumber, out var n) ? n : 0)
             .ThenBy(r => r.SopInstanceUid, StringComparer.Ordinal)];
+    }
+
+    public async IAsyncEnumerable<InstanceRecord> ListReceivedSinceAsync(DateTimeOffset since, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var utc = since.ToUniversalTime(); // Npgsql compares timestamptz only with UTC values
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await foreach (var row in db.Instances.AsNoTracking().Where(i => i.ReceivedAt >= utc).OrderBy(i => i.ReceivedAt).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            yield return row.ToRecord();
     }
 
     public async Task<IReadOnlyList<string>> DeleteStudyAsync(string studyUid, CancellationToken cancellationToken)

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MedNode.Analysis.Phantoms;
+using MedNode.TestSupport;
+
+namespace MedNode.Host.Tests;
+
+/// <summary>
+/// Export destinations end to end with Orthanc 1.10.1: a DICOMweb STOW-RS destination (Orthanc's DICOMweb plugin), and a
+/// permanent rejection by Orthanc (it checks the called AE title and MedNode uses a wrong one) that is dead-lettered,
+/// shown in /api/v1/exports, and delivered by a replay once the destination is fixed.
+/// </summary>
+public sealed class LoopExportTests : IDisposable
+{
+    private static readonly Dictionary<string, string> StorescuEnv = new() { ["TCP_NODELAY"] = "1" };
+
+    private readonly TempDir _dir = new("mednode-export-");
+    private readonly HttpClient _http = new();
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _dir.Dispose();
+    }
+
+    [RequiresFact(null, "Orthanc", "storescu")]
+    [Trait("Conformance", "PS3.18 10.5")]
+    public async Task StowRsDestination_ResultsArriveInOrthancThroughItsDicomWebPlugin()
+    {
+        var files = Prepare(out var nodeDir);
+        await using var orthanc = await OrthancPeer.StartAsync();
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            .. NodeArgs(),
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:Kind=DicomWeb",
+            $"--MedNode:Destinations:0:Url={orthanc.BaseUri}dicom-web/",
+        ]);
+        Store(node, files);
+
+        var delivered = await WaitForExportsAsync(node, "Delivered", 2, TimeSpan.FromMinutes(5));
+        delivered.Should().HaveCount(2, "SEG and SR are delivered (log: {0})", Tail(node.Output));
+        var ids = await orthanc.ListInstancesAsync();
+        ids.Should().HaveCount(2, "Orthanc received the SEG and the SR, once each");
+        var received = new Dictionary<string, string>();
+        foreach (var id in ids)
+        {
+            var tags = await orthanc.GetJsonAsync($"instances/{id}/simplified-tags");
+            received[tags["Modality"]!.GetValue<string>()] = tags["SOPInstanceUID"]!.GetValue<string>();
+        }
+        received.Keys.Should().BeEquivalentTo("SEG", "SR");
+        delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()).Should().BeEquivalentTo(received.Values, "Orthanc holds exactly the instances MedNode reports delivered");
+        (await orthanc.GetJsonAsync("studies")).AsArray().Should().ContainSingle("the results join the source study, which Orthanc did not hold before");
+    }
+
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task OrthancRejectsTheAssociationPermanently_ResultsAreDeadLettered_ThenAReplayAfterTheFixDeliversOnce()
+    {
+        var files = Prepare(out var nodeDir);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
+        {
+            Extra = new Dictionary<string, JsonNode> { ["DicomCheckCalledAet"] = true },
+        });
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            .. NodeArgs(),
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=NOT-ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthanc.DicomPort}",
+            "--MedNode:Export:InitialBackoff=00:00:01",
+        ]);
+        Store(node, files);
+
+        var dead = await WaitForExportsAsync(node, "DeadLetter", 2, TimeSpan.FromMinutes(5));
+        dead.Should().HaveCount(2, "a permanent rejection is dead-lettered (log: {0})", Tail(node.Output));
+        dead.Should().OnlyContain(d => d.GetProperty("attempts").GetInt32() == 1, "a permanent failure is not retried");
+        dead.Should().OnlyContain(d => d.GetProperty("lastError").GetString()!.Contains("reject", StringComparison.OrdinalIgnoreCase));
+        (await ExportsAsync(node, "Pending")).Should().BeEmpty("nothing is left to retry");
+        (await orthanc.ListInstancesAsync()).Should().BeEmpty();
+
+        // Fix the destination through the API, then replay each dead letter: each result arrives once, with its UID.
+        using (var put = await _http.PutAsync(new Uri($"{node.BaseUrl}/api/v1/destinations"), Json(string.Create(CultureInfo.InvariantCulture,
+            $$"""[{"name":"pacs","kind":"Dimse","aeTitle":"ORTHANC","host":"127.0.0.1","port":{{orthanc.DicomPort}}}]"""))))
+            put.IsSuccessStatusCode.Should().BeTrue(await put.Content.ReadAsStringAsync());
+        foreach (var d in dead)
+        {
+            using var replay = await _http.PostAsync(new Uri($"{node.BaseUrl}/api/v1/exports/{d.GetProperty("id").GetString()}/replay"), null);
+            replay.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+        var delivered = await WaitForExportsAsync(node, "Delivered", 2, TimeSpan.FromMinutes(2));
+        delivered.Should().HaveCount(2, Tail(node.Output));
+        var ids = await orthanc.ListInstancesAsync();
+        ids.Should().HaveCount(2);
+        var sops = new List<string>();
+        foreach (var id in ids) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
+        sops.Should().BeEquivalentTo(dead.Select(d => d.GetProperty("sopInstanceUid").GetString()), "a replay reuses the SOP Instance UIDs");
+    }
+
+    private IReadOnlyList<string> Prepare(out string nodeDir)
+    {
+        var seriesDir = Path.Combine(_dir.Path, "series");
+        Directory.CreateDirectory(seriesDir);
+        nodeDir = Path.Combine(_dir.Path, "node");
+        Directory.CreateDirectory(nodeDir);
+        return CtPhantom.WriteSeries(LoopEndToEndTests.Spec, seriesDir);
+    }
+
+    private static void Store(NodeProcess node, IReadOnlyList<string> files)
+    {
+        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: StorescuEnv);
+        store.ExitCode.Should().Be(0, store.StdErr);
+    }
+
+    /// <summary>The bundled model on CPU; one CT rule that pushes SEG + SR to destination "pacs".</summary>
+    private static string[] NodeArgs() =>
+    [
+        "--MedNode:Completion:QuietPeriod=00:00:02",
+        "--MedNode:Jobs:PollInterval=00:00:00.500",
+        $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
+        "--MedNode:Analysis:Device=Cpu",
+        "--MedNode:Rules:0:Name=ct",
+        "--MedNode:Rules:0:Match:Modalities:0=CT",
+        "--MedNode:Rules:0:Action:Model=phantom-lesion",
+        "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+    ];
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    private async Task<List<JsonElement>> ExportsAsync(NodeProcess node, string state) =>
+        JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state={state}"))).RootElement.EnumerateArray().ToList();
+
+    private async Task<List<JsonElement>> WaitForExportsAsync(NodeProcess node, string state, int count, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        var items = await ExportsAsync(node, state);
+        while (items.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            items = await ExportsAsync(node, state);
+        }
+        return items;
+    }
+
+    private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
+}
