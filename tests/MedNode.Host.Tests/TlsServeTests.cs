@@ -76,7 +76,7 @@ public sealed class TlsServeTests : IDisposable
         }
 
         Sqlite(db, $"SELECT COUNT(*) FROM Instance WHERE SopInstanceUid = '{sop}'").StdOut.Trim().Should().Be("1", "storescu's instance was stored over TLS");
-        var alerts = Sqlite(db, "SELECT Outcome, Participants, Detail FROM Audit WHERE EventCode = '110113' ORDER BY Sequence");
+        var alerts = Sqlite(db, "SELECT Outcome, replace(Participants, char(10), ' '), Detail FROM Audit WHERE EventCode = '110113' ORDER BY Sequence");
         alerts.ExitCode.Should().Be(0, alerts.StdErr);
         var rows = alerts.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         rows.Should().Contain(r => r.Contains("TLS handshake refused") && r.Contains("not trusted") && r.Contains("CN=stranger") && r.StartsWith("4|", StringComparison.Ordinal));
