@@ -25,12 +25,11 @@ public sealed partial class DicomServer
     private async Task<SocketTransport?> HandshakeAsync(Socket socket, IPAddress? remote, CancellationToken stopping)
     {
         var tls = Options.Tls!;
-        _tlsContext ??= DicomTls.CreateContext(tls.Certificate, tls.CertificateChain);
         using var artim = new CancellationTokenSource(Options.ArtimTimeout, Options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, artim.Token);
         try
         {
-            return await DicomTls.AcceptAsync(socket, tls, _tlsContext, linked.Token);
+            return await DicomTls.AcceptAsync(socket, tls, _tlsContext!, linked.Token);
         }
         catch (DicomTlsClosedException)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using MedNode.Dicom.Network.Diagnostics;
 using MedNode.Dicom.Network.Dimse;
+using MedNode.Dicom.Network.Tls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -60,6 +61,8 @@ public sealed partial class DicomServer : IAsyncDisposable
     {
         if (_listener != null || _tlsListener != null) throw new InvalidOperationException("The server is started already.");
         var tls = Options.Tls;
+        // The certificate context (with its chain) is built once and shared by every handshake.
+        if (tls != null) _tlsContext = DicomTls.CreateContext(tls.Certificate, tls.CertificateChain);
         try
         {
             if (tls == null || tls.Port != null) _listener = Listen(Options.Port);
