@@ -17,6 +17,8 @@ pkgs=(
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
+  openssl           # throwaway CA and certificates, s_client (DICOM TLS and HTTPS tests, TestPki.cs)
+  curl              # HTTPS client for TlsServeTests
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,21 +1,29 @@
+using System.Net.Security;
 using System.Net.Sockets;
 
 namespace MedNode.Dicom.Network;
 
 /// <summary>
 /// A TCP connection as an <see cref="IDuplexPipe"/> (PS3.8 §9.1), with TCP_NODELAY set so that small PDUs are not
-/// held back by Nagle's algorithm. The association that is given it closes it.
+/// held back by Nagle's algorithm. The association that is given it closes it. Over DICOM TLS (PS3.15 Annex B.10) the
+/// pipes read and write the <see cref="SslStream"/> that wraps the socket (see <see cref="Tls.DicomTls"/>).
 /// </summary>
 public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
 
     public SocketTransport(Socket socket)
+        : this(socket, new NetworkStream(socket, ownsSocket: true))
+    {
+    }
+
+    /// <summary>A transport over <paramref name="stream"/>, which wraps <paramref name="socket"/> and owns it.</summary>
+    internal SocketTransport(Socket socket, Stream stream)
     {
         _socket = socket;
         _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
@@ -25,6 +33,9 @@ public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
     public PipeWriter Output { get; }
 
     public System.Net.EndPoint? RemoteEndPoint => _socket.RemoteEndPoint;
+
+    /// <summary>The TLS session when the connection is secured (PS3.15 Annex B.10); null over plain TCP.</summary>
+    public SslStream? Tls => _stream as SslStream;
 
     /// <summary>Whether TCP_NODELAY is set (it always is, unless changed on the socket afterwards).</summary>
     public bool NoDelay => _socket.NoDelay;
@@ -45,8 +56,20 @@ public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_stream is SslStream ssl)
+        {
+            try
+            {
+                // TLS close_notify, so that the peer sees an orderly end of the TLS session.
+                await ssl.ShutdownAsync();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+            {
+                // The peer has gone, or the handshake never completed.
+            }
+        }
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
@@ -59,7 +82,6 @@ public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
         {
             // Already closed.
         }
-        _stream.Dispose();
-        return ValueTask.CompletedTask;
+        await _stream.DisposeAsync();
     }
 }

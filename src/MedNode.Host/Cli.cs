@@ -50,6 +50,7 @@ public static class Cli
 
           serve                              run the node (DIMSE and HTTP listeners)
           echo AE@host:port                  C-ECHO a peer
+            [--tls [--ca FILE] [--cert FILE --key FILE]]  echo and store: DICOM over TLS (PS3.15 B.10)
           store FILES|DIR --to AE@host:port  C-STORE files [--progress] [--commit] (mednode store --help)
           dump FILE...                       print a readable tree of DICOM files
           json FILE                          print the PS3.18 Annex F JSON of a DICOM file

@@ -8,19 +8,21 @@ public static class DimseCommands
 {
     public static async Task<int> EchoAsync(string[] args)
     {
-        var (calling, rest) = TakeOption(args, "--aet", "MEDNODE");
-        if (rest.Count != 1) throw new UsageException("usage: mednode echo AE@host:port [--aet AE]");
+        var (tls, args0) = TlsClientArguments.Take(args);
+        var (calling, rest) = TakeOption(args0, "--aet", "MEDNODE");
+        if (rest.Count != 1) throw new UsageException("usage: mednode echo AE@host:port [--aet AE] " + TlsClientArguments.Usage);
         var (ae, host, port) = Parse(rest[0]);
-        var status = await new DicomClient(host, port, ae, calling ?? "MEDNODE").EchoAsync();
+        var status = await new DicomClient(host, port, ae, calling ?? "MEDNODE") { Tls = tls }.EchoAsync();
         Console.Out.WriteLine($"C-ECHO {ae}@{host}:{port}: status 0x{status:X4}");
         return status == DimseStatus.Success ? 0 : 1;
     }
 
-    public const string StoreUsage = "usage: mednode store FILES|DIR --to AE@host:port [--aet AE] [--progress] [--commit [--commit-listen IP:PORT] [--commit-timeout SECONDS]]";
+    public const string StoreUsage = "usage: mednode store FILES|DIR --to AE@host:port [--aet AE] [--progress] [--commit [--commit-listen IP:PORT] [--commit-timeout SECONDS]] " + TlsClientArguments.Usage;
 
     public static async Task<int> StoreAsync(string[] args)
     {
-        var (progressFlag, rest0) = TakeFlag(args, "--progress");
+        var (tls, args0) = TlsClientArguments.Take(args);
+        var (progressFlag, rest0) = TakeFlag(args0, "--progress");
         var (commit, rest1) = TakeFlag([.. rest0], "--commit");
         var (listen, rest2) = TakeOption([.. rest1], "--commit-listen", null);
         var (timeoutText, rest3) = TakeOption([.. rest2], "--commit-timeout", "120");
@@ -33,7 +35,7 @@ public static class DimseCommands
         var (ae, host, port) = Parse(to);
         var files = paths.SelectMany(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories) : [p]).ToList();
         var progress = StoreProgress.ShouldDraw(progressFlag) ? new StoreProgress(files.Count, Console.Error) : null;
-        var client = new DicomClient(host, port, ae, calling ?? "MEDNODE");
+        var client = new DicomClient(host, port, ae, calling ?? "MEDNODE") { Tls = tls };
         var outcomes = await client.StoreAsync(files, progress);
         progress?.Complete();
         var failed = outcomes.Where(o => !o.IsSuccess).ToList();

@@ -1,3 +1,4 @@
+using MedNode.Core.Audit;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Query;
@@ -50,6 +51,7 @@ public static class DimseServiceCollectionExtensions
             StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
             QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations()),
             AssociationObserver = sp.GetService<IAssociationObserver>(),
+            SecurityEvents = sp.GetService<IAuditTrail>() is { } audit ? new DimseSecurityAudit(audit, settings.AeTitle) : null,
         });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;

@@ -48,6 +48,9 @@ public sealed class DimseSettings
     /// <summary>When not empty, storage accepts only these transfer syntax UIDs.</summary>
     public List<string> StorageTransferSyntaxes { get; set; } = [];
 
+    /// <summary>DICOM over TLS (PS3.15 Annex B.10): <c>MedNode:Dimse:Tls</c>.</summary>
+    public DimseTlsSettings Tls { get; set; } = new();
+
     public sealed class PeerSettings
     {
         public string AeTitle { get; set; } = "";
@@ -81,6 +84,7 @@ public sealed class DimseSettings
             TransferSyntaxPreference = TransferSyntaxPreference.Count > 0 ? TransferSyntaxPreference : defaults.TransferSyntaxPreference,
             StorageTransferSyntaxes = StorageTransferSyntaxes.Count > 0 ? StorageTransferSyntaxes.ToHashSet(StringComparer.Ordinal) : null,
             TimeProvider = time,
+            Tls = Tls.ToServerOptions(Port),
         };
     }
 

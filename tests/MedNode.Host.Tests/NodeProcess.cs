@@ -52,12 +52,18 @@ internal sealed class NodeProcess : IDisposable
         return p;
     }
 
-    /// <summary>Starts the node and waits until /health/live answers. <paramref name="dimsePortByEnvironment"/> passes the DIMSE port as MedNode__Dimse__Port.</summary>
-    public static NodeProcess Start(string workDir, IEnumerable<string>? extraArgs = null, IDictionary<string, string>? env = null, bool dimsePortByEnvironment = false)
+    /// <summary>
+    /// Starts the node and waits until /health/live answers. <paramref name="dimsePortByEnvironment"/> passes the DIMSE port
+    /// as MedNode__Dimse__Port; <paramref name="httpEndpointByKestrel"/> names the HTTP endpoint in Kestrel:Endpoints
+    /// instead of --urls (which Kestrel ignores once that section has endpoints, e.g. an HTTPS one).
+    /// </summary>
+    public static NodeProcess Start(string workDir, IEnumerable<string>? extraArgs = null, IDictionary<string, string>? env = null, bool dimsePortByEnvironment = false, bool httpEndpointByKestrel = false)
     {
         int http = FreePort(), dimse = FreePort();
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        List<string> args = [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1"];
+        List<string> args = httpEndpointByKestrel
+            ? [Mednode.Dll, "serve", $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1"]
+            : [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1"];
         if (dimsePortByEnvironment) psi.Environment["MedNode__Dimse__Port"] = dimse.ToString(CultureInfo.InvariantCulture);
         else args.Add($"--MedNode:Dimse:Port={dimse}");
         args.AddRange(extraArgs ?? []);

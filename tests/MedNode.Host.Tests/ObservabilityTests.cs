@@ -59,7 +59,14 @@ public sealed class ObservabilityTests : IDisposable
         var rejected = Tools.Run("echoscu", ["-aec", "NOT_MEDNODE", "127.0.0.1", _node.DimsePortText], env: PeerEnv);
         rejected.ExitCode.Should().NotBe(0, "the called AE title is wrong");
 
+        // The node counts the rejection once it has sent the A-ASSOCIATE-RJ, which echoscu may see first: poll, bounded.
         var after = Scrape();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Sample(after, "mednode_dimse_associations_rejected_total{reason=\"called-ae-title-not-recognized\"}") == null && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(100);
+            after = Scrape();
+        }
         PromtoolAccepts(after);
         Sample(after, "mednode_dimse_associations_total").Should().Be(1);
         Sample(after, "mednode_dimse_associations_active").Should().Be(0, "storescu released its association");

@@ -16,7 +16,7 @@ internal sealed class TestNode : IAsyncDisposable
 {
     private readonly TempDir _dir = new("mednode-node-");
 
-    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, StorageCommitmentReportWaiter? commitmentReports = null, long minFreeBytes = 0, IReadOnlyList<DicomPeer>? moveDestinations = null)
+    public TestNode(DicomServerOptions? options = null, DuplicatePolicy policy = DuplicatePolicy.KeepFirst, StorageCommitmentReportWaiter? commitmentReports = null, long minFreeBytes = 0, IReadOnlyList<DicomPeer>? moveDestinations = null, IDicomSecurityEventHandler? securityEvents = null)
     {
         Store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store"), MinFreeBytes = minFreeBytes });
         Ingest = new IngestService(Store, Index, new IngestOptions { DuplicatePolicy = policy });
@@ -25,6 +25,7 @@ internal sealed class TestNode : IAsyncDisposable
             StorageCommitment = new StorageCommitmentService(Index, Store),
             StorageCommitmentReports = commitmentReports,
             QueryRetrieveHandler = new QueryRetrieveScpHandler(Index, Store, moveDestinations ?? []),
+            SecurityEvents = securityEvents,
         };
     }
 

@@ -1,6 +1,7 @@
 using MedNode.Dicom.IO;
 using MedNode.Dicom.Network.Dimse;
 using MedNode.Dicom.Network.Pdus;
+using MedNode.Dicom.Network.Tls;
 
 namespace MedNode.Dicom.Network.Client;
 
@@ -16,8 +17,8 @@ public sealed record StoreOutcome(string Path, string? SopInstanceUid, ushort? S
 public sealed record MoveOriginator(string AeTitle, ushort MessageId);
 
 /// <summary>
-/// A DIMSE SCU (PS3.4 Annexes A and B): C-ECHO and C-STORE over one association per call. Each call connects,
-/// associates, works, and releases; all of it is cancellable.
+/// A DIMSE SCU (PS3.4 Annexes A and B): C-ECHO and C-STORE over one association per call. Each call connects (over TLS
+/// when <see cref="Tls"/> is set), associates, works, and releases; all of it is cancellable.
 /// </summary>
 public sealed partial class DicomClient
 {
@@ -39,6 +40,9 @@ public sealed partial class DicomClient
     public string CallingAeTitle { get; }
 
     public AssociationOptions Options { get; }
+
+    /// <summary>DICOM over TLS (PS3.15 Annex B.10) for every association of this client; null connects unencrypted.</summary>
+    public DicomTlsClientOptions? Tls { get; init; }
 
     /// <summary>Parses <c>AE@host:port</c>.</summary>
     public static (string AeTitle, string Host, int Port) ParseAddress(string address)
@@ -154,7 +158,9 @@ public sealed partial class DicomClient
 
     private async Task<Association> ConnectAsync(AssociationRequest request, CancellationToken ct)
     {
-        var transport = await SocketTransport.ConnectAsync(_host, _port, ct);
+        var transport = Tls is { } tls
+            ? await DicomTls.ConnectAsync(_host, _port, tls, ct)
+            : await SocketTransport.ConnectAsync(_host, _port, ct);
         return await Association.RequestAsync(transport, request, Options, ct);
     }
 

@@ -18,6 +18,9 @@ public static class DicomNetworkMetrics
     /// <summary>The tag on <see cref="AssociationsRejected"/> that says why (see <see cref="RejectReason"/>).</summary>
     public const string ReasonTag = "reason";
 
+    /// <summary>The <see cref="ReasonTag"/> of a connection refused in its TLS handshake (PS3.15 Annex B.10), before any A-ASSOCIATE-RQ.</summary>
+    public const string TlsHandshakeFailedReason = "tls-handshake-failed";
+
     private static readonly Meter Meter = new(MeterName);
 
     /// <summary>Associations established and not yet ended.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using MedNode.Dicom.Network.Diagnostics;
 using MedNode.Dicom.Network.Dimse;
+using MedNode.Dicom.Network.Tls;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,7 +13,9 @@ namespace MedNode.Dicom.Network.Server;
 /// The DIMSE listener: accepts TCP connections (TCP_NODELAY), negotiates each association with
 /// <see cref="DicomServerPolicy"/>, and serves C-ECHO (PS3.4 Annex A) and C-STORE (PS3.4 Annex B) on it, one
 /// message at a time. A protocol violation or a silent peer ends only its own association. Each association logs
-/// inside a scope carrying its <c>AssociationId</c> and feeds <see cref="DicomNetworkMetrics"/>.
+/// inside a scope carrying its <c>AssociationId</c> and feeds <see cref="DicomNetworkMetrics"/>. With
+/// <see cref="DicomServerOptions.Tls"/> it also listens for DICOM over TLS (PS3.15 Annex B.10), on its own port or instead
+/// of the unencrypted listener.
 /// </summary>
 public sealed partial class DicomServer : IAsyncDisposable
 {
@@ -26,7 +29,8 @@ public sealed partial class DicomServer : IAsyncDisposable
     private bool _stopRequested;
     private readonly CancellationTokenSource _stopping = new();
     private Socket? _listener;
-    private Task? _acceptLoop;
+    private Socket? _tlsListener;
+    private readonly List<Task> _acceptLoops = [];
     private int _active;
     private int _nextConnectionId;
 
@@ -43,34 +47,64 @@ public sealed partial class DicomServer : IAsyncDisposable
     /// <summary>Told when each accepted association ends (normal release or not); optional.</summary>
     public IAssociationObserver? AssociationObserver { get; init; }
 
-    /// <summary>The port listened on (the chosen one when <see cref="DicomServerOptions.Port"/> is 0).</summary>
-    public int Port => _listener?.LocalEndPoint is IPEndPoint ep ? ep.Port : Options.Port;
+    /// <summary>
+    /// The port listened on (the chosen one when <see cref="DicomServerOptions.Port"/> is 0); the TLS port when TLS is
+    /// served instead of the unencrypted listener.
+    /// </summary>
+    public int Port => (_listener ?? _tlsListener)?.LocalEndPoint is IPEndPoint ep ? ep.Port : Options.Port;
 
     /// <summary>Associations being served now.</summary>
     public int ActiveAssociations => Volatile.Read(ref _active);
 
     /// <summary>Whether the listener is bound and accepting (false before start and once stopping).</summary>
-    public bool IsListening => _listener != null && !Volatile.Read(ref _stopRequested);
+    public bool IsListening => (_listener != null || _tlsListener != null) && !Volatile.Read(ref _stopRequested);
 
-    /// <summary>Binds and starts accepting; returns once the port is open.</summary>
+    /// <summary>Binds and starts accepting; returns once the ports are open.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_listener != null) throw new InvalidOperationException("The server is started already.");
+        if (_listener != null || _tlsListener != null) throw new InvalidOperationException("The server is started already.");
+        var tls = Options.Tls;
+        // The certificate context (with its chain) is built once and shared by every handshake.
+        if (tls != null) _tlsContext = DicomTls.CreateContext(tls.Certificate, tls.CertificateChain);
+        try
+        {
+            if (tls == null || tls.Port != null) _listener = Listen(Options.Port);
+            if (tls != null) _tlsListener = Listen(tls.Port ?? Options.Port);
+        }
+        catch
+        {
+            _listener?.Dispose();
+            _listener = null;
+            throw;
+        }
+        if (_listener != null)
+        {
+            _log.LogInformation("DIMSE listening on {Endpoint} as {AeTitle}", _listener.LocalEndPoint, Options.AeTitle);
+            _acceptLoops.Add(AcceptLoopAsync(_listener, tls: false, _draining.Token));
+        }
+        if (_tlsListener != null)
+        {
+            _log.LogInformation("DIMSE over TLS listening on {Endpoint} as {AeTitle}, client certificate {Required}", _tlsListener.LocalEndPoint, Options.AeTitle,
+                tls!.RequireClientCertificate ? "required" : "not required");
+            _acceptLoops.Add(AcceptLoopAsync(_tlsListener, tls: true, _draining.Token));
+        }
+        return Task.CompletedTask;
+    }
+
+    private Socket Listen(int port)
+    {
         var listener = new Socket(Options.BindAddress.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listener.Bind(new IPEndPoint(Options.BindAddress, Options.Port));
+            listener.Bind(new IPEndPoint(Options.BindAddress, port));
             listener.Listen(128);
+            return listener;
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        _listener = listener;
-        _log.LogInformation("DIMSE listening on {Endpoint} as {AeTitle}", listener.LocalEndPoint, Options.AeTitle);
-        _acceptLoop = AcceptLoopAsync(listener, _draining.Token);
-        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -80,12 +114,13 @@ public sealed partial class DicomServer : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (_listener == null) return;
-        // Close the listener before anything awaits: once StopAsync returns its task, no new connection is accepted.
+        if (_listener == null && _tlsListener == null) return;
+        // Close the listeners before anything awaits: once StopAsync returns its task, no new connection is accepted.
         Volatile.Write(ref _stopRequested, true);
-        _listener.Dispose();
+        _listener?.Dispose();
+        _tlsListener?.Dispose();
         await _draining.CancelAsync();
-        if (_acceptLoop != null) await _acceptLoop;
+        await Task.WhenAll(_acceptLoops);
         await using var hard = cancellationToken.Register(_stopping.Cancel);
         await Task.WhenAll(_connections.Values);
     }
@@ -97,7 +132,7 @@ public sealed partial class DicomServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken ct)
+    private async Task AcceptLoopAsync(Socket listener, bool tls, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -112,7 +147,7 @@ public sealed partial class DicomServer : IAsyncDisposable
                 continue;
             }
             var id = Interlocked.Increment(ref _nextConnectionId);
-            var task = Task.Run(() => ServeConnectionAsync(socket), CancellationToken.None);
+            var task = Task.Run(() => ServeConnectionAsync(socket, tls), CancellationToken.None);
             _connections[id] = task;
             _ = task.ContinueWith(_ => _connections.TryRemove(id, out Task? _), TaskScheduler.Default);
         }
@@ -141,17 +176,21 @@ public sealed partial class DicomServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeConnectionAsync(Socket socket)
+    private async Task ServeConnectionAsync(Socket socket, bool tls)
     {
         var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         var associationId = Guid.NewGuid().ToString("N")[..16];
         using var scope = _log.BeginScope(new Dictionary<string, object> { ["AssociationId"] = associationId });
         using var negotiation = CancellationTokenSource.CreateLinkedTokenSource(_draining.Token, _stopping.Token);
+        SocketTransport transport;
+        if (!tls) transport = new SocketTransport(socket);
+        else if (await HandshakeAsync(socket, remote, negotiation.Token) is { } secured) transport = secured;
+        else return;
+        var peerSubject = transport.Tls?.RemoteCertificate?.Subject;
         var established = false;
         var released = false;
         string? callingAe = null, calledAe = null;
         var policy = new DicomServerPolicy(this, remote);
-        var transport = new SocketTransport(socket);
         var associationOptions = new AssociationOptions
         {
             ArtimTimeout = Options.ArtimTimeout,
@@ -171,7 +210,12 @@ public sealed partial class DicomServer : IAsyncDisposable
         catch (AssociationRejectedException ex)
         {
             // Logged by the association, without patient data.
-            if (!ex.ByPeer) DicomNetworkMetrics.AssociationsRejected.Add(1, new KeyValuePair<string, object?>(DicomNetworkMetrics.ReasonTag, DicomNetworkMetrics.RejectReason(ex.Reject)));
+            if (!ex.ByPeer)
+            {
+                var reason = DicomNetworkMetrics.RejectReason(ex.Reject);
+                DicomNetworkMetrics.AssociationsRejected.Add(1, new KeyValuePair<string, object?>(DicomNetworkMetrics.ReasonTag, reason));
+                await RaiseAsync(new DicomSecurityEvent(DicomSecurityEventKind.AssociationRejected, remote, reason, policy.CallingAeTitle, policy.CalledAeTitle, peerSubject));
+            }
         }
         catch (AssociationAbortedException ex)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using MedNode.Dicom.Network.Tls;
 
 namespace MedNode.Dicom.Network.Server;
 
@@ -51,6 +52,9 @@ public sealed record DicomServerOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>DICOM over TLS (PS3.15 Annex B.10); null serves unencrypted DIMSE only.</summary>
+    public DicomTlsServerOptions? Tls { get; init; }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(AeTitle) || AeTitle.Length > 16) throw new ArgumentException("MedNode:Dimse:AeTitle must have 1 to 16 characters (PS3.5 AE).");
@@ -58,6 +62,7 @@ public sealed record DicomServerOptions
         if (MaxAssociations < 1) throw new ArgumentOutOfRangeException(nameof(MaxAssociations), MaxAssociations, "MedNode:Dimse:MaxAssociations must be at least 1.");
         if (MaxAssociationsPerCallingAe < 1) throw new ArgumentOutOfRangeException(nameof(MaxAssociationsPerCallingAe), MaxAssociationsPerCallingAe, "MedNode:Dimse:MaxAssociationsPerCallingAe must be at least 1.");
         if (ArtimTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ArtimTimeout), "MedNode:Dimse:ArtimTimeoutSeconds must be positive.");
+        if (Tls?.Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Tls), Tls.Port, "MedNode:Dimse:Tls:Port must be between 0 and 65535.");
         if (IdleTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleTimeout), "MedNode:Dimse:IdleTimeoutSeconds must be positive.");
     }
 }

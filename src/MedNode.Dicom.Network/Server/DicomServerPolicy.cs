@@ -22,9 +22,17 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
     /// <summary>The calling AE whose slot this connection holds, once <see cref="Check"/> has reserved one.</summary>
     public string? ReservedCallingAe { get; private set; }
 
+    /// <summary>The calling AE title of the A-ASSOCIATE-RQ, once <see cref="Check"/> has seen it.</summary>
+    public string? CallingAeTitle { get; private set; }
+
+    /// <summary>The called AE title of the A-ASSOCIATE-RQ, once <see cref="Check"/> has seen it.</summary>
+    public string? CalledAeTitle { get; private set; }
+
     public AssociationRejection? Check(AAssociateRq request)
     {
         var options = _server.Options;
+        CallingAeTitle = request.CallingAeTitle.Trim();
+        CalledAeTitle = request.CalledAeTitle.Trim();
         if (!string.Equals(request.CalledAeTitle.Trim(), options.AeTitle, StringComparison.Ordinal))
             return AssociationRejection.CalledAeTitleNotRecognized;
         var calling = request.CallingAeTitle.Trim();

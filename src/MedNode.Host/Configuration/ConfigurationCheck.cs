@@ -21,6 +21,7 @@ public static class ConfigurationCheck
         Check(configuration, LoggingSettings.Section, new LoggingSettingsValidator(), problems);
         Check(configuration, ModelSettings.Section, new ModelSettingsValidator(), problems);
         Check(configuration, MedNode.Web.DicomWeb.DicomWebOptions.Section, new DicomWebOptionsValidator(), problems);
+        problems.AddRange(KestrelHttpsCheck.Problems(configuration));
         try
         {
             new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();

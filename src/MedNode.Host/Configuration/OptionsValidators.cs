@@ -35,6 +35,7 @@ public sealed class DimseSettingsValidator : IValidateOptions<DimseSettings>
         }
         CheckTransferSyntaxes(problems, $"{S}:TransferSyntaxPreference", o.TransferSyntaxPreference);
         CheckTransferSyntaxes(problems, $"{S}:StorageTransferSyntaxes", o.StorageTransferSyntaxes);
+        problems.AddRange(o.Tls.Problems());
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
