@@ -17,6 +17,7 @@ pkgs=(
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
+  docker-compose    # `docker-compose config` validates docker-compose.yml (DeploymentTests; no Docker engine is needed)
 )
 missing=()
 for p in "${pkgs[@]}"; do

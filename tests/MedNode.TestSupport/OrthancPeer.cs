@@ -28,6 +28,12 @@ public sealed record OrthancPeerOptions
 
     /// <summary>Whether to load the DICOMweb plugin (needed for <c>/dicom-web/</c> and <see cref="DicomWebServers"/>).</summary>
     public bool DicomWeb { get; init; } = true;
+
+    /// <summary>
+    /// A configuration file to run as it is (e.g. deploy/orthanc/orthanc.json) instead of one built from these options;
+    /// only the ports, storage folders and remote access are replaced, to fit the test machine.
+    /// </summary>
+    public string? ConfigurationFile { get; init; }
 }
 
 /// <summary>
@@ -141,6 +147,7 @@ public sealed class OrthancPeer : IAsyncDisposable
 
     private string BuildConfiguration()
     {
+        if (Options.ConfigurationFile != null) return AdaptConfiguration(Options.ConfigurationFile);
         var modalities = new JsonObject();
         foreach (var (name, m) in Options.Modalities)
             modalities[name] = new JsonArray(m.AeTitle, m.Host, m.Port);
@@ -166,6 +173,18 @@ public sealed class OrthancPeer : IAsyncDisposable
             root["Plugins"] = new JsonArray(DicomWebPlugin);
             root["DicomWeb"] = new JsonObject { ["Enable"] = true, ["Root"] = "/dicom-web/", ["Servers"] = servers };
         }
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private string AdaptConfiguration(string file)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root[nameof(HttpPort)] = HttpPort;
+        root[nameof(DicomPort)] = DicomPort;
+        root["RemoteAccessAllowed"] = false;
+        root["StorageDirectory"] = _dir.File("storage");
+        root["IndexDirectory"] = _dir.File("index");
+        root["DicomAssociationCloseDelay"] = 0;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
