@@ -35,6 +35,9 @@ dimse_port="$(free_port)"
 http_port="$(free_port)"
 export MedNode__Dimse__Port="$dimse_port" MedNode__Dimse__BindAddress=127.0.0.1 Urls="http://127.0.0.1:$http_port"
 export TCP_NODELAY=1
+# The build keeps no MSBuild or compiler server running after it (nothing outlives the test, nothing is shared with
+# another build).
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
 
 # setsid: the command runs in its own session, so a failure below can clean up everything it started.
 setsid bash -c "$cmd" >"$work/node.log" 2>&1 &
@@ -49,9 +52,16 @@ done
 echo "quickstart: C-ECHO to MEDNODE@127.0.0.1:$dimse_port succeeded"
 
 kill -TERM "$pid"
+# At most 60 s to stop (the host's shutdown timeout is 30 s); past that the session is killed and the status is 137.
+running() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
+stop_deadline=$((SECONDS + 60))
+while running "$pid" && [ $SECONDS -lt $stop_deadline ]; do sleep 0.2; done
+running "$pid" && kill -KILL -- "-$pid" 2>/dev/null
 status=0
 wait "$pid" || status=$?
+pgid="$pid"
 pid=""
+kill -KILL -- "-$pgid" 2>/dev/null || true # anything the command left in its session
 [ "$status" -eq 0 ] || fail "the node exited with status $status after SIGTERM"
 echo "quickstart: stopped by SIGTERM, exit status 0"
 echo "quickstart: OK"
