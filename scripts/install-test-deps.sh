@@ -19,6 +19,7 @@ pkgs=(
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
   openssl           # throwaway CA and certificates, s_client (DICOM TLS and HTTPS tests, TestPki.cs)
   curl              # HTTPS client for TlsServeTests
+  docker-compose    # `docker-compose config` validates docker-compose.yml (DeploymentTests; no Docker engine is needed)
 )
 missing=()
 for p in "${pkgs[@]}"; do

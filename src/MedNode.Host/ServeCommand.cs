@@ -32,7 +32,18 @@ public static class ServeCommand
         app.MapDicomWeb();
         app.MapMedNodeAdmin();
         app.MapMedNodeUpload();
-        await app.RunAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // SIGTERM or Ctrl+C while the hosted services were still starting (the DIMSE listener may already have
+            // answered): a requested stop, not a failure. What had started is stopped gracefully below.
+            app.Logger.LogInformation("Stop requested during start-up");
+        }
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
         return 0;
     }
 

@@ -31,6 +31,12 @@ public sealed record OrthancPeerOptions
 
     /// <summary>Further top-level configuration options (e.g. <c>DicomCheckCalledAet</c>), set last.</summary>
     public IReadOnlyDictionary<string, JsonNode> Extra { get; init; } = new Dictionary<string, JsonNode>();
+
+    /// <summary>
+    /// A configuration file to run as it is (e.g. deploy/orthanc/orthanc.json) instead of one built from these options;
+    /// only the ports, storage folders and remote access are replaced, to fit the test machine.
+    /// </summary>
+    public string? ConfigurationFile { get; init; }
 }
 
 /// <summary>
@@ -144,6 +150,7 @@ public sealed class OrthancPeer : IAsyncDisposable
 
     private string BuildConfiguration()
     {
+        if (Options.ConfigurationFile != null) return AdaptConfiguration(Options.ConfigurationFile);
         var modalities = new JsonObject();
         foreach (var (name, m) in Options.Modalities)
             modalities[name] = new JsonArray(m.AeTitle, m.Host, m.Port);
@@ -170,6 +177,18 @@ public sealed class OrthancPeer : IAsyncDisposable
             root["DicomWeb"] = new JsonObject { ["Enable"] = true, ["Root"] = "/dicom-web/", ["Servers"] = servers };
         }
         foreach (var (name, value) in Options.Extra) root[name] = value.DeepClone();
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private string AdaptConfiguration(string file)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        root[nameof(HttpPort)] = HttpPort;
+        root[nameof(DicomPort)] = DicomPort;
+        root["RemoteAccessAllowed"] = false;
+        root["StorageDirectory"] = _dir.File("storage");
+        root["IndexDirectory"] = _dir.File("index");
+        root["DicomAssociationCloseDelay"] = 0;
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 

@@ -13,7 +13,7 @@ namespace MedNode.TestSupport;
 /// The binaries come from the Debian package <c>postgresql</c> (scripts/install-test-deps.sh); they are looked up on PATH,
 /// then in <c>/usr/lib/postgresql/&lt;version&gt;/bin</c>.
 /// </summary>
-public sealed partial class PostgresPeer
+public sealed partial class PostgresPeer : IDisposable
 {
     private const string Superuser = "mednode";
     private const int SigQuit = 3, SigKill = 9;
@@ -23,14 +23,17 @@ public sealed partial class PostgresPeer
     private static int _databases;
 
     private readonly TempDir _dir;
-    private readonly int _pid;
+    private readonly string _serverOptions;
+    private int _stopped;
 
-    private PostgresPeer(TempDir dir, int port, int pid)
+    private PostgresPeer(TempDir dir, int port, string serverOptions)
     {
         _dir = dir;
         Port = port;
-        _pid = pid;
+        _serverOptions = serverOptions;
     }
+
+    private string DataDirectory => Path.Combine(_dir.Path, "data");
 
     /// <summary>The folder of initdb, pg_ctl and createdb, or null when PostgreSQL is not installed.</summary>
     public static string? BinDirectory { get; } = FindBinDirectory();
@@ -43,6 +46,22 @@ public sealed partial class PostgresPeer
 
     /// <summary>The process's server, started on first use.</summary>
     public static Task<PostgresPeer> GetSharedAsync() => SharedPeer.Value;
+
+    /// <summary>
+    /// A server of the caller's own, for a test that stops and starts it (<see cref="StopServerAsync"/>,
+    /// <see cref="StartServerAsync"/>) without disturbing the shared one; the caller disposes it.
+    /// </summary>
+    public static Task<PostgresPeer> StartPrivateAsync() => StartAsync();
+
+    /// <summary>Stops the server cleanly (<c>pg_ctl stop -m fast</c>: clients are disconnected), keeping its data.</summary>
+    public Task StopServerAsync() => RunAsServerUserAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"]);
+
+    /// <summary>Starts the stopped server again on the same port and data; returns once it accepts connections.</summary>
+    public Task StartServerAsync() =>
+        RunAsServerUserAsync("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(_dir.Path, "server.log"), "-o", _serverOptions, "-w", "-t", "60", "start"]);
+
+    /// <summary>Stops a private server (<see cref="StartPrivateAsync"/>) and removes its folder.</summary>
+    public void Dispose() => Stop();
 
     /// <summary>Creates a new, empty database (UTF-8) and returns an Npgsql connection string for it.</summary>
     public Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
@@ -76,10 +95,9 @@ public sealed partial class PostgresPeer
             var port = FreePort();
             var serverOptions = $"-h 127.0.0.1 -p {port} -k {dir.Path} -F -c max_connections=200 -c shared_buffers=32MB";
             await RunAsServerUserAsync("pg_ctl", ["-D", data, "-l", Path.Combine(dir.Path, "server.log"), "-o", serverOptions, "-w", "-t", "60", "start"]);
-            var pid = int.Parse(File.ReadLines(Path.Combine(data, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
-            var peer = new PostgresPeer(dir, port, pid);
+            var peer = new PostgresPeer(dir, port, serverOptions);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => peer.Stop();
-            StartWatchdog(pid, dir.Path);
+            StartWatchdog(dir.Path);
             return peer;
         }
         catch
@@ -95,8 +113,23 @@ public sealed partial class PostgresPeer
     /// </summary>
     private void Stop()
     {
-        StopServer(_pid);
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        // The server's PID as of now: a private server may have been restarted (StartServerAsync) or stopped.
+        if (ServerPid(DataDirectory) is { } pid) StopServer(pid);
         _dir.Dispose();
+    }
+
+    private static int? ServerPid(string dataDirectory)
+    {
+        var file = Path.Combine(dataDirectory, "postmaster.pid");
+        try
+        {
+            return File.Exists(file) && int.TryParse(File.ReadLines(file).FirstOrDefault(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static void StopServer(int pid)
@@ -108,11 +141,13 @@ public sealed partial class PostgresPeer
     /// The test host may be ended (by the test platform) before its exit handler has run; a small shell then stops the
     /// server by its PID and removes the folder once this process has gone.
     /// </summary>
-    private static void StartWatchdog(int serverPid, string folder)
+    private static void StartWatchdog(string folder)
     {
+        // The PID is read when the watchdog fires, from postmaster.pid: a private server may have been restarted since.
         var script = string.Create(CultureInfo.InvariantCulture,
-            $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; kill -QUIT {serverPid}; " +
-            $"n=0; while kill -0 {serverPid} && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; rm -rf '{folder}'");
+            $"exec </dev/null >/dev/null 2>&1; while kill -0 {Environment.ProcessId}; do sleep 1; done; " +
+            $"p=$(head -n1 '{folder}/data/postmaster.pid'); if [ -n \"$p\" ]; then kill -QUIT $p; " +
+            $"n=0; while kill -0 $p && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; fi; rm -rf '{folder}'");
         var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(script);
