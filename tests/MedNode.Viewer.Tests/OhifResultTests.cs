@@ -16,8 +16,9 @@ namespace MedNode.Viewer.Tests;
 /// <summary>
 /// Issue #7's viewer check: the bundled phantom-lesion model analyses a synthetic CT, <see cref="ResultEncoder"/> turns the
 /// result into a Segmentation and a TID 1500 SR, MedNode stores the CT, SEG and SR (STOW-RS), and OHIF 3.13.2 in headless
-/// Debian Chromium reads them back over DICOMweb: opening the SEG colours the lesions, opening the SR draws the measurement's
-/// graphic and lists the RECIST lengths. Screenshots before and after go to .test-output/artifacts/.
+/// Debian Chromium reads them back over DICOMweb: opening the SEG colours the lesions, opening the SR draws a lesion's RECIST
+/// long and short axes with their lengths and its bounding box, and tracking the SR's measurements turns the boxes into
+/// rectangles. Screenshots of each step go to .test-output/artifacts/.
 /// </summary>
 public sealed class OhifResultTests
 {
