@@ -64,7 +64,56 @@ public sealed class MeasurementReportTests
 
         r.ExitCode.Should().Be(0, r.StdErr);
         r.StdErr.Should().NotContainAny(["E:", "W:"]);
-        r.StdOut.Should().Contain("Imaging Measurement Report").And.Contain("Long Axis").And.Contain("POLYLINE").And.Contain("Referenced Segment");
+        r.StdOut.Should().Contain("Imaging Measurement Report").And.Contain("Long Axis").And.Contain("POLYLINE").And.Contain("Referenced Segment")
+            .And.Contain("Referenced Segmentation Frame").And.Contain("Image Region");
+    }
+
+    /// <summary>
+    /// OHIF 3.13.2 merges the groups of one Tracking UID and draws only a top-level SCOORD when there is one
+    /// (extensions/cornerstone-dicom-sr getSopClassHandlerModule, _processMeasurement): the RECIST group's ROI is therefore
+    /// its Referenced Segmentation Frame, and the box is an Image Region in a group with its own Tracking UID.
+    /// </summary>
+    [Fact]
+    [Trait("Conformance", "PS3.16 TID 1410")]
+    public void Sr_RecistGroupReferencesSegFrame_BoxHasItsOwnGroup()
+    {
+        var f = Make(2);
+        var groups = f.Sr.GetSequence(DicomTags.ContentSequence).Last().GetSequence(DicomTags.ContentSequence);
+        groups.Should().HaveCount(6, "per lesion a TID 1411 group, a TID 1410 RECIST group and a TID 1410 box group");
+        for (int i = 0; i < 2; i++)
+        {
+            var lesion = f.Input.Lesions[i];
+            var (volumetric, recist, box) = (Items(groups[3 * i]), Items(groups[3 * i + 1]), Items(groups[3 * i + 2]));
+            Uid(volumetric).Should().Be(lesion.TrackingUid);
+            Uid(recist).Should().Be(lesion.TrackingUid);
+            Uid(box).Should().NotBe(lesion.TrackingUid).And.NotBeNullOrEmpty();
+            Named(box, Codes.TrackingIdentifier).GetString(DicomTags.TextValue).Should().Be(lesion.TrackingId + " bounding box");
+
+            recist.Where(c => c.GetString(DicomTags.ValueType) == "SCOORD").Should().BeEmpty("a top-level SCOORD would be all OHIF draws of the lesion");
+            var keyImage = f.Source[lesion.Recist!.KeyFrameIndex].GetString(DicomTags.SOPInstanceUID);
+            var segRef = Named(recist, Codes.ReferencedSegmentationFrame).GetSequence(DicomTags.ReferencedSOPSequence).Single();
+            segRef.GetString(DicomTags.ReferencedSOPInstanceUID).Should().Be(f.Seg.GetString(DicomTags.SOPInstanceUID));
+            var segFrame = f.Seg.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)[segRef.GetInt(DicomTags.ReferencedFrameNumber)!.Value - 1];
+            segFrame.GetSequence(DicomTags.SegmentIdentificationSequence).Single().GetInt(DicomTags.ReferencedSegmentNumber).Should().Be(lesion.SegmentNumber);
+            segFrame.GetSequence(DicomTags.DerivationImageSequence).Single().GetSequence(DicomTags.SourceImageSequence).Single()
+                .GetString(DicomTags.ReferencedSOPInstanceUID).Should().Be(keyImage, "the referenced SEG frame lies on the key image");
+            Named(recist, Codes.SourceImageForSegmentation).GetSequence(DicomTags.ReferencedSOPSequence).Single()
+                .GetString(DicomTags.ReferencedSOPInstanceUID).Should().Be(keyImage);
+
+            var region = Named(box, Codes.ImageRegion);
+            region.GetString(DicomTags.GraphicType).Should().Be("POLYLINE");
+            var b = lesion.BoundingBox!.Value;
+            region.GetDoubles(DicomTags.GraphicData).Should().Equal(
+                [b.MinColumn, b.MinRow, b.MaxColumn + 1, b.MinRow, b.MaxColumn + 1, b.MaxRow + 1, b.MinColumn, b.MaxRow + 1, b.MinColumn, b.MinRow],
+                (x, y) => Math.Abs(x - y) < 1e-4);
+            region.GetSequence(DicomTags.ContentSequence).Single().GetSequence(DicomTags.ReferencedSOPSequence).Single()
+                .GetString(DicomTags.ReferencedSOPInstanceUID).Should().Be(keyImage);
+        }
+
+        static IReadOnlyList<DicomDataset> Items(DicomDataset group) => group.GetSequence(DicomTags.ContentSequence);
+        static DicomDataset Named(IReadOnlyList<DicomDataset> items, CodedConcept name) =>
+            items.Single(c => name.Matches(CodedConcept.FromSequence(c, DicomTags.ConceptNameCodeSequence)));
+        static string? Uid(IReadOnlyList<DicomDataset> items) => Named(items, Codes.TrackingUniqueIdentifier).GetString(DicomTags.UID);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using MedNode.Analysis.Inference;
 using MedNode.Analysis.Models;
 using MedNode.Analysis.Phantoms;
@@ -14,8 +16,9 @@ namespace MedNode.Viewer.Tests;
 /// <summary>
 /// Issue #7's viewer check: the bundled phantom-lesion model analyses a synthetic CT, <see cref="ResultEncoder"/> turns the
 /// result into a Segmentation and a TID 1500 SR, MedNode stores the CT, SEG and SR (STOW-RS), and OHIF 3.13.2 in headless
-/// Debian Chromium reads them back over DICOMweb: opening the SEG colours the lesions, opening the SR draws the measurement's
-/// graphic and lists the RECIST lengths. Screenshots before and after go to .test-output/artifacts/.
+/// Debian Chromium reads them back over DICOMweb: opening the SEG colours the lesions, opening the SR draws a lesion's RECIST
+/// long and short axes with their lengths and its bounding box, and tracking the SR's measurements turns the boxes into
+/// rectangles. Screenshots of each step go to .test-output/artifacts/.
 /// </summary>
 public sealed class OhifResultTests
 {
@@ -82,22 +85,8 @@ public sealed class OhifResultTests
         }
         """;
 
-    /// <summary>The drawn SVG annotation shapes of the viewports (Cornerstone3D's svg-layer): polylines, paths and lines with at least two points.</summary>
-    private const string CountAnnotationShapesJs = """
-        () => {
-          let n = 0;
-          for (const svg of document.querySelectorAll('svg.svg-layer')) {
-            for (const e of svg.querySelectorAll('polyline, path, line, polygon')) {
-              const box = e.getBBox();
-              if (box.width + box.height > 4) n++;
-            }
-          }
-          return n > 0 ? n : false;
-        }
-        """;
-
     [RequiresTestDepsFact(OhifIndex, null, Chromium), Trait("Conformance", "PS3.3 A.51, PS3.16 TID 1500 (OHIF 3.13.2)")]
-    public async Task Ohif_SegAndSrOfPhantomAnalysis_SegColoursLesionsAndSrDrawsMeasurements()
+    public async Task Ohif_SegAndSrOfPhantomAnalysis_SegColoursLesionsAndSrDrawsRecistAxesAndBox()
     {
         using var dir = new TempDir("mednode-ohif-result-");
         var series = CtPhantom.CreateSeries(Spec);
@@ -139,27 +128,116 @@ public sealed class OhifResultTests
         await session.ShotAsync("ohif-seg-after.png");
         coloured.Should().BeGreaterThan(before + 100, "the SEG's segments are drawn in colour over the grey CT");
 
-        // The SR opens in OHIF's SR viewport, on the key image of a measurement group, without tracking it (hydrating
-        // it into the measurement panel is a separate prompt, not answered here). OHIF merges the TID 1411 and TID 1410
-        // groups of a lesion by Tracking Unique Identifier, draws the group's top-level SCOORD and writes its first five NUMs
-        // (CodeMeaning: Number(NumericValue).toFixed(2) unit) in the text box. That SCOORD is the TID 1410 Image Region (the
-        // lesion's bounding box on the key slice), so OHIF draws the box, not the RECIST axes (SCOORDs under the Long and
-        // Short Axis NUMs), and the volumetric NUMs fill the five lines before the axis lengths.
-        // OHIF adds the annotations after the key image has rendered and does not always draw them until the next render:
-        // stepping to the next measurement with the viewport's arrow, as a reader would, renders its key image with them.
+        // The SR opens in OHIF's SR viewport on the key image of a measurement. OHIF merges the groups of a Tracking UID: the
+        // lesion's TID 1411 and RECIST TID 1410 groups have no top-level SCOORD, so OHIF draws the SCOORDs the Long and Short
+        // Axis NUMs are inferred from and writes "L: : <value> mm" / "W: : <value> mm" (Number(NumericValue).toFixed(2)); the
+        // bounding box, in a group of its own Tracking UID, is drawn as its own annotation on the same image.
+        // OHIF adds the annotations after the key image has rendered and does not draw them until the image changes. Its
+        // measurements are in the SR's order of Tracking UIDs: lesion 1, lesion 1's box (same image), lesion 2, ...; stepping
+        // twice with the viewport's arrow, as a reader would, renders lesion 2's key image with its annotations.
+        var beforeSr = await DrawingAsync(page);
         await OpenDisplaySetAsync(page, "SR", confirm: false);
         var next = page.Locator("[data-cy='viewport-action-arrows-right'] svg").First;
         await next.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         await next.ClickAsync();
-        var shapes = await (await page.WaitForFunctionAsync(CountAnnotationShapesJs, null,
-            new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 500 })).JsonValueAsync<int>();
-        var volumes = result.Lesions.Select(l => "Volume: " + l.Measurements.VolumeMesh.ToString("F2", CultureInfo.InvariantCulture) + " mm3").ToList();
-        var annotationText = page.Locator("svg.svg-layer tspan").Filter(new LocatorFilterOptions { HasTextString = "Volume: " }).First;
-        await annotationText.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
-        await session.ShotAsync("ohif-sr-after.png");
-        shapes.Should().BeGreaterThan(0, "the SR's measurement graphic is drawn on its key image");
-        (await annotationText.TextContentAsync()).Should().BeOneOf(volumes, "the text box shows the SR's volume of one of the analysed lesions");
+        await next.ClickAsync();
+        var drawn = await RecistDrawnAsync(page);
+        await session.ShotAsync("ohif-sr-recist.png");
+        File.WriteAllText(Path.Combine(OhifSession.Artifacts, "ohif-sr-recist.json"), drawn.GetRawText());
+        AssertRecistDrawn(drawn, beforeSr, result);
         (await page.GetByText("Something went wrong").CountAsync()).Should().Be(0, "OHIF reported no error");
+
+        // Tracking the SR's measurements: OHIF 3.13.2 in its default (simplified) tracking mode shows no prompt for an SR and
+        // no LOAD button on its badge; what answering "Yes" to the prompt runs (promptHydrateStructuredReport's callback) is
+        // the command hydrateSecondaryDisplaySet, run here through OHIF's own command manager (unless OHIF has hydrated the SR
+        // by itself, which its simplified mode may do when the SR viewport becomes active). dcmjs's adapters map each
+        // bounding-box group (a 5-point closed POLYLINE Image Region) to a RectangleROI; the groups without a top-level
+        // SCOORD (TID 1411 and the RECIST TID 1410) have no Cornerstone tool and are left out, without an error.
+        var tracked = await page.EvaluateAsync<JsonElement>("""
+            async () => {
+              const services = window.extensionManager._servicesManager.services;
+              const sr = services.displaySetService.getActiveDisplaySets().find(d => d.Modality === 'SR');
+              const viewportId = services.viewportGridService.getActiveViewportId();
+              if (!sr.isHydrated) await window.commandsManager.runCommand('hydrateSecondaryDisplaySet', { displaySet: sr, viewportId });
+              return services.measurementService.getMeasurements().map(m => ({ tool: m.toolName, sop: m.SOPInstanceUID }));
+            }
+            """);
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('svg.svg-layer tspan')].some(t => t.textContent.startsWith('Area: '))",
+            null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 500 });
+        await session.ShotAsync("ohif-sr-tracked.png");
+        var keySlices = result.Lesions.Select(l => result.Slices[l.Measurements.Recist!.SliceIndex].SopInstanceUid).ToList();
+        tracked.EnumerateArray().Select(m => m.GetProperty("tool").GetString()).Should().OnlyContain(t => t == "RectangleROI",
+            "the bounding boxes are the SR's only groups with a Cornerstone tool: {0}", tracked.GetRawText());
+        tracked.EnumerateArray().Select(m => m.GetProperty("sop").GetString()).Distinct().Should().BeEquivalentTo(keySlices,
+            "each lesion's box is tracked as a rectangle on its key slice");
+        (await page.GetByText("Something went wrong").CountAsync()).Should().Be(0, "OHIF reported no error after tracking");
+    }
+
+    /// <summary>The annotation layer's drawing: line end points, polyline points (canvas pixels) and text lines.</summary>
+    private const string DrawingJs = """
+        (needRecist) => {
+          const lines = [], polylines = [], texts = [];
+          for (const svg of document.querySelectorAll('svg.svg-layer')) {
+            for (const l of svg.querySelectorAll('line')) lines.push(['x1', 'y1', 'x2', 'y2'].map(a => Number(l.getAttribute(a))));
+            for (const p of svg.querySelectorAll('polyline')) polylines.push((p.getAttribute('points') || '').split(/[\s,]+/).filter(v => v.length).map(Number));
+            for (const t of svg.querySelectorAll('tspan')) texts.push(t.textContent);
+          }
+          if (needRecist && !(texts.some(t => t.startsWith('L: ')) && texts.some(t => t.startsWith('W: ')))) return false;
+          return { lines, polylines, texts };
+        }
+        """;
+
+    private static async Task<JsonElement> DrawingAsync(IPage page) =>
+        await (await page.EvaluateHandleAsync(DrawingJs, false)).JsonValueAsync<JsonElement>();
+
+    /// <summary>Polls until the annotation layer writes a long and a short axis.</summary>
+    private static async Task<JsonElement> RecistDrawnAsync(IPage page) =>
+        await (await page.WaitForFunctionAsync(DrawingJs, true, new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 500 })).JsonValueAsync<JsonElement>();
+
+    /// <summary>
+    /// The text shows the long and short axes of one analysed lesion (to OHIF's two decimals); two of the drawn lines are
+    /// perpendicular with the lengths in that ratio (the pixels are square), i.e. the RECIST axes; the bounding box is drawn as
+    /// an axis-aligned closed polyline that holds both axes' end points.
+    /// </summary>
+    private static void AssertRecistDrawn(JsonElement drawn, JsonElement before, AnalysisResult result)
+    {
+        static double Value(JsonElement texts, string prefix) => double.Parse(
+            Regex.Match(texts.EnumerateArray().Select(t => t.GetString()!).First(t => t.StartsWith(prefix, StringComparison.Ordinal)), @"([0-9]+\.[0-9]+) mm$").Groups[1].Value,
+            CultureInfo.InvariantCulture);
+        var texts = drawn.GetProperty("texts");
+        double l = Value(texts, "L: "), w = Value(texts, "W: ");
+        var lesion = result.Lesions.Select(x => x.Measurements.Recist!)
+            .FirstOrDefault(r => Math.Abs(r.LongAxisMm - l) <= 0.01 && Math.Abs(r.ShortAxisMm - w) <= 0.01);
+        lesion.Should().NotBeNull($"L {l} mm and W {w} mm are the RECIST axes of an analysed lesion ({string.Join(", ", result.Lesions.Select(x => $"{x.Measurements.Recist!.LongAxisMm:F2}/{x.Measurements.Recist.ShortAxisMm:F2}"))})");
+
+        int Shapes(JsonElement d) => d.GetProperty("lines").GetArrayLength() + d.GetProperty("polylines").GetArrayLength();
+        Shapes(drawn).Should().BeGreaterThanOrEqualTo(Shapes(before) + 3, "the SR adds two axes and a box to the annotation layer");
+        // The angle between the measured axes (the RECIST short axis is perpendicular to the long one up to the voxel grid).
+        var (lf, lt, sf, st) = (lesion!.LongAxisFrom, lesion.LongAxisTo, lesion.ShortAxisFrom, lesion.ShortAxisTo);
+        var expectedCos = ((lt.X - lf.X) * (st.X - sf.X) + (lt.Y - lf.Y) * (st.Y - sf.Y) + (lt.Z - lf.Z) * (st.Z - sf.Z))
+            / (Vec3.Distance(lf, lt) * Vec3.Distance(sf, st));
+        var lines = drawn.GetProperty("lines").EnumerateArray().Select(e => e.EnumerateArray().Select(v => v.GetDouble()).ToArray())
+            .Where(a => Math.Sqrt(Sq(a[2] - a[0]) + Sq(a[3] - a[1])) > 3).ToList();
+        var axes = (from a in lines from b in lines
+                    let la = Math.Sqrt(Sq(a[2] - a[0]) + Sq(a[3] - a[1]))
+                    let lb = Math.Sqrt(Sq(b[2] - b[0]) + Sq(b[3] - b[1]))
+                    let cos = ((a[2] - a[0]) * (b[2] - b[0]) + (a[3] - a[1]) * (b[3] - b[1])) / (la * lb)
+                    where la >= lb && Math.Abs(Math.Abs(cos) - Math.Abs(expectedCos)) < 0.02 && Math.Abs(la / lb - lesion!.LongAxisMm / lesion.ShortAxisMm) < 0.03 * lesion.LongAxisMm / lesion.ShortAxisMm
+                    select (Long: a, Short: b)).ToList();
+        axes.Should().NotBeEmpty("two drawn lines meet at the axes' angle (cos {0:F3}) with their length ratio {1:F3}: {2}", expectedCos, lesion.LongAxisMm / lesion.ShortAxisMm, drawn.GetRawText());
+
+        var boxes = drawn.GetProperty("polylines").EnumerateArray().Select(e => e.EnumerateArray().Select(v => v.GetDouble()).ToArray())
+            .Where(p => p.Length == 10 && p[0] == p[8] && p[1] == p[9])
+            .Select(p => (X: p.Where((_, i) => i % 2 == 0).ToArray(), Y: p.Where((_, i) => i % 2 == 1).ToArray()))
+            .Where(b => b.X.Distinct().Count() == 2 && b.Y.Distinct().Count() == 2).ToList();
+        boxes.Should().NotBeEmpty("the bounding box is drawn as a closed axis-aligned polyline");
+        var (longAxis, shortAxis) = axes[0];
+        boxes.Any(b => new[] { longAxis, shortAxis }.All(a => Inside(b, a[0], a[1]) && Inside(b, a[2], a[3])))
+            .Should().BeTrue("the lesion's box holds both axes' end points: {0}", drawn.GetRawText());
+
+        static double Sq(double v) => v * v;
+        static bool Inside((double[] X, double[] Y) b, double x, double y) =>
+            x >= b.X.Min() - 1.5 && x <= b.X.Max() + 1.5 && y >= b.Y.Min() - 1.5 && y <= b.Y.Max() + 1.5;
     }
 
     private static async Task<int> ColouredPixelsAsync(IPage page, int above, float timeoutMs)

@@ -44,6 +44,10 @@ public static class Codes
     public static readonly CodedConcept SourceSeriesForSegmentation = new("121232", "DCM", "Source series for segmentation");
     /// <summary>TID 1410 row 7.</summary>
     public static readonly CodedConcept ImageRegion = new("111030", "DCM", "Image Region");
+    /// <summary>TID 1410: the ROI as a frame of a segment of a Segmentation (the alternative to an Image Region).</summary>
+    public static readonly CodedConcept ReferencedSegmentationFrame = new("121214", "DCM", "Referenced Segmentation Frame");
+    /// <summary>TID 1410: the source image of a <see cref="ReferencedSegmentationFrame"/>.</summary>
+    public static readonly CodedConcept SourceImageForSegmentation = new("121233", "DCM", "Source image for segmentation");
     /// <summary>TID 4019 Algorithm Identification.</summary>
     public static readonly CodedConcept AlgorithmName = new("111001", "DCM", "Algorithm Name");
     public static readonly CodedConcept AlgorithmVersion = new("111003", "DCM", "Algorithm Version");

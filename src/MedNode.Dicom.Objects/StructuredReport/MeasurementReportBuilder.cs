@@ -8,12 +8,21 @@ namespace MedNode.Dicom.Objects.StructuredReport;
 /// <summary>
 /// Builds a Comprehensive 3D SR (PS3.3 A.35.13) carrying TID 1500 "Measurement Report" (PS3.16): language (TID 1204),
 /// a device observer (TID 1002/1004), procedure reported, an image library (TID 1600), and per lesion one TID 1411
-/// volumetric group (referenced segment, source series, TID 1419 measurements with TID 4019 algorithm identification)
-/// and one TID 1410 planar group on the key slice: a bounding-box Image Region and the RECIST long and short axes as
-/// SCOORD POLYLINEs selected from that image.
+/// volumetric group (referenced segment, source series, TID 1419 measurements with TID 4019 algorithm identification),
+/// one TID 1410 planar group on the key slice whose ROI is the lesion's Referenced Segmentation Frame and whose RECIST
+/// long and short axes are SCOORD POLYLINEs selected from that image, and one TID 1410 group whose Image Region is the
+/// bounding box on that image.
 /// </summary>
+/// <remarks>
+/// The box has its own group and Tracking UID (Tracking Identifier: the lesion's, followed by
+/// <see cref="BoundingBoxSuffix"/>): OHIF 3.13.2 merges the groups of one Tracking UID and, when any of them has a top-level
+/// SCOORD, draws only that SCOORD; without one it draws the SCOORDs the NUMs are inferred from, i.e. the RECIST axes.
+/// </remarks>
 public sealed class MeasurementReportBuilder(TimeProvider time)
 {
+    /// <summary>Appended to a lesion's Tracking Identifier to name the TID 1410 group of its bounding box.</summary>
+    public const string BoundingBoxSuffix = " bounding box";
+
     public DicomDataset Build(MeasurementReportInput input)
     {
         var geometry = SourceGeometry.FromImages(input.SourceImages);
@@ -62,7 +71,8 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
         foreach (var lesion in input.Lesions)
         {
             Add(measurements, Volumetric(lesion, input, geometry, seg));
-            if (lesion.Recist != null) Add(measurements, Planar(lesion, geometry));
+            if (lesion.Recist != null) Add(measurements, Planar(lesion, geometry, seg));
+            if (lesion.Recist != null && lesion.BoundingBox != null) Add(measurements, Box(lesion, geometry));
         }
         Add(sr,
             Code(HasConceptMod, Codes.LanguageOfContentItemAndDescendants, Codes.EnglishUnitedStates),
@@ -99,11 +109,14 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
         return group;
     }
 
-    private static DicomDataset Planar(LesionReport l, SourceGeometry geometry)
+    private static DicomDataset KeyImage(SourceFrame frame) => Image(SelectedFrom, null, frame.SopClassUid, frame.SopInstanceUid, frame.FrameNumber);
+
+    /// <summary>TID 1410 on the key slice: the ROI is the SEG frame of the lesion's segment there; the RECIST axes are NUMs
+    /// INFERRED FROM two-point SCOORD POLYLINEs.</summary>
+    private static DicomDataset Planar(LesionReport l, SourceGeometry geometry, DicomDataset seg)
     {
         var r = l.Recist!;
         var frame = geometry.Frames[r.KeyFrameIndex];
-        DicomDataset KeyImage() => Image(SelectedFrom, null, frame.SopClassUid, frame.SopInstanceUid, frame.FrameNumber);
         double[] Line(PatientPoint a, PatientPoint b)
         {
             var (c1, r1) = geometry.ToPixel(frame, [a.X, a.Y, a.Z]);
@@ -111,20 +124,50 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
             // Pixel centres lie at +0.5 in SCOORD image coordinates (PS3.3 C.18.6.1.1).
             return [c1 + 0.5, r1 + 0.5, c2 + 0.5, r2 + 0.5];
         }
+        int segFrame = SegmentationFrame(seg, l.SegmentNumber, frame)
+            ?? throw new ResultGeometryException($"lesion {l.TrackingId}: the SEG has no frame of segment {l.SegmentNumber} on the key frame");
         var group = Container(Contains, Codes.MeasurementGroup,
             Text(HasObsContext, Codes.TrackingIdentifier, l.TrackingId),
             UidRef(HasObsContext, Codes.TrackingUniqueIdentifier, l.TrackingUid),
-            Code(Contains, Codes.Finding, l.Finding));
-        if (l.BoundingBox is { } b)
-        {
-            double x0 = b.MinColumn, y0 = b.MinRow, x1 = b.MaxColumn + 1, y1 = b.MaxRow + 1;
-            Add(group, Scoord(Contains, Codes.ImageRegion, "POLYLINE", [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], KeyImage()));
-        }
-        Add(group,
-            Num(Contains, Codes.LongAxis, r.LongAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.LongAxisFrom, r.LongAxisTo), KeyImage())),
-            Num(Contains, Codes.ShortAxis, r.ShortAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.ShortAxisFrom, r.ShortAxisTo), KeyImage())));
+            Code(Contains, Codes.Finding, l.Finding),
+            // The frame implies the segment: Referenced Segment Number shall not be present with a Referenced Frame Number (PS3.3 Table 10-3).
+            Image(Contains, Codes.ReferencedSegmentationFrame, seg.GetString(DicomTags.SOPClassUID)!, seg.GetString(DicomTags.SOPInstanceUID)!, segFrame),
+            Image(Contains, Codes.SourceImageForSegmentation, frame.SopClassUid, frame.SopInstanceUid, frame.FrameNumber),
+            Num(Contains, Codes.LongAxis, r.LongAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.LongAxisFrom, r.LongAxisTo), KeyImage(frame))),
+            Num(Contains, Codes.ShortAxis, r.ShortAxisMm, Codes.Millimeter, Scoord(InferredFrom, null, "POLYLINE", Line(r.ShortAxisFrom, r.ShortAxisTo), KeyImage(frame))));
         AddTemplate(group, "1410");
         return group;
+    }
+
+    /// <summary>TID 1410 with the bounding box on the key slice as a closed POLYLINE Image Region, under its own Tracking UID.</summary>
+    private static DicomDataset Box(LesionReport l, SourceGeometry geometry)
+    {
+        var frame = geometry.Frames[l.Recist!.KeyFrameIndex];
+        var b = l.BoundingBox!.Value;
+        double x0 = b.MinColumn, y0 = b.MinRow, x1 = b.MaxColumn + 1, y1 = b.MaxRow + 1;
+        var group = Container(Contains, Codes.MeasurementGroup,
+            Text(HasObsContext, Codes.TrackingIdentifier, l.TrackingId + BoundingBoxSuffix),
+            UidRef(HasObsContext, Codes.TrackingUniqueIdentifier, DicomImplementation.NewUid()),
+            Code(Contains, Codes.Finding, l.Finding),
+            Scoord(Contains, Codes.ImageRegion, "POLYLINE", [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], KeyImage(frame)));
+        AddTemplate(group, "1410");
+        return group;
+    }
+
+    /// <summary>The number of the SEG frame (PS3.3 C.8.20.3) of segment <paramref name="segment"/> derived from
+    /// <paramref name="source"/>: Segment Identification and Derivation Image in its per-frame functional groups.</summary>
+    private static int? SegmentationFrame(DicomDataset seg, int segment, SourceFrame source)
+    {
+        var frames = seg.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence);
+        for (int i = 0; i < frames.Count; i++)
+        {
+            var f = frames[i];
+            if (f.GetSequence(DicomTags.SegmentIdentificationSequence).FirstOrDefault()?.GetInt(DicomTags.ReferencedSegmentNumber) != segment) continue;
+            var image = f.GetSequence(DicomTags.DerivationImageSequence).FirstOrDefault()?.GetSequence(DicomTags.SourceImageSequence).FirstOrDefault();
+            if (image?.GetString(DicomTags.ReferencedSOPInstanceUID) == source.SopInstanceUid && (image.GetInt(DicomTags.ReferencedFrameNumber) ?? 0) == source.FrameNumber)
+                return i + 1;
+        }
+        return null;
     }
 
     private static void AddTemplate(DicomDataset item, string id)

@@ -5,8 +5,10 @@ namespace MedNode.Dicom.Objects.StructuredReport;
 
 /// <summary>
 /// Reads the lesions back from a TID 1500 Measurement Report: TID 1411 volumetric groups (the numbers and the referenced
-/// segment) and TID 1410 planar groups (RECIST axes and bounding box), joined by Tracking UID. SCOORD image coordinates
-/// are mapped back to patient coordinates through the referenced source image.
+/// segment) and TID 1410 planar groups (RECIST axes), joined by Tracking UID, and the TID 1410 bounding-box groups, joined to
+/// their lesion by Tracking Identifier (the lesion's followed by <see cref="MeasurementReportBuilder.BoundingBoxSuffix"/>).
+/// An Image Region in a lesion's own group is read as its bounding box too. SCOORD image coordinates are mapped back to
+/// patient coordinates through the referenced source image.
 /// </summary>
 public static class MeasurementReportReader
 {
@@ -18,7 +20,9 @@ public static class MeasurementReportReader
         var lesions = new Dictionary<string, LesionReport>(StringComparer.Ordinal);
         var order = new List<string>();
         var measurements = Children(sr).FirstOrDefault(c => Is(c, Codes.ImagingMeasurements)) ?? throw new DicomValueException("the report has no Imaging Measurements container");
-        foreach (var group in Children(measurements).Where(c => Is(c, Codes.MeasurementGroup)))
+        var groups = Children(measurements).Where(c => Is(c, Codes.MeasurementGroup)).ToList();
+        var boxes = groups.Where(IsBoxGroup).ToList();
+        foreach (var group in groups.Except(boxes))
         {
             var items = Children(group);
             var uid = items.FirstOrDefault(c => Is(c, Codes.TrackingUniqueIdentifier))?.GetString(DicomTags.UID) ?? throw new DicomValueException("a measurement group has no Tracking UID");
@@ -28,7 +32,7 @@ public static class MeasurementReportReader
                 lesion = new LesionReport
                 {
                     TrackingUid = uid,
-                    TrackingId = items.FirstOrDefault(c => Is(c, Codes.TrackingIdentifier))?.GetString(DicomTags.TextValue) ?? "",
+                    TrackingId = TrackingIdentifier(items),
                     SegmentNumber = 0, VolumeMm3 = double.NaN, SurfaceAreaMm2 = double.NaN, Sphericity = double.NaN,
                     Maximum3DDiameterMm = double.NaN, Elongation = double.NaN, Flatness = double.NaN,
                 };
@@ -55,19 +59,38 @@ public static class MeasurementReportReader
                 var (_, sf, st) = Line(shortAxis, geometry);
                 lesion = lesion with { Recist = new RecistAxes(frame, NumValue(longAxis), lf, lt, NumValue(shortAxis), sf, st) };
             }
-            if (items.FirstOrDefault(c => Is(c, Codes.ImageRegion)) is { } region)
-            {
-                var p = region.GetDoubles(DicomTags.GraphicData);
-                if (p.Length >= 6)
-                {
-                    var xs = p.Where((_, i) => i % 2 == 0).ToArray();
-                    var ys = p.Where((_, i) => i % 2 == 1).ToArray();
-                    lesion = lesion with { BoundingBox = new PixelBox((int)Math.Round(xs.Min()), (int)Math.Round(ys.Min()), (int)Math.Round(xs.Max()) - 1, (int)Math.Round(ys.Max()) - 1) };
-                }
-            }
+            if (Box(items) is { } box) lesion = lesion with { BoundingBox = box };
             lesions[uid] = lesion;
         }
+        foreach (var group in boxes)
+        {
+            var id = TrackingIdentifier(Children(group));
+            var owner = order.FirstOrDefault(u => lesions[u].TrackingId + MeasurementReportBuilder.BoundingBoxSuffix == id);
+            if (owner != null) lesions[owner] = lesions[owner] with { BoundingBox = Box(Children(group)) };
+        }
         return order.Select(u => lesions[u]).ToList();
+    }
+
+    /// <summary>A group of only an Image Region (no NUM, no referenced segment) named as a lesion's bounding box.</summary>
+    private static bool IsBoxGroup(DicomDataset group)
+    {
+        var items = Children(group);
+        return TrackingIdentifier(items).EndsWith(MeasurementReportBuilder.BoundingBoxSuffix, StringComparison.Ordinal)
+            && items.Any(c => Is(c, Codes.ImageRegion)) && !items.Any(c => c.GetString(DicomTags.ValueType) == "NUM" || Is(c, Codes.ReferencedSegment));
+    }
+
+    private static string TrackingIdentifier(IReadOnlyList<DicomDataset> items) =>
+        items.FirstOrDefault(c => Is(c, Codes.TrackingIdentifier))?.GetString(DicomTags.TextValue) ?? "";
+
+    /// <summary>The pixel box of a closed POLYLINE Image Region: its corners are pixel edges (PS3.3 C.18.6.1.1).</summary>
+    private static PixelBox? Box(IReadOnlyList<DicomDataset> items)
+    {
+        if (items.FirstOrDefault(c => Is(c, Codes.ImageRegion)) is not { } region) return null;
+        var p = region.GetDoubles(DicomTags.GraphicData);
+        if (p.Length < 6) return null;
+        var xs = p.Where((_, i) => i % 2 == 0).ToArray();
+        var ys = p.Where((_, i) => i % 2 == 1).ToArray();
+        return new PixelBox((int)Math.Round(xs.Min()), (int)Math.Round(ys.Min()), (int)Math.Round(xs.Max()) - 1, (int)Math.Round(ys.Max()) - 1);
     }
 
     private static IReadOnlyList<DicomDataset> Children(DicomDataset item) => item.GetSequence(DicomTags.ContentSequence);

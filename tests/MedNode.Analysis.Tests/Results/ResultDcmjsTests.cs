@@ -120,6 +120,54 @@ public sealed class ResultDcmjsTests(PhantomResultFixture f)
         }
     }
 
+    /// <summary>
+    /// Each lesion's RECIST group has no top-level SCOORD (OHIF would draw only that) and takes its ROI from the SEG frame of
+    /// its segment on the key slice; its bounding box is a closed POLYLINE Image Region in a group of its own Tracking UID,
+    /// equal to the pipeline mask's in-plane extent on the key slice.
+    /// </summary>
+    [RequiresNodePackagesFact("dcmjs")]
+    [Trait("Conformance", "PS3.16 TID 1410")]
+    public void Dcmjs_Sr_RecistGroupReferencesSegFrameAndBoxGroupIsTheMaskExtent()
+    {
+        var (json, _) = Dcmjs();
+        var groups = json.GetProperty("planar").EnumerateArray().ToList();
+        var recistGroups = groups.Where(g => g.TryGetProperty("segmentationFrame", out _)).ToList();
+        var boxGroups = groups.Where(g => g.TryGetProperty("imageRegion", out _)).ToList();
+        var geometry = f.Result.SourceGeometry!;
+
+        groups.Should().HaveCount(2 * f.Result.Lesions.Count);
+        recistGroups.Should().HaveCount(f.Result.Lesions.Count);
+        boxGroups.Should().HaveCount(f.Result.Lesions.Count);
+        for (var i = 0; i < f.Result.Lesions.Count; i++)
+        {
+            var lesion = f.Result.Lesions[i];
+            var key = lesion.Measurements.Recist!.SliceIndex;
+            var keySop = f.Result.Slices[key].SopInstanceUid;
+            var (recist, box) = (recistGroups[i], boxGroups[i]);
+
+            recist.GetProperty("topLevelScoords").GetInt32().Should().Be(0);
+            var frame = recist.GetProperty("segmentationFrame");
+            frame.GetProperty("seg").GetString().Should().Be(f.Encoded.Segmentation!.GetString(DicomTags.SOPInstanceUID));
+            frame.GetProperty("segment").GetInt32().Should().Be(i + 1, "the SEG frame is one of this lesion's segment");
+            frame.GetProperty("source").GetString().Should().Be(keySop, "the SEG frame lies on the key slice");
+            frame.GetProperty("sourceImage").GetString().Should().Be(keySop);
+
+            box.GetProperty("trackingUid").GetString().Should().NotBe(recist.GetProperty("trackingUid").GetString());
+            box.GetProperty("trackingId").GetString().Should().Be(recist.GetProperty("trackingId").GetString() + " bounding box");
+            box.GetProperty("topLevelScoords").GetInt32().Should().Be(1);
+            var region = box.GetProperty("imageRegion");
+            region.GetProperty("graphicType").GetString().Should().Be("POLYLINE");
+            region.GetProperty("sopInstanceUid").GetString().Should().Be(keySop);
+            // The mask's extent on the key slice; the region's corners are pixel edges (pixel centres at +0.5).
+            var mask = f.FullMask(lesion);
+            var inSlice = Enumerable.Range(0, geometry.SizeY).SelectMany(y => Enumerable.Range(0, geometry.SizeX).Select(x => (x, y)))
+                .Where(p => mask[geometry.Index(p.x, p.y, key)] != 0).ToList();
+            double x0 = inSlice.Min(p => p.x), y0 = inSlice.Min(p => p.y), x1 = inSlice.Max(p => p.x) + 1, y1 = inSlice.Max(p => p.y) + 1;
+            region.GetProperty("points").EnumerateArray().Select(e => e.GetDouble())
+                .Should().Equal([x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], (a, b) => Math.Abs(a - b) < 1e-4);
+        }
+    }
+
     [RequiresNodePackagesFact("dcmjs")]
     [Trait("Conformance", "PS3.16 TID 1411")]
     public void Dcmjs_Sr_VolumetricGroupsCarryTheMeasurementsAndReferences()

@@ -100,7 +100,9 @@ public sealed class ResultEncoderEndToEndTests(PhantomResultFixture f)
         r.ExitCode.Should().Be(0, r.StdErr);
         r.StdErr.Should().NotContainAny(["E:", "W:"]);
         r.StdOut.Should().Contain("Imaging Measurement Report").And.Contain("Long Axis").And.Contain("Short Axis").And.Contain("POLYLINE");
-        CountOf(r.StdOut, "Referenced Segment").Should().Be(PhantomResultFixture.Spec.Lesions.Count);
+        CountOf(r.StdOut, "\"Referenced Segment\")").Should().Be(PhantomResultFixture.Spec.Lesions.Count);
+        CountOf(r.StdOut, "\"Referenced Segmentation Frame\")").Should().Be(PhantomResultFixture.Spec.Lesions.Count);
+        CountOf(r.StdOut, "\"Image Region\")").Should().Be(PhantomResultFixture.Spec.Lesions.Count);
     }
 
     [RequiresFact(null, "dciodvfy")]

@@ -116,10 +116,42 @@ const volumetric = arr(measurements.ContentSequence)
     };
   });
 
+// TID 1410 groups: the RECIST group's Referenced Segmentation Frame, resolved through the SEG's per-frame functional groups,
+// and the bounding-box groups' Image Region.
+const code = (c) => arr(c.ConceptNameCodeSequence)[0]?.CodeValue;
+const planar = arr(measurements.ContentSequence)
+  .filter((g) => arr(g.ContentTemplateSequence)[0]?.TemplateIdentifier === "1410")
+  .map((g) => {
+    const items = arr(g.ContentSequence);
+    const byCode = (c) => items.find((i) => code(i) === c);
+    const out = { trackingId: byCode("112039").TextValue, trackingUid: byCode("112040").UID, topLevelScoords: items.filter((i) => i.ValueType === "SCOORD").length };
+    const segFrame = byCode("121214");
+    if (segFrame) {
+      const ref = arr(segFrame.ReferencedSOPSequence)[0];
+      const frame = arr(segDs.PerFrameFunctionalGroupsSequence)[Number(ref.ReferencedFrameNumber) - 1];
+      out.segmentationFrame = {
+        seg: ref.ReferencedSOPInstanceUID,
+        frame: Number(ref.ReferencedFrameNumber),
+        segment: Number(arr(frame.SegmentIdentificationSequence)[0].ReferencedSegmentNumber),
+        source: arr(arr(arr(frame.DerivationImageSequence)[0].SourceImageSequence))[0].ReferencedSOPInstanceUID,
+        sourceImage: arr(byCode("121233").ReferencedSOPSequence)[0].ReferencedSOPInstanceUID,
+      };
+    }
+    const region = byCode("111030");
+    if (region) {
+      const sop = arr(arr(region.ContentSequence)[0].ReferencedSOPSequence)[0].ReferencedSOPInstanceUID;
+      const d = Array.from(region.GraphicData).map(Number);
+      out.imageRegion = { graphicType: region.GraphicType, sopInstanceUid: sop, points: d, world: [] };
+      for (let i = 0; i < d.length; i += 2) out.imageRegion.world.push(imageToWorld(sopToImageId[sop], [d[i], d[i + 1]]));
+    }
+    return out;
+  });
+
 fs.writeFileSync(path.join(outDir, "result.json"), JSON.stringify({
   imageSopInstanceUids: images.map((i) => i.ds.SOPInstanceUID),
   labelmaps: seg.labelmapBufferArray.length,
   segments,
   bidirectional,
   volumetric,
+  planar,
 }, null, 1));
