@@ -21,6 +21,7 @@ public static class ConfigurationCheck
         Check(configuration, LoggingSettings.Section, new LoggingSettingsValidator(), problems);
         Check(configuration, ModelSettings.Section, new ModelSettingsValidator(), problems);
         Check(configuration, MedNode.Web.DicomWeb.DicomWebOptions.Section, new DicomWebOptionsValidator(), problems);
+        Check(configuration, MedNode.Web.Security.SecurityOptions.Section, new SecurityOptionsValidator(), problems);
         try
         {
             new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();
