@@ -17,6 +17,7 @@ pkgs=(
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
+  openssl           # signs JWTs independently of .NET (tests/MedNode.Web.Tests Security/AuthenticationTests)
 )
 missing=()
 for p in "${pkgs[@]}"; do
