@@ -51,4 +51,25 @@ public sealed class SecurityServeTests : IDisposable
         rows.EnumerateArray().Should().ContainSingle(r => r.GetProperty("detail").GetString()!.Contains("unknown API key", StringComparison.Ordinal));
         node.Output.Should().NotContain("ops-key-wrong").And.NotContain(key);
     }
+
+    [Fact]
+    public async Task Serve_MetricsRole_ClosesMetricsToCallersWithoutIt()
+    {
+        const string key = "scraper-key-8a7b6c5d";
+        var env = new Dictionary<string, string>
+        {
+            ["MedNode__Security__ApiKeys__0__Name"] = "prometheus",
+            ["MedNode__Security__ApiKeys__0__Sha256"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key))),
+            ["MedNode__Security__ApiKeys__0__Roles__0"] = "reader",
+        };
+        using var node = NodeProcess.Start(_dir.Path, ["--MedNode:Security:AllowAnonymous=false", "--MedNode:Security:MetricsRole=reader"], env);
+        using var http = new HttpClient();
+        (await http.GetAsync(new Uri($"{node.BaseUrl}/metrics"))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, $"{node.BaseUrl}/metrics");
+        scrape.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("ApiKey", key);
+        using var response = await http.SendAsync(scrape);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("# TYPE");
+        (await http.GetAsync(new Uri($"{node.BaseUrl}/health/live"))).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
 }

@@ -38,7 +38,7 @@ public static class MedNodePolicies
     /// <summary>The rate-limiter policy of <c>/dicomweb</c> and <c>/api/v1</c>.</summary>
     public const string RateLimit = "MedNode.PerClient";
 
-    public static string For(string role) => role switch
+    public static string For(string role) => role.ToLowerInvariant() switch
     {
         MedNodeRoles.Reader => Reader,
         MedNodeRoles.Sender => Sender,

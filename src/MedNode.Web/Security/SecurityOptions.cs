@@ -19,6 +19,10 @@ public sealed class SecurityOptions
 
     public JwtSettings Jwt { get; set; } = new();
 
+    /// <summary>The role <c>/metrics</c> needs; empty: open, as health is (scrapers such as Prometheus can send
+    /// <c>Authorization: ApiKey</c>).</summary>
+    public string MetricsRole { get; set; } = "";
+
     /// <summary>API keys, each stored as the SHA-256 of the key; the key itself is never configured, stored or logged.</summary>
     public ApiKeySettings[] ApiKeys { get; set; } = [];
 
@@ -33,6 +37,8 @@ public sealed class SecurityOptions
         List<string> problems = [];
         foreach (var role in AnonymousRoles.Where(r => !MedNodeRoles.All.Contains(r, StringComparer.OrdinalIgnoreCase)))
             problems.Add($"{Section}:AnonymousRoles: '{role}' is not a role (reader, sender, admin).");
+        if (MetricsRole.Length > 0 && !MedNodeRoles.All.Contains(MetricsRole, StringComparer.OrdinalIgnoreCase))
+            problems.Add($"{Section}:MetricsRole: '{MetricsRole}' is not a role (reader, sender, admin) nor empty.");
         Jwt.Validate(problems);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < ApiKeys.Length; i++)
