@@ -17,7 +17,7 @@ pkgs=(
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
-  openssl           # throwaway CA and certificates, s_client (DICOM TLS and HTTPS tests, TestPki.cs)
+  openssl           # throwaway CA and certificates, s_client (DICOM TLS and HTTPS tests, TestPki.cs; signs JWTs independently of .NET in Security/AuthenticationTests)
   curl              # HTTPS client for TlsServeTests
   docker-compose    # `docker-compose config` validates docker-compose.yml (DeploymentTests; no Docker engine is needed)
 )

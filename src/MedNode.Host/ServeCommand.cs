@@ -4,6 +4,7 @@ using MedNode.Persistence;
 using MedNode.Web.Admin;
 using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
+using MedNode.Web.Security;
 
 namespace MedNode.Host;
 
@@ -21,6 +22,7 @@ public static class ServeCommand
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
         builder.Services.AddNodeApi();
+        builder.Services.AddMedNodeSecurity(builder.Configuration);
         builder.Services.AddMedNodeLoop(builder.Configuration);
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
@@ -28,6 +30,7 @@ public static class ServeCommand
         if (recovered > 0) app.Logger.LogWarning("Recovered {Count} instances from the ingest journal", recovered);
         app.UseMedNodeObservability();
         app.UseCors();
+        app.UseMedNodeSecurity();
         app.MapNodeApi();
         app.MapDicomWeb();
         app.MapMedNodeAdmin();

@@ -43,6 +43,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("""{ "MedNode": { "Database": { "Provider": "PostgreSQL", "ConnectionString": "" } } }""", "MedNode:Database:ConnectionString")]
     [InlineData("""{ "MedNode": { "Logging": { "Console": "Sometimes" } } }""", "MedNode:Logging:Console")]
     [InlineData("""{ "Serilog": { "MinimumLevel": "Loudest" } }""", "Serilog")]
+    [InlineData("""{ "MedNode": { "Security": { "ApiKeys": [ { "Name": "pacs", "Sha256": "secret-in-plain-text", "Roles": [ "sender" ] } ] } } }""", "MedNode:Security:ApiKeys:0:Sha256")]
+    [InlineData("""{ "MedNode": { "Security": { "Jwt": { "Issuers": [ "https://idp" ], "Audiences": [ "mednode" ], "SymmetricKeys": [ "c2hvcnQ=" ] } } } }""", "MedNode:Security:Jwt:SymmetricKeys:0")]
     public void ConfigCheck_BrokenSetting_NamesIt(string json, string setting)
     {
         var r = ConfigCheck(json);

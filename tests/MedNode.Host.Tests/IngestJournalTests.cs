@@ -93,7 +93,7 @@ public sealed class IngestJournalTests : IDisposable
     {
         int http = FreePort(), dimse = FreePort();
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", $"--MedNode:Dimse:Port={dimse}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Dimse:MinFreeBytes=0", $"--MedNode:Dimse:StoragePath={_dir.File("store")}" })
+        foreach (var a in new[] { Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", $"--MedNode:Dimse:Port={dimse}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Dimse:MinFreeBytes=0", $"--MedNode:Dimse:StoragePath={_dir.File("store")}", "--MedNode:Security:AllowAnonymous=true" })
             psi.ArgumentList.Add(a);
         _node = Process.Start(psi)!;
         _node.OutputDataReceived += (_, _) => { };

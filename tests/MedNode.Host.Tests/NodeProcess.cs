@@ -61,9 +61,10 @@ internal sealed class NodeProcess : IDisposable
     {
         int http = FreePort(), dimse = FreePort();
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        // Web authentication is off for these tests (the security tests turn it on again through extraArgs, which come later and win).
         List<string> args = httpEndpointByKestrel
-            ? [Mednode.Dll, "serve", $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1"]
-            : [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1"];
+            ? [Mednode.Dll, "serve", $"--Kestrel:Endpoints:Http:Url=http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Security:AllowAnonymous=true"]
+            : [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Security:AllowAnonymous=true"];
         if (dimsePortByEnvironment) psi.Environment["MedNode__Dimse__Port"] = dimse.ToString(CultureInfo.InvariantCulture);
         else args.Add($"--MedNode:Dimse:Port={dimse}");
         args.AddRange(extraArgs ?? []);

@@ -138,7 +138,7 @@ public sealed class OrthancHostTests : IDisposable
     {
         int http = OrthancPeer.FreePort(), dimse = OrthancPeer.FreePort();
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in (string[])[Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", $"--MedNode:Dimse:Port={dimse}", "--MedNode:Dimse:BindAddress=127.0.0.1", .. extra])
+        foreach (var a in (string[])[Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", $"--MedNode:Dimse:Port={dimse}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Security:AllowAnonymous=true", .. extra])
             psi.ArgumentList.Add(a);
         _node = Process.Start(psi)!;
         _node.OutputDataReceived += (_, _) => { };

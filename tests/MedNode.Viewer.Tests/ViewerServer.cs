@@ -5,6 +5,7 @@ using MedNode.Persistence;
 using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
 using MedNode.Web.DicomWeb;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -51,11 +52,13 @@ public sealed class ViewerServer : IAsyncDisposable
             ["MedNode:Database:Provider"] = "Sqlite",
             ["MedNode:Database:ConnectionString"] = $"Data Source={_dir.File("index.db")}",
             ["MedNode:DicomWeb:CorsOrigins:0"] = corsOrigin,
+            ["MedNode:Security:AllowAnonymous"] = "true",
         }.Where(kv => kv.Value != null));
         if (dicomWeb)
         {
             builder.Services.AddMedNodePersistence(builder.Configuration);
             builder.Services.AddDicomWeb(builder.Configuration);
+            builder.Services.AddMedNodeSecurity(builder.Configuration);
             builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs") }));
             builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         }
@@ -63,6 +66,7 @@ public sealed class ViewerServer : IAsyncDisposable
         if (dicomWeb)
         {
             _app.UseCors();
+            _app.UseMedNodeSecurity();
             _app.MapDicomWeb();
             await _app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         }

@@ -22,6 +22,7 @@ public static class ConfigurationCheck
         Check(configuration, ModelSettings.Section, new ModelSettingsValidator(), problems);
         Check(configuration, MedNode.Web.DicomWeb.DicomWebOptions.Section, new DicomWebOptionsValidator(), problems);
         problems.AddRange(KestrelHttpsCheck.Problems(configuration));
+        Check(configuration, MedNode.Web.Security.SecurityOptions.Section, new SecurityOptionsValidator(), problems);
         try
         {
             new LoggerConfiguration().ReadFrom.Configuration(configuration).CreateLogger().Dispose();

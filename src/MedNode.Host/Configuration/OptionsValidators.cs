@@ -108,3 +108,10 @@ public sealed class DicomWebOptionsValidator : IValidateOptions<MedNode.Web.Dico
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }
+
+/// <summary><c>MedNode:Security</c>: roles, API key hashes, JWT issuers, audiences and keys, the rate limit.</summary>
+public sealed class SecurityOptionsValidator : IValidateOptions<MedNode.Web.Security.SecurityOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MedNode.Web.Security.SecurityOptions o) =>
+        o.Validate() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+}

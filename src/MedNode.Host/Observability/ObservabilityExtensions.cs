@@ -1,5 +1,6 @@
 using MedNode.Core.Storage;
 using MedNode.Host.Health;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -47,7 +48,9 @@ public static class ObservabilityExtensions
         });
         app.UseSerilogRequestLogging();
         app.UseHttpMetrics();
-        app.MapMetrics("/metrics");
+        var metricsEndpoint = app.MapMetrics("/metrics");
+        if (app.Services.GetService<SecurityOptions>() is { MetricsRole.Length: > 0 } security)
+            metricsEndpoint.RequireMedNodeRole(security.MetricsRole);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync });
         return app;
     }

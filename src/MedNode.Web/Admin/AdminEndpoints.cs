@@ -7,6 +7,7 @@ using MedNode.Core.Jobs;
 using MedNode.Core.Rules;
 using MedNode.Dicom;
 using MedNode.Dicom.Json;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -26,7 +27,7 @@ public static class AdminEndpoints
 
     public static RouteGroupBuilder MapMedNodeAdmin(this IEndpointRouteBuilder app)
     {
-        var g = app.MapGroup(Prefix);
+        var g = app.MapGroup(Prefix).RequireMedNodeRole(MedNodeRoles.Admin);
 
         g.MapGet("/jobs", ListJobsAsync);
         g.MapGet("/jobs/{id:guid}", GetJobAsync);

@@ -1,6 +1,7 @@
 using MedNode.Core.Ingest;
 using MedNode.Core.Jobs;
 using MedNode.Core.Upload;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,7 +17,7 @@ public static class UploadEndpoints
 {
     public static RouteGroupBuilder MapMedNodeUpload(this IEndpointRouteBuilder app)
     {
-        var g = app.MapGroup(AdminEndpoints.Prefix + "/upload");
+        var g = app.MapGroup(AdminEndpoints.Prefix + "/upload").RequireMedNodeRole(MedNodeRoles.Sender);
         g.MapPost("", UploadAsync).DisableAntiforgery();
         g.MapGet("/jobs/{id:guid}", async (Guid id, IJobQueue jobs, CancellationToken ct) =>
             await jobs.GetAsync(id, ct) is { RuleName: "upload" } job ? Results.Json(job, AdminEndpoints.Json) : AdminEndpoints.Problem(404, "Unknown upload job", $"No upload job has the id {id}."));

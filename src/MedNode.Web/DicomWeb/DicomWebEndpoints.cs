@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MedNode.Core.Query;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,35 +23,38 @@ public static class DicomWebEndpoints
         if (options.CorsOrigins.Length > 0) g.RequireCors(DicomWebOptions.CorsPolicy);
         g.AddEndpointFilter(ProblemFilterAsync);
         g.ExcludeFromDescription();
+        // Retrieval and search need the reader role, storing the sender role (MedNode.Web.Security).
+        var read = g.MapGroup("").RequireMedNodeRole(MedNodeRoles.Reader);
+        var store = g.MapGroup("").RequireMedNodeRole(MedNodeRoles.Sender);
 
-        g.MapGet("/studies", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Study, null, null)));
-        g.MapGet("/series", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Series, null, null)));
-        g.MapGet("/instances", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Image, null, null)));
-        g.MapGet("/studies/{study}/series", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Series, study, null));
-        g.MapGet("/studies/{study}/instances", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, null));
-        g.MapGet("/studies/{study}/series/{series}/instances", (HttpContext c, string study, string series) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, series));
+        read.MapGet("/studies", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Study, null, null)));
+        read.MapGet("/series", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Series, null, null)));
+        read.MapGet("/instances", (Delegate)((HttpContext c) => QidoHandler.HandleAsync(c, QueryLevel.Image, null, null)));
+        read.MapGet("/studies/{study}/series", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Series, study, null));
+        read.MapGet("/studies/{study}/instances", (HttpContext c, string study) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, null));
+        read.MapGet("/studies/{study}/series/{series}/instances", (HttpContext c, string study, string series) => QidoHandler.HandleAsync(c, QueryLevel.Image, study, series));
 
-        g.MapGet("/studies/{study}", (HttpContext c, string study) => WadoHandler.RetrieveAsync(c, study, null, null));
-        g.MapGet("/studies/{study}/series/{series}", (HttpContext c, string study, string series) => WadoHandler.RetrieveAsync(c, study, series, null));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}", (HttpContext c, string study, string series, string instance) => WadoHandler.RetrieveAsync(c, study, series, instance));
-        g.MapGet("/studies/{study}/metadata", (HttpContext c, string study) => WadoHandler.MetadataAsync(c, study, null, null));
-        g.MapGet("/studies/{study}/series/{series}/metadata", (HttpContext c, string study, string series) => WadoHandler.MetadataAsync(c, study, series, null));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", (HttpContext c, string study, string series, string instance) => WadoHandler.MetadataAsync(c, study, series, instance));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{tag}", (HttpContext c, string study, string series, string instance, string tag) => WadoHandler.BulkDataAsync(c, study, series, instance, tag));
+        read.MapGet("/studies/{study}", (HttpContext c, string study) => WadoHandler.RetrieveAsync(c, study, null, null));
+        read.MapGet("/studies/{study}/series/{series}", (HttpContext c, string study, string series) => WadoHandler.RetrieveAsync(c, study, series, null));
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}", (HttpContext c, string study, string series, string instance) => WadoHandler.RetrieveAsync(c, study, series, instance));
+        read.MapGet("/studies/{study}/metadata", (HttpContext c, string study) => WadoHandler.MetadataAsync(c, study, null, null));
+        read.MapGet("/studies/{study}/series/{series}/metadata", (HttpContext c, string study, string series) => WadoHandler.MetadataAsync(c, study, series, null));
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", (HttpContext c, string study, string series, string instance) => WadoHandler.MetadataAsync(c, study, series, instance));
+        read.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{tag}", (HttpContext c, string study, string series, string instance, string tag) => WadoHandler.BulkDataAsync(c, study, series, instance, tag));
 
         const string instancePath = "/studies/{study}/series/{series}/instances/{instance}";
-        g.MapGet(instancePath + "/frames/{frames}", (HttpContext c, string study, string series, string instance, string frames) => FramesHandler.RetrieveAsync(c, study, series, instance, frames));
-        g.MapGet("/studies/{study}/rendered", (HttpContext c, string study) => RenderedHandler.RenderedAsync(c, study, null, null, null));
-        g.MapGet("/studies/{study}/series/{series}/rendered", (HttpContext c, string study, string series) => RenderedHandler.RenderedAsync(c, study, series, null, null));
-        g.MapGet(instancePath + "/rendered", (HttpContext c, string study, string series, string instance) => RenderedHandler.RenderedAsync(c, study, series, instance, null));
-        g.MapGet(instancePath + "/frames/{frames}/rendered", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.RenderedAsync(c, study, series, instance, frames));
-        g.MapGet("/studies/{study}/thumbnail", (HttpContext c, string study) => RenderedHandler.ThumbnailAsync(c, study, null, null, null));
-        g.MapGet("/studies/{study}/series/{series}/thumbnail", (HttpContext c, string study, string series) => RenderedHandler.ThumbnailAsync(c, study, series, null, null));
-        g.MapGet(instancePath + "/thumbnail", (HttpContext c, string study, string series, string instance) => RenderedHandler.ThumbnailAsync(c, study, series, instance, null));
-        g.MapGet(instancePath + "/frames/{frames}/thumbnail", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.ThumbnailAsync(c, study, series, instance, frames));
+        read.MapGet(instancePath + "/frames/{frames}", (HttpContext c, string study, string series, string instance, string frames) => FramesHandler.RetrieveAsync(c, study, series, instance, frames));
+        read.MapGet("/studies/{study}/rendered", (HttpContext c, string study) => RenderedHandler.RenderedAsync(c, study, null, null, null));
+        read.MapGet("/studies/{study}/series/{series}/rendered", (HttpContext c, string study, string series) => RenderedHandler.RenderedAsync(c, study, series, null, null));
+        read.MapGet(instancePath + "/rendered", (HttpContext c, string study, string series, string instance) => RenderedHandler.RenderedAsync(c, study, series, instance, null));
+        read.MapGet(instancePath + "/frames/{frames}/rendered", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.RenderedAsync(c, study, series, instance, frames));
+        read.MapGet("/studies/{study}/thumbnail", (HttpContext c, string study) => RenderedHandler.ThumbnailAsync(c, study, null, null, null));
+        read.MapGet("/studies/{study}/series/{series}/thumbnail", (HttpContext c, string study, string series) => RenderedHandler.ThumbnailAsync(c, study, series, null, null));
+        read.MapGet(instancePath + "/thumbnail", (HttpContext c, string study, string series, string instance) => RenderedHandler.ThumbnailAsync(c, study, series, instance, null));
+        read.MapGet(instancePath + "/frames/{frames}/thumbnail", (HttpContext c, string study, string series, string instance, string frames) => RenderedHandler.ThumbnailAsync(c, study, series, instance, frames));
 
-        g.MapPost("/studies", (Delegate)((HttpContext c) => StowHandler.HandleAsync(c, null)));
-        g.MapPost("/studies/{study}", (HttpContext c, string study) => StowHandler.HandleAsync(c, study));
+        store.MapPost("/studies", (Delegate)((HttpContext c) => StowHandler.HandleAsync(c, null)));
+        store.MapPost("/studies/{study}", (HttpContext c, string study) => StowHandler.HandleAsync(c, study));
         return g;
     }
 

@@ -8,10 +8,12 @@ using MedNode.Core.Jobs;
 using MedNode.Core.Rules;
 using MedNode.TestSupport;
 using MedNode.Web.Admin;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -33,9 +35,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["MedNode:Security:AllowAnonymous"] = "true" });
+        builder.Services.AddMedNodeSecurity(builder.Configuration);
         builder.Services.AddSingleton(_rules).AddSingleton<IRuleSource>(_rules).AddSingleton(_destinations).AddSingleton<IJobQueue>(_jobs)
             .AddSingleton<IOutbox>(_outbox).AddSingleton<IAuditTrail>(_audit).AddSingleton(TimeProvider.System).AddSingleton(new DestinationTester(new HttpClient()));
         _app = builder.Build();
+        _app.UseMedNodeSecurity();
         _app.MapMedNodeAdmin();
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -8,10 +8,12 @@ using MedNode.Core.Upload;
 using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
 using MedNode.Web.Admin;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +24,7 @@ public sealed class UploadApiTests : IAsyncLifetime
 {
     private const string Script = "Admin/make_uploads.py";
     private const string JpegSource = "jpeg/pydicom__SC_rgb_dcmtk_+eb+cy+s2.dcm";
+    private const string UploadKey = "upload-key-4c2e8a";
     private readonly TempDir _dir = new("mednode-upload-");
     private readonly InMemoryInstanceIndex _index = new();
     private readonly InMemoryJobQueue _jobs = new();
@@ -43,12 +46,22 @@ public sealed class UploadApiTests : IAsyncLifetime
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        // The uploads come with a sender's API key, as a modality gateway would send them.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["MedNode:Security:ApiKeys:0:Name"] = "uploader",
+            ["MedNode:Security:ApiKeys:0:Sha256"] = Security.SecuredNode.Sha256Hex(UploadKey),
+            ["MedNode:Security:ApiKeys:0:Roles:0"] = "sender",
+        });
+        builder.Services.AddMedNodeSecurity(builder.Configuration);
         builder.Services.AddSingleton(new UploadService(new IngestService(_blobs, _index), _blobs, _index, _jobs, new KnownModel())).AddSingleton<IJobQueue>(_jobs);
         _app = builder.Build();
         _app.UseDeveloperExceptionPage();
+        _app.UseMedNodeSecurity();
         _app.MapMedNodeUpload();
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        _http.DefaultRequestHeaders.Add("X-Api-Key", UploadKey);
     }
 
     public async Task DisposeAsync()

@@ -7,6 +7,7 @@ using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
 using MedNode.Web.Api;
 using MedNode.Web.DicomWeb;
+using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -56,14 +57,18 @@ public abstract class DicomWebFixture : IAsyncLifetime
             ["MedNode:Database:ConnectionString"] = database.ConnectionString,
             ["MedNode:DicomWeb:CorsOrigins:0"] = Origin,
             ["MedNode:DicomWeb:MaxQueryResults"] = "100",
+            // These tests are about DICOMweb itself; authentication has its own (Security/).
+            ["MedNode:Security:AllowAnonymous"] = "true",
         });
         builder.Services.AddMedNodePersistence(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
         builder.Services.AddNodeApi();
+        builder.Services.AddMedNodeSecurity(builder.Configuration);
         builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs"), MinFreeBytes = MinFreeBytes }));
         builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         _app = builder.Build();
         _app.UseCors();
+        _app.UseMedNodeSecurity();
         _app.MapNodeApi();
         _app.MapDicomWeb();
         await _app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
