@@ -354,6 +354,11 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 MIN_VOLUMES = (0.0, 1000.0, 5000.0, 20000.0)
 
 
+def _finite(v):
+    """JSON has no infinity: an empty prediction's HD95 is written as null."""
+    return round(v, 2) if np.isfinite(v) else None
+
+
 def evaluate(args):
     import torch
     torch.set_num_threads(2)
@@ -377,7 +382,7 @@ def evaluate(args):
         pred = postprocess(prob, spacing, threshold, min_volume).astype(bool)
         voxel = spacing[0] * spacing[1] * spacing[2]
         per[pid] = {"split": "validation" if pid in VALIDATION else "training", "dice": round(dice(pred, mask), 4),
-                    "hd95_mm": round(hd95(pred, mask, spacing), 2), "true_volume_mm3": round(float(mask.sum()) * voxel),
+                    "hd95_mm": _finite(hd95(pred, mask, spacing)), "true_volume_mm3": round(float(mask.sum()) * voxel),
                     "predicted_volume_mm3": round(float(pred.sum()) * voxel)}
     with open(args.ckpt + ".json") as f:
         training = json.load(f)
@@ -387,7 +392,7 @@ def evaluate(args):
         "validation_patients": VALIDATION,
         "validation_dice_mean": round(float(np.mean([v["dice"] for v in val])), 4),
         "validation_dice_median": round(float(np.median([v["dice"] for v in val])), 4),
-        "validation_hd95_mm_median": round(float(np.median([v["hd95_mm"] for v in val])), 2),
+        "validation_hd95_mm_median": _finite(float(np.median([np.inf if v["hd95_mm"] is None else v["hd95_mm"] for v in val]))),
         "training_dice_mean": round(float(np.mean([v["dice"] for v in tr])), 4),
         "threshold": threshold, "min_lesion_volume_mm3": min_volume,
         "threshold_selection_training_mean_dice": round(best, 4),
@@ -426,7 +431,7 @@ def manifest(sha, threshold, min_volume):
             "channel": 0,
             "label": "Soft-tissue sarcoma GTV",
             "category": {"value": "49755003", "scheme": "SCT", "meaning": "Morphologically Altered Structure"},
-            "type": {"value": "424413001", "scheme": "SCT", "meaning": "Soft tissue sarcoma"},
+            "type": {"value": "108369006", "scheme": "SCT", "meaning": "Neoplasm"},
             "colour": "#E03C31",
         }],
         "threshold": threshold,
