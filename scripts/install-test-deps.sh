@@ -13,6 +13,7 @@ pkgs=(
   postgresql        # PostgresPeer: the index and DICOMweb tests on a real PostgreSQL server
   orthanc           # a real PACS peer (tests/MedNode.TestSupport/OrthancPeer.cs): DIMSE, storage commitment
   orthanc-dicomweb  # Orthanc's DICOMweb plugin (Orthanc as DICOMweb client of mednode serve)
+  python3-matplotlib # matplotlib.path: the sts-ct training script's RTSTRUCT rasteriser, compared with MedNode's
   python3-pil       # Pillow: independent PNG/JPEG decoder for the WADO-RS rendered tests
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
