@@ -53,10 +53,11 @@ echo "quickstart: C-ECHO to MEDNODE@127.0.0.1:$dimse_port succeeded"
 
 kill -TERM "$pid"
 # At most 60 s to stop (the host's shutdown timeout is 30 s); past that the session is killed and the status is 137.
-running() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
+# Read /proc/PID/stat once: the process may exit between a check and the read (then it is not running).
+running() { local stat; stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; [ -n "$stat" ] && [ "$(cut -d' ' -f3 <<<"$stat")" != Z ]; }
 stop_deadline=$((SECONDS + 60))
 while running "$pid" && [ $SECONDS -lt $stop_deadline ]; do sleep 0.2; done
-running "$pid" && kill -KILL -- "-$pid" 2>/dev/null
+if running "$pid"; then kill -KILL -- "-$pid" 2>/dev/null || true; fi
 status=0
 wait "$pid" || status=$?
 pgid="$pid"
