@@ -156,4 +156,53 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
         results.Skip(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
         (await _outbox.ListAsync(OutboxState.Delivered, default)).Should().HaveCount(2);
     }
+
+    [RequiresFact(null, "storescp", "openssl")]
+    [Trait("Conformance", "PS3.15 B.10")]
+    public async Task Export_DestinationOverTls_DeliveredWithClientCertificate_UntrustedServerIsRetriedNotDelivered()
+    {
+        using var pki = new TestPki();
+        var ca = pki.CreateAuthority("hospital-ca");
+        var server = pki.Issue(ca, "pacs");
+        var client = pki.Issue(ca, "mednode");
+        var stranger = pki.CreateAuthority("other-ca");
+        // storescp over TLS, trusting only the hospital CA for client certificates.
+        using var scp = new StorescpProcess(_dir.File("received"), null, "+tls", server.KeyPath, server.CertificatePath, "+cf", ca.CertificatePath);
+        var trusted = Dest(scp.Port);
+        trusted.Tls = new DestinationTls { TrustedCaPath = ca.CertificatePath, CertificatePath = client.CertificatePath, KeyPath = client.KeyPath };
+        trusted.Validate().Should().BeEmpty();
+
+        var tester = new DestinationTester(new HttpClient());
+        (await tester.TestAsync(trusted, default)).Ok.Should().BeTrue("C-ECHO over TLS succeeds");
+        var results = AllResults();
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, _clock.GetUtcNow()), default);
+        (await Worker(trusted).RunOnceAsync(default)).Should().Be(2);
+        (await StatesAsync(results.Take(2))).Values.Should().OnlyContain(s => s == OutboxState.Delivered);
+        results.Take(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1, "SEG and SR arrived over TLS");
+
+        // The same storescp, but MedNode trusts another authority: the handshake fails, nothing is sent, the items wait for a retry.
+        var untrusted = Dest(scp.Port);
+        untrusted.Tls = new DestinationTls { TrustedCaPath = stranger.CertificatePath, CertificatePath = client.CertificatePath, KeyPath = client.KeyPath };
+        var echo = await tester.TestAsync(untrusted, default);
+        echo.Ok.Should().BeFalse();
+        echo.Detail.Should().Contain("TLS handshake");
+        var job2 = Guid.NewGuid();
+        var more = AllResults();
+        await _outbox.AddAsync(OutboxItemFactory.Create(job2, "pacs", "SegSr", allowFallback: false, more, _clock.GetUtcNow()), default);
+        await Worker(untrusted).RunOnceAsync(default);
+        var items = await _outbox.ForJobAsync(job2, default);
+        items.Should().HaveCount(2).And.OnlyContain(i => i.State == OutboxState.Pending && i.Attempts == 1, "a failed handshake is retried with backoff");
+        more.Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 0);
+    }
+
+    [Fact]
+    public void Destination_TlsWithoutAuthorityOrWithHalfAClientCertificate_IsRefusedNamingTheSetting()
+    {
+        var d = Dest(104);
+        d.Tls = new DestinationTls { TrustedCaPath = "", CertificatePath = _dir.File("absent.pem") };
+        var errors = d.Validate();
+        errors.Should().Contain(e => e.Contains("Tls:TrustedCaPath is required", StringComparison.Ordinal));
+        errors.Should().Contain(e => e.Contains("Tls:CertificatePath and Tls:KeyPath go together", StringComparison.Ordinal));
+        errors.Should().Contain(e => e.Contains("Tls:CertificatePath", StringComparison.Ordinal) && e.Contains("does not exist", StringComparison.Ordinal));
+    }
 }

@@ -15,7 +15,7 @@ public sealed class DestinationTester(HttpClient http)
         {
             if (destination.Kind == DestinationKind.Dimse)
             {
-                var status = await new DicomClient(destination.Host, destination.Port, destination.AeTitle, destination.CallingAeTitle).EchoAsync(cancellationToken);
+                var status = await new DicomClient(destination.Host, destination.Port, destination.AeTitle, destination.CallingAeTitle) { Tls = destination.CreateTlsOptions() }.EchoAsync(cancellationToken);
                 return new DestinationTestResult(status == DimseStatus.Success, $"C-ECHO status 0x{status:X4}");
             }
             using var request = new HttpRequestMessage(HttpMethod.Get, destination.Url!.TrimEnd('/') + "/studies?limit=1");

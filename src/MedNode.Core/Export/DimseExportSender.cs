@@ -10,7 +10,7 @@ public sealed class DimseExportSender : IExportSender
 
     public async Task<IReadOnlyList<SendOutcome>> SendAsync(ExportDestination destination, IReadOnlyList<(OutboxItem Item, string Path)> batch, CancellationToken cancellationToken)
     {
-        var client = new DicomClient(destination.Host, destination.Port, destination.AeTitle, destination.CallingAeTitle);
+        var client = new DicomClient(destination.Host, destination.Port, destination.AeTitle, destination.CallingAeTitle) { Tls = destination.CreateTlsOptions() };
         var results = await client.StoreAsync(batch.Select(b => b.Path), cancellationToken: cancellationToken);
         var byPath = results.GroupBy(r => r.Path).ToDictionary(g => g.Key, g => g.Last());
         return batch.Select(b => byPath.TryGetValue(b.Path, out var r) ? Map(b.Item, r) : new SendOutcome(b.Item.Id, false, "not sent", ExportFailureKind.Transient)).ToList();

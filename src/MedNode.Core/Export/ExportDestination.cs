@@ -1,3 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
+using MedNode.Dicom.Network.Tls;
+
 namespace MedNode.Core.Export;
 
 public enum DestinationKind
@@ -40,6 +43,26 @@ public sealed class ExportDestination
     /// <summary>Ask for Storage Commitment after a DIMSE push (PS3.4 Annex J).</summary>
     public bool StorageCommitment { get; set; }
 
+    /// <summary>DICOM TLS towards a DIMSE destination (PS3.15 B.10); null: an unencrypted association.</summary>
+    public DestinationTls? Tls { get; set; }
+
+    /// <summary>The TLS settings of the DICOM client, with the certificates loaded; null when <see cref="Tls"/> is not set.</summary>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">A certificate or key file cannot be read.</exception>
+    public DicomTlsClientOptions? CreateTlsOptions()
+    {
+        if (Tls == null) return null;
+        X509Certificate2? certificate = null;
+        X509Certificate2Collection? chain = null;
+        if (!string.IsNullOrEmpty(Tls.CertificatePath)) (certificate, chain) = DicomTlsCertificates.LoadPem(Tls.CertificatePath, Tls.KeyPath, Tls.KeyPassword);
+        return new DicomTlsClientOptions
+        {
+            TrustedAuthorities = DicomTlsCertificates.LoadAuthorities(Tls.TrustedCaPath),
+            Certificate = certificate,
+            CertificateChain = chain,
+            ServerName = string.IsNullOrEmpty(Tls.ServerName) ? null : Tls.ServerName,
+        };
+    }
+
     /// <summary>The problems with this destination's settings; empty when it is usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -51,11 +74,40 @@ public sealed class ExportDestination
             if (AeTitle.Length is 0 or > 16 || AeTitle.Any(c => c is '\\' || char.IsControl(c))) errors.Add($"{where}: AeTitle must be 1 to 16 characters without backslash (PS3.5 §6.2 AE).");
             if (Uri.CheckHostName(Host) == UriHostNameType.Unknown) errors.Add($"{where}: Host '{Host}' is not a host name or IP address.");
             if (Port is < 1 or > 65535) errors.Add($"{where}: Port must be 1 to 65535.");
+            if (Tls != null) errors.AddRange(Tls.Validate(where));
         }
         else if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
             errors.Add($"{where}: Url must be an absolute http or https URL.");
         }
         return errors;
+    }
+}
+
+/// <summary>DICOM TLS towards one destination: the authority its certificate must chain to, and optionally MedNode's own
+/// client certificate (PEM) for a destination that requires one.</summary>
+public sealed class DestinationTls
+{
+    /// <summary>PEM file of the certificate authorities trusted for the destination's server certificate.</summary>
+    public string TrustedCaPath { get; set; } = "";
+
+    /// <summary>MedNode's client certificate (PEM), sent when the destination asks for one; with <see cref="KeyPath"/>.</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of an encrypted <see cref="KeyPath"/>; never returned by the API nor logged.</summary>
+    public string? KeyPassword { get; set; }
+
+    /// <summary>The name the server certificate must carry, when it differs from the destination's Host.</summary>
+    public string? ServerName { get; set; }
+
+    internal IEnumerable<string> Validate(string where)
+    {
+        if (string.IsNullOrWhiteSpace(TrustedCaPath)) yield return $"{where}: Tls:TrustedCaPath is required.";
+        else if (!File.Exists(TrustedCaPath)) yield return $"{where}: Tls:TrustedCaPath '{TrustedCaPath}' does not exist.";
+        if (string.IsNullOrEmpty(CertificatePath) != string.IsNullOrEmpty(KeyPath)) yield return $"{where}: Tls:CertificatePath and Tls:KeyPath go together.";
+        foreach (var (name, path) in new[] { ("CertificatePath", CertificatePath), ("KeyPath", KeyPath) })
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path)) yield return $"{where}: Tls:{name} '{path}' does not exist.";
     }
 }

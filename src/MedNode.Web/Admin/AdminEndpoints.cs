@@ -135,6 +135,7 @@ public static class AdminEndpoints
     {
         d.Name, d.Kind, d.AeTitle, d.Host, d.Port, d.CallingAeTitle, d.Url, d.AllowFallback, d.StorageCommitment,
         bearerToken = d.BearerToken == null ? null : "***", d.Username, password = d.Password == null ? null : "***",
+        tls = d.Tls == null ? null : new { d.Tls.TrustedCaPath, d.Tls.CertificatePath, d.Tls.KeyPath, keyPassword = d.Tls.KeyPassword == null ? null : "***", d.Tls.ServerName },
     };
 
     private static bool TryParseEnum<T>(string? text, out T? value) where T : struct, Enum
