@@ -10,6 +10,11 @@ public static class Cli
             Console.Out.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        if (args.Length > 1 && args[1..].Any(a => a is "-h" or "--help") && VerbHelp(args[0]) is { } help)
+        {
+            Console.Out.WriteLine(help);
+            return 0;
+        }
         try
         {
             return args[0] switch
@@ -65,6 +70,31 @@ public static class Cli
           migrate [--config FILE]            apply the index database's migrations and exit
           models list [--models DIR]         installed models, each verified against its SHA-256
         """;
+
+    /// <summary>The exit codes every command uses.</summary>
+    public const string ExitCodes = "exit codes: 0 success, 1 failure (the reason is printed on one line), 2 usage error";
+
+    // Verbs whose own parser prints a fuller usage for --help.
+    private static readonly HashSet<string> OwnHelp = ["find", "move", "get", "migrate"];
+
+    /// <summary>The usage lines of one verb, from <see cref="Usage"/>, for `mednode VERB --help`; null for an unknown verb
+    /// or one that prints its own help.</summary>
+    public static string? VerbHelp(string verb)
+    {
+        if (OwnHelp.Contains(verb)) return null;
+        if (verb == "store") return DimseCommands.StoreUsage + "\n" + ExitCodes;
+        var lines = Usage.Split('\n');
+        var picked = new List<string>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var trimmed = lines[i].TrimStart();
+            var indent = lines[i].Length - trimmed.Length;
+            if (indent != 2 || !(trimmed.StartsWith(verb + " ", StringComparison.Ordinal) || trimmed == verb || trimmed.StartsWith(verb + "|", StringComparison.Ordinal))) continue;
+            picked.Add("usage: mednode " + trimmed);
+            for (int j = i + 1; j < lines.Length && lines[j].Length - lines[j].TrimStart().Length > 2; j++) picked.Add("  " + lines[j].Trim());
+        }
+        return picked.Count == 0 ? null : string.Join('\n', picked) + "\n" + ExitCodes;
+    }
 
     /// <summary>Prints one line naming the reason and returns the failure exit code.</summary>
     public static int Fail(string reason, int code = 1)

@@ -9,4 +9,8 @@ internal static class Mednode
 
     public static Tools.Result Run(params string[] args) =>
         Tools.Run("dotnet", [Dll, .. args], TimeSpan.FromMinutes(2));
+
+    /// <summary>Runs it with <paramref name="workDir"/> as the working directory.</summary>
+    public static Tools.Result RunIn(string workDir, params string[] args) =>
+        Tools.Run("dotnet", [Dll, .. args], TimeSpan.FromMinutes(2), workDir: workDir);
 }
