@@ -19,11 +19,17 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "quickstart: FAILED: $*" >&2; [ -f "$work/node.log" ] && tail -n 40 "$work/node.log" >&2; exit 1; }
 
-# The committed HEAD (of this worktree, which may not be the repository's default branch).
-sha="$(git -C "$repo" rev-parse HEAD)"
-git clone --quiet --no-checkout --no-hardlinks "$repo" "$work/mednode"
-git -C "$work/mednode" -c advice.detachedHead=false checkout --quiet "$sha"
-echo "quickstart: cloned $sha"
+if command -v git >/dev/null 2>&1 && sha="$(git -C "$repo" rev-parse HEAD 2>/dev/null)"; then
+  # The committed HEAD (of this worktree, which may not be the repository's default branch).
+  git clone --quiet --no-checkout --no-hardlinks "$repo" "$work/mednode"
+  git -C "$work/mednode" -c advice.detachedHead=false checkout --quiet "$sha"
+  echo "quickstart: cloned $sha"
+else
+  # Not a git checkout (e.g. an exported source tree): copy the sources without any build output or test dependency.
+  mkdir -p "$work/mednode"
+  tar -C "$repo" --exclude=./.git --exclude='*/bin' --exclude='*/obj' --exclude=./.test-deps --exclude=./.test-output -cf - . | tar -C "$work/mednode" -xf -
+  echo "quickstart: copied the source tree (no git checkout)"
+fi
 cd "$work/mednode"
 
 cmd="$(awk '/<!-- quickstart-run -->/{inside=1; next} /<!-- \/quickstart-run -->/{inside=0} inside && /^```/{fence=!fence; next} inside && fence' README.md)"

@@ -10,20 +10,20 @@ namespace MedNode.Host.Tests;
 /// </summary>
 public sealed partial class ReadmeQuickstartTests
 {
-    [RequiresFact(null, "git", "echoscu", "dotnet", "python3", "setsid")]
+    [RequiresFact(null, "echoscu", "dotnet", "python3", "setsid")]
     public void Readme_QuickstartOnFreshClone_EchoesAndStopsCleanly()
     {
         var root = SharedData.RepoRoot;
         var readmeCommand = QuickstartCommand(File.ReadAllText(Path.Combine(root, "README.md")));
         readmeCommand.Should().Contain("serve", "the quick start runs the node");
-        var head = Tools.Run("git", ["-C", root, "rev-parse", "HEAD"]);
-        head.ExitCode.Should().Be(0, "the test clones the committed HEAD of the repository it runs in: " + head.StdErr);
+        // A git checkout is cloned at its committed HEAD; a plain source tree (CI may export one) is copied without build output.
+        var head = Tools.Find("git") != null ? Tools.Run("git", ["-C", root, "rev-parse", "HEAD"]) : null;
 
         var run = Tools.Run("bash", [Path.Combine(root, "scripts", "readme-quickstart.sh"), root], TimeSpan.FromMinutes(20));
         var output = run.StdOut + run.StdErr;
         run.ExitCode.Should().Be(0, output);
         // The script ran the same committed README's command, and each step happened.
-        output.Should().Contain("quickstart: cloned " + head.StdOut.Trim());
+        output.Should().Contain(head is { ExitCode: 0 } ? "quickstart: cloned " + head.StdOut.Trim() : "quickstart: copied the source tree");
         output.Should().Contain("quickstart: running: " + readmeCommand);
         output.Should().Contain("C-ECHO to MEDNODE@127.0.0.1:").And.Contain("stopped by SIGTERM, exit status 0");
         run.StdOut.TrimEnd().Should().EndWith("quickstart: OK");
