@@ -80,18 +80,10 @@ public sealed class IngestJournalTests : IDisposable
         doc.RootElement.GetArrayLength().Should().Be(1);
     }
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
 
     private (int Http, int Dimse) Start()
     {
-        int http = FreePort(), dimse = FreePort();
+        int http = NodeProcess.FreePort(), dimse = NodeProcess.FreePort();
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{http}", $"--MedNode:Dimse:Port={dimse}", "--MedNode:Dimse:BindAddress=127.0.0.1", "--MedNode:Dimse:MinFreeBytes=0", $"--MedNode:Dimse:StoragePath={_dir.File("store")}", "--MedNode:Security:AllowAnonymous=true" })
             psi.ArgumentList.Add(a);

@@ -18,14 +18,6 @@ public class QueryRetrieveServeTests : IDisposable
     private readonly TempDir _dir = new("mednode-qr-serve-");
     private readonly List<Process> _processes = [];
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
 
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
@@ -85,11 +77,11 @@ public class QueryRetrieveServeTests : IDisposable
         var source = Corpus.FullPath(CtSmall);
         string study = Value(source, "0020,000d"), sop = Value(source, "0008,0018"), patient = Value(source, "0010,0020");
         var received = Directory.CreateDirectory(_dir.File("storescp")).FullName;
-        var scpPort = FreePort();
+        var scpPort = NodeProcess.FreePort();
         Launch(Tools.Find("storescp")!, _dir.Path, "-aet", "STORESCP", "-od", received, P(scpPort));
         SpinWait.SpinUntil(() => Listening(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
-        var dimse = FreePort();
-        var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1",
+        var dimse = NodeProcess.FreePort();
+        var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(NodeProcess.FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1",
             "--MedNode:Dimse:MoveDestinations:0:AeTitle=STORESCP", "--MedNode:Dimse:MoveDestinations:0:Host=127.0.0.1", $"--MedNode:Dimse:MoveDestinations:0:Port={P(scpPort)}", .. DatabaseArguments()]);
         SpinWait.SpinUntil(() => node.HasExited || Listening(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
         node.HasExited.Should().BeFalse("mednode serve keeps running");
@@ -124,8 +116,8 @@ public class QueryRetrieveServeTests : IDisposable
     {
         var source = Corpus.FullPath(CtSmall);
         string patient = Value(source, "0010,0020"), study = Value(source, "0020,000d"), series = Value(source, "0020,000e"), sop = Value(source, "0008,0018");
-        var dimse = FreePort();
-        var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1", .. DatabaseArguments()]);
+        var dimse = NodeProcess.FreePort();
+        var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(NodeProcess.FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1", .. DatabaseArguments()]);
         SpinWait.SpinUntil(() => node.HasExited || Listening(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
         node.HasExited.Should().BeFalse("mednode serve keeps running");
         var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", P(dimse), source], env: Env);

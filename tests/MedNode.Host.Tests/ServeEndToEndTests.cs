@@ -15,18 +15,10 @@ public sealed class ServeEndToEndTests : IDisposable
     private readonly TempDir _dir = new("mednode-serve-");
     private Process? _node;
 
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
 
     private (int Http, int Dimse) Start()
     {
-        int http = FreePort(), dimse = FreePort();
+        int http = NodeProcess.FreePort(), dimse = NodeProcess.FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = _dir.Path,
