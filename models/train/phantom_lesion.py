@@ -1,22 +1,30 @@
 #!/usr/bin/python3
 """Trains MedNode's bundled `phantom-lesion` model on synthetic CT phantoms.
 
-Run (Debian python3-torch 1.13, python3-onnx 1.12; OpenBLAS makes 3D convolution ~3x faster):
+Stages (`--stage`):
+  train   generate phantoms, train, write the weights as NumPy (`--weights`, torch-version independent) and a log.
+          Runs on CUDA when `--device cuda` (the 2026-11-26 model was trained on an NVIDIA H200 with PyTorch 2.11).
+  export  weights -> ONNX opset 17 with dynamic spatial axes (Debian python3-torch 1.13 and python3-onnx 1.12 here),
+          then the threshold calibration, model.json and metrics.json.
+Local CPU run (Debian python3-torch 1.13; OpenBLAS makes 3D convolution ~3x faster):
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-        /usr/bin/python3 models/train/phantom_lesion.py --out models/phantom-lesion
+        /usr/bin/python3 models/train/phantom_lesion.py --stage train --steps 6000 --weights /tmp/phantom.npz
+    /usr/bin/python3 models/train/phantom_lesion.py --stage export --weights /tmp/phantom.npz --out models/phantom-lesion
 
-Seeded and reproducible on one machine (torch CPU kernels may differ by rounding across BLAS builds).
+Seeded; the phantoms are reproducible everywhere (NumPy generators, one seed per phantom), the weights on one
+machine and PyTorch build.
 
-Data: patches of 24^3 (training) and 32^3 (held-out) voxels at 1.5 mm isotropic, the model's target spacing. Each patch is soft tissue
-(40 HU) with Gaussian noise (sigma 4-20 HU), sometimes cut by the body outline (air, -1000 HU), with 0-3
-ellipsoidal lesions (radii 3-15 mm, contrast +60..+100 HU, random orientation). Intensities are
-partial-volume averages over 2x2x2 sub-samples per voxel, which is what a finer CT resampled to 1.5 mm
-looks like; the label is the voxel-centre-inside rule. Input normalisation: HU window -200..300 -> 0..1, clip.
-
-Network: a shallow fully convolutional net (three convolutions, 6 channels, about 1.2k parameters; the CPU it was
-trained on was shared, so it had to be tiny), initialised as smooth-then-threshold and then trained, logits out, sigmoid activation applied by the runtime (see model.json).
-Training patches are 24^3 from a pool of 48 that is refreshed one patch every 10 steps, with random flips. Exported as ONNX opset 17, dynamic spatial axes.
+Data: each phantom is made the way MedNode sees a CT series. A source grid with in-plane spacing 0.6-1.0 mm and slice
+spacing 1.0-2.5 mm holds soft tissue (40 HU), sometimes cut by a body outline (air, -1000 HU), and 0-3 ellipsoidal
+lesions (radii 2.5-15 mm, contrast +40..+150 HU, random orientation). Source intensities are partial-volume averages
+over 2x2x2 sub-samples per voxel plus Gaussian noise (sigma 3-25 HU), rounded to integers as DICOM stores them -- as
+MedNode.Analysis.Phantoms.CtPhantom writes its series. The source volume is then resampled trilinearly to the model's
+1.5 mm grid exactly as MedNode.Analysis.Inference.Resampler does (grid sharing the source origin, edge-clamped), and
+windowed (-200..300 HU -> 0..1, clipped).
+Labels are soft: the fraction of each 1.5 mm voxel inside a lesion (4x4x4 sub-samples). Trained against partial-volume
+fractions, the sigmoid output estimates the fraction, so the 0.5 iso-surface of the probabilities resampled back to the
+source grid lies on the lesion's surface; binary voxel-centre labels at 1.5 mm would put it up to 0.75 mm off.
 """
 import argparse
 import hashlib
@@ -25,15 +33,11 @@ import os
 import time
 
 import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 SPACING = 1.5
-PATCH = 32
-TRAIN_PATCH = 24
-POOL = 48
+PATCH = 32                 # training and validation patches, voxels at 1.5 mm
 A_MIN, A_MAX = -200.0, 300.0
+BODY_HU = 40.0
 
 
 def random_rotation(rng):
@@ -47,47 +51,127 @@ def random_rotation(rng):
     ])
 
 
-def make_patch(rng, n=PATCH, sub=2):
-    """One synthetic patch: (normalised image, label), both (n, n, n) float32, axes (z, y, x)."""
-    # Sub-sample offsets inside a voxel, in voxel units.
+def _points(n, spacing, sub):
+    """Sub-sample positions (mm) along one axis: voxel i covers (i - 0.5 .. i + 0.5) * spacing."""
     offs = (np.arange(sub) + 0.5) / sub - 0.5
-    grid = np.arange(n, dtype=np.float64)
-    fz = (grid[:, None] + offs[None, :]).reshape(-1) * SPACING
-    fine = np.stack(np.meshgrid(fz, fz, fz, indexing="ij"), axis=-1)  # (n*sub)^3 x 3, mm, (z, y, x)
-    centre = np.stack(np.meshgrid(grid * SPACING, grid * SPACING, grid * SPACING, indexing="ij"), axis=-1)
+    return ((np.arange(n)[:, None] + offs[None, :]) * spacing).reshape(-1)
 
-    hu_fine = np.full(fine.shape[:3], 40.0)
-    label = np.zeros((n, n, n), dtype=np.float32)
-    extent = n * SPACING
 
-    # Body outline: a large ellipse-like boundary through the patch (air outside) in ~30% of patches.
+def _trilinear_axis(vol, axis, n_out, scale):
+    """Resampler.Trilinear along one axis: output i samples the source at i * scale (source index), edge-clamped."""
+    n_in = vol.shape[axis]
+    p = np.clip(np.arange(n_out) * scale, 0, n_in - 1)
+    lo = np.floor(p).astype(np.int64)
+    hi = np.minimum(lo + 1, n_in - 1)
+    w = (p - lo).astype(np.float32)
+    shape = [1, 1, 1]
+    shape[axis] = n_out
+    w = w.reshape(shape)
+    return np.take(vol, lo, axis=axis) * (1 - w) + np.take(vol, hi, axis=axis) * w
+
+
+def make_phantom(seed, n=PATCH):
+    """One phantom: (normalised image, soft label), both (n, n, n) float32 on the 1.5 mm grid, axes (z, y, x)."""
+    rng = np.random.default_rng(seed)
+    sxy, sz = rng.uniform(0.6, 1.0), rng.uniform(1.0, 2.5)
+    extent = (n - 1) * SPACING
+    nxy, nz = int(np.ceil(extent / sxy)) + 2, int(np.ceil(extent / sz)) + 2
+
+    body = None
     if rng.random() < 0.3:
         normal = rng.normal(size=3)
         normal /= np.linalg.norm(normal)
         radius = rng.uniform(60, 200)
-        c = np.array([extent / 2] * 3) + normal * (radius + rng.uniform(-extent / 2, extent / 4))
-        d = np.linalg.norm(fine - c, axis=-1)
-        hu_fine[d > radius] = -1000.0
-
+        body = (np.array([extent / 2] * 3) + normal * (radius + rng.uniform(-extent / 2, extent / 4)), radius)
+    lesions = []
     for _ in range(rng.integers(0, 4)):
-        radii = rng.uniform(3.0, 15.0) * rng.uniform(0.6, 1.0, size=3)
-        radii[rng.integers(0, 3)] = max(radii.max(), 3.0)
-        rot = random_rotation(rng)
-        c = rng.uniform(-0.1 * extent, 1.1 * extent, size=3)
-        contrast = rng.uniform(60.0, 100.0)
+        radii = rng.uniform(2.5, 15.0) * rng.uniform(0.6, 1.0, size=3)
+        radii[rng.integers(0, 3)] = max(radii.max(), 2.5)
+        lesions.append((rng.uniform(-0.1 * extent, 1.1 * extent, size=3), radii, random_rotation(rng), rng.uniform(40.0, 150.0)))
 
-        def inside(p):
-            local = (p - c) @ rot
-            return ((local / radii) ** 2).sum(axis=-1) <= 1.0
+    def render(z, y, x):
+        """HU and lesion membership at points given as (z, y, x) mm coordinate vectors (broadcast to a grid)."""
+        pts = np.stack(np.meshgrid(z, y, x, indexing="ij"), axis=-1)
+        hu = np.full(pts.shape[:3], BODY_HU, dtype=np.float32)
+        in_body = np.ones(pts.shape[:3], dtype=bool)
+        if body is not None:
+            in_body = np.linalg.norm(pts - body[0], axis=-1) <= body[1]
+            hu[~in_body] = -1000.0
+        inside = np.zeros(pts.shape[:3], dtype=bool)
+        for c, radii, rot, contrast in lesions:
+            m = ((((pts - c) @ rot) / radii) ** 2).sum(axis=-1) <= 1.0
+            m &= in_body
+            hu[m] = BODY_HU + contrast
+            inside |= m
+        return hu, inside
 
-        m_fine = inside(fine) & (hu_fine > -500)
-        hu_fine[m_fine] = 40.0 + contrast
-        label[inside(centre) & (hu_fine.reshape(n, sub, n, sub, n, sub).min(axis=(1, 3, 5)) > -500)] = 1.0
-
-    hu = hu_fine.reshape(n, sub, n, sub, n, sub).mean(axis=(1, 3, 5))
-    hu += rng.normal(scale=rng.uniform(4.0, 20.0), size=hu.shape)
-    img = np.clip((hu - A_MIN) / (A_MAX - A_MIN), 0.0, 1.0).astype(np.float32)
+    # Source series: 2x2x2 partial volume, noise, integer HU.
+    hu_fine, _ = render(_points(nz, sz, 2), _points(nxy, sxy, 2), _points(nxy, sxy, 2))
+    src = hu_fine.reshape(nz, 2, nxy, 2, nxy, 2).mean(axis=(1, 3, 5))
+    src += rng.normal(scale=rng.uniform(3.0, 25.0), size=src.shape)
+    src = np.round(src).astype(np.float32)
+    # Resampled to 1.5 mm on the grid that shares the source origin.
+    vol = _trilinear_axis(src, 0, n, SPACING / sz)
+    vol = _trilinear_axis(vol, 1, n, SPACING / sxy)
+    vol = _trilinear_axis(vol, 2, n, SPACING / sxy)
+    img = np.clip((vol - A_MIN) / (A_MAX - A_MIN), 0.0, 1.0).astype(np.float32)
+    # Soft label: fraction of each 1.5 mm voxel inside a lesion.
+    if lesions:
+        _, inside = render(_points(n, SPACING, 4), _points(n, SPACING, 4), _points(n, SPACING, 4))
+        label = inside.reshape(n, 4, n, 4, n, 4).mean(axis=(1, 3, 5)).astype(np.float32)
+    else:
+        label = np.zeros((n, n, n), dtype=np.float32)
     return img, label
+
+
+def make_set(seeds, workers):
+    if workers <= 1:
+        out = [make_phantom(s) for s in seeds]
+    else:
+        from multiprocessing import Pool
+        with Pool(workers) as pool:
+            out = pool.map(make_phantom, seeds, chunksize=8)
+    return np.stack([o[0] for o in out])[:, None], np.stack([o[1] for o in out])[:, None]
+
+
+def build_net():
+    import torch
+    import torch.nn as nn
+
+    def block(cin, cout):
+        return nn.Sequential(nn.Conv3d(cin, cout, 3, padding=1), nn.BatchNorm3d(cout), nn.ReLU(inplace=True),
+                             nn.Conv3d(cout, cout, 3, padding=1), nn.BatchNorm3d(cout), nn.ReLU(inplace=True))
+
+    class PhantomUNet(nn.Module):
+        """A small 3D U-Net: 2 poolings (8-16-32 channels; spatial divisor 4), transposed-convolution upsampling,
+        skip concatenation, logits out."""
+
+        def __init__(self):
+            super().__init__()
+            self.e1, self.e2, self.b = block(1, 8), block(8, 16), block(16, 32)
+            self.u2, self.d2 = nn.ConvTranspose3d(32, 16, 2, stride=2), block(32, 16)
+            self.u1, self.d1 = nn.ConvTranspose3d(16, 8, 2, stride=2), block(16, 8)
+            self.out = nn.Conv3d(8, 1, 1)
+            self.pool = nn.MaxPool3d(2)
+
+        def forward(self, x):
+            e1 = self.e1(x)
+            e2 = self.e2(self.pool(e1))
+            b = self.b(self.pool(e2))
+            d2 = self.d2(torch.cat([self.u2(b), e2], 1))
+            return self.out(self.d1(torch.cat([self.u1(d2), e1], 1)))
+
+    return PhantomUNet()
+
+
+def save_weights(net, path):
+    np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+
+
+def load_weights(net, path):
+    import torch
+    z = np.load(path)
+    net.load_state_dict({k: torch.from_numpy(z[k]) for k in z.files})
 
 
 def manifest(sha, threshold, model_file="model.onnx"):
@@ -95,7 +179,7 @@ def manifest(sha, threshold, model_file="model.onnx"):
     return {
         "id": "phantom-lesion",
         "name": "MedNode synthetic phantom lesion segmenter",
-        "version": "1.0.0",
+        "version": "2.0.0",
         "sha256": sha,
         "modelFile": model_file,
         "licence": "Apache-2.0 (MedNode project); trained only on synthetic data",
@@ -106,7 +190,7 @@ def manifest(sha, threshold, model_file="model.onnx"):
         "targetSpacing": [SPACING, SPACING, SPACING],
         "patchSize": [48, 48, 48],
         "overlap": 0.25,
-        "spatialDivisor": 1,
+        "spatialDivisor": 4,
         "output": {"tensorName": "logits", "kind": "logits", "activation": "sigmoid"},
         "classes": [{
             "channel": 0,
@@ -120,106 +204,35 @@ def manifest(sha, threshold, model_file="model.onnx"):
     }
 
 
-def calibrate(net, seed):
-    """The threshold whose predicted volume is closest to the true volume on 24 calibration phantoms (seed + 2:
-    neither training nor held-out validation data). Sigmoid outputs of this small net are not calibrated; at 0.5
-    it over-segments by about 12 %."""
-    rng = np.random.default_rng(seed + 2)
-    cal = [make_patch(rng) for _ in range(24)]
-    with torch.no_grad():
-        prob = torch.sigmoid(net(torch.from_numpy(np.stack([c[0] for c in cal])[:, None]))).numpy()
-    y = np.stack([c[1] for c in cal])[:, None]
-    ratios = {t: float((prob >= t).sum() / y.sum()) for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9)}
-    print("calibration volume ratios", ratios)
-    return min(ratios, key=lambda t: abs(ratios[t] - 1))
-
-
-def write_manifest(out, threshold):
-    with open(os.path.join(out, "model.onnx"), "rb") as f:
-        sha = hashlib.sha256(f.read()).hexdigest()
-    with open(os.path.join(out, "model.json"), "w") as f:
-        json.dump(manifest(sha, threshold), f, indent=2)
-        f.write("\n")
-    return sha
-
-
-class PhantomNet(nn.Module):
-    """Three convolutions (3^3, dilated 3^3, 1^1), 6 channels: a receptive field of 7 voxels (10.5 mm)."""
-
-    def __init__(self):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv3d(1, 6, 3, padding=1), nn.ReLU(),
-            nn.Conv3d(6, 6, 3, padding=2, dilation=2), nn.ReLU(),
-            nn.Conv3d(6, 1, 1))
-
-    def forward(self, x):
-        return self.body(x)
-
-    @torch.no_grad()
-    def init_prior(self):
-        """Starts from "smooth, then threshold at 80 HU": channels 0/1 carry the positive and negative parts of a
-        3^3 mean minus the threshold, layer 2 averages them again (dilated), the last layer takes 40 x their
-        difference. The other channels start small and random. Training refines this; from a random start the net
-        sat in the predict-nothing minimum for the few hundred steps a shared CPU allowed."""
-        c1, c2, c3 = self.body[0], self.body[2], self.body[4]
-        mid = (80.0 - A_MIN) / (A_MAX - A_MIN)
-        c1.weight[:2] = 0
-        c1.weight[0] = 1.0 / 27
-        c1.weight[1] = -1.0 / 27
-        c1.bias[0], c1.bias[1] = -mid, mid
-        c2.weight.mul_(0.1)
-        c2.weight[:2, :2] = 0
-        c2.weight[0, 0] = 1.0 / 27
-        c2.weight[1, 1] = 1.0 / 27
-        c2.bias[:2] = 0
-        c3.weight.mul_(0.1)
-        c3.weight[0, 0], c3.weight[0, 1] = 40.0, -40.0
-        c3.bias.zero_()
-
-
 def dice(pred, target):
-    inter = (pred * target).sum()
     s = pred.sum() + target.sum()
-    return 1.0 if s == 0 else float(2 * inter / s)
+    return 1.0 if s == 0 else float(2 * (pred * target).sum() / s)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="models/phantom-lesion")
-    ap.add_argument("--minutes", type=float, default=6.0)
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=20261125)
-    args = ap.parse_args()
-
-    torch.set_num_threads(2)
+def train(args):
+    import torch
+    import torch.nn.functional as F
+    dev = torch.device(args.device)
+    if args.device == "cpu":
+        torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    val_rng = np.random.default_rng(args.seed + 1)  # held-out phantoms, never trained on
-    val = [make_patch(val_rng) for _ in range(24)]
-
-    net = PhantomNet()
-    net.init_prior()
-    params = sum(p.numel() for p in net.parameters())
-    opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-    # A pool of training patches, refreshed a few at a time: generating patches costs more than a step.
-    pool = [make_patch(rng, n=TRAIN_PATCH) for _ in range(POOL)]
+    t0 = time.time()
+    # Disjoint seed ranges: training phantoms, held-out validation (seed + 1 range), calibration (seed + 2 range).
+    xs, ys = make_set([args.seed * 1000 + i for i in range(args.phantoms)], args.workers)
+    print(f"{len(xs)} training phantoms in {time.time() - t0:.0f}s", flush=True)
+    x_all, y_all = torch.from_numpy(xs).to(dev), torch.from_numpy(ys).to(dev)
+    net = build_net().to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.05)
     start = time.time()
-    step = 0
-    while time.time() - start < args.minutes * 60:
-        if step % 10 == 0:
-            pool[rng.integers(0, POOL)] = make_patch(rng, n=TRAIN_PATCH)
-        picks = rng.integers(0, POOL, size=args.batch)
-        xs, ys = [], []
-        for i in picks:
-            img, lab = pool[i]
-            axes = tuple(a for a in range(3) if rng.random() < 0.5)
-            if axes:
-                img, lab = np.flip(img, axes), np.flip(lab, axes)
-            xs.append(np.ascontiguousarray(img))
-            ys.append(np.ascontiguousarray(lab))
-        x = torch.from_numpy(np.stack(xs)[:, None])
-        y = torch.from_numpy(np.stack(ys)[:, None])
+    net.train()
+    for step in range(1, args.steps + 1):
+        idx = torch.from_numpy(rng.integers(0, len(xs), size=args.batch)).to(dev)
+        x, y = x_all[idx], y_all[idx]
+        dims = [d for d in (2, 3, 4) if rng.random() < 0.5]
+        if dims:
+            x, y = torch.flip(x, dims), torch.flip(y, dims)
         logits = net(x)
         p = torch.sigmoid(logits)
         soft_dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
@@ -227,44 +240,84 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        step += 1
-        if step % 100 == 0:
-            print(f"step {step} loss {loss.item():.4f} t {time.time() - start:.0f}s", flush=True)
-        if time.time() - start > args.minutes * 40:  # last third at a lower rate
-            for g in opt.param_groups:
-                g["lr"] = 5e-4
-    train_seconds = time.time() - start
+        sched.step()
+        if step % 250 == 0:
+            print(f"step {step} loss {loss.item():.4f} dice-loss {soft_dice.item():.3f} t {time.time() - start:.0f}s", flush=True)
+            save_weights(net, args.weights)
+    save_weights(net, args.weights)
+    with open(args.weights + ".json", "w") as f:
+        json.dump({"steps": args.steps, "batch": args.batch, "phantoms": args.phantoms, "seconds": round(time.time() - start),
+                   "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu", "torch": torch.__version__,
+                   "parameters": sum(p.numel() for p in net.parameters())}, f)
+    print("trained", args.steps, "steps in", round(time.time() - start), "s", flush=True)
 
+
+def export(args):
+    import torch
+    import onnx
+    net = build_net()
+    load_weights(net, args.weights)
     net.eval()
-    with torch.no_grad():
-        x = torch.from_numpy(np.stack([v[0] for v in val])[:, None])
-        y = np.stack([v[1] for v in val])[:, None]
-        pv = (torch.sigmoid(net(x)).numpy() >= 0.5).astype(np.float32)
-    inter, total = float((pv * y).sum()), float(pv.sum() + y.sum())
-    metrics = {
-        "held_out_patches": len(val),
-        "voxel_dice_pooled": 2 * inter / total if total else 1.0,
-        "voxel_dice_mean_per_patch_with_lesion": float(np.mean([dice(pv[i], y[i]) for i in range(len(val)) if y[i].sum() > 0])),
-        "false_positive_voxels_in_lesion_free_patches": int(sum(pv[i].sum() for i in range(len(val)) if y[i].sum() == 0)),
-        "training_steps": step,
-        "training_seconds": round(train_seconds),
-        "parameters": params,
-    }
-    print(json.dumps(metrics, indent=2))
-
+    with open(args.weights + ".json") as f:
+        training = json.load(f)
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "model.onnx")
     dummy = torch.zeros(1, 1, PATCH, PATCH, PATCH)
     torch.onnx.export(net, dummy, path, opset_version=17, input_names=["image"], output_names=["logits"],
                       dynamic_axes={"image": {0: "n", 2: "d", 3: "h", 4: "w"}, "logits": {0: "n", 2: "d", 3: "h", 4: "w"}})
-    import onnx
     onnx.checker.check_model(onnx.load(path))
-    threshold = calibrate(net, args.seed)
-    metrics["threshold"] = threshold
-    sha = write_manifest(args.out, threshold)
+
+    def predict(x):
+        with torch.no_grad():
+            return np.concatenate([torch.sigmoid(net(torch.from_numpy(x[i:i + 8]))).numpy() for i in range(0, len(x), 8)])
+
+    # Threshold: the one whose predicted volume is closest to the true (fractional) volume on calibration phantoms.
+    xc, yc = make_set([(args.seed + 2) * 1000 + i for i in range(48)], args.workers)
+    pc = predict(xc)
+    ratios = {t: float((pc >= t).sum() / yc.sum()) for t in (0.4, 0.45, 0.5, 0.55, 0.6)}
+    threshold = min(ratios, key=lambda t: abs(ratios[t] - 1))
+    print("calibration volume ratios", ratios, "->", threshold)
+    xv, yv = make_set([(args.seed + 1) * 1000 + i for i in range(48)], args.workers)
+    pv = (predict(xv) >= threshold).astype(np.float32)
+    truth = (yv >= 0.5).astype(np.float32)
+    with_lesion = [i for i in range(len(xv)) if truth[i].sum() > 0]
+    metrics = {
+        "held_out_phantoms": len(xv),
+        "voxel_dice_pooled": round(dice(pv, truth), 4),
+        "voxel_dice_mean_per_phantom_with_lesion": round(float(np.mean([dice(pv[i], truth[i]) for i in with_lesion])), 4),
+        "volume_ratio_pooled": round(float(pv.sum() / yv.sum()), 4),
+        "false_positive_voxels_in_lesion_free_phantoms": int(sum(pv[i].sum() for i in range(len(xv)) if yv[i].sum() == 0)),
+        "calibration_volume_ratios": ratios,
+        "threshold": threshold,
+        "training_steps": training["steps"], "batch": training["batch"], "training_phantoms": training["phantoms"],
+        "training_seconds": training["seconds"], "training_device": training["device"], "training_torch": training["torch"],
+        "parameters": training["parameters"], "seed": args.seed,
+    }
+    print(json.dumps(metrics, indent=2))
+    with open(path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    with open(os.path.join(args.out, "model.json"), "w") as f:
+        json.dump(manifest(sha, threshold), f, indent=2)
+        f.write("\n")
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({**metrics, "sha256": sha}, f, indent=2)
+        f.write("\n")
     print("sha256", sha)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stage", choices=["train", "export"], required=True)
+    ap.add_argument("--out", default="models/phantom-lesion")
+    ap.add_argument("--weights", default="/tmp/phantom-lesion.npz")
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--phantoms", type=int, default=3000)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=20261126)
+    args = ap.parse_args()
+    train(args) if args.stage == "train" else export(args)
 
 
 if __name__ == "__main__":

@@ -199,13 +199,30 @@ def load_cache(cache, ids):
     return out
 
 
-def sample(rng, img, lab, size):
+def pack(args):
+    """The training arrays alone (image and label on the target grid), in one file small enough to carry to a GPU
+    machine (about 9 MB for the 29 training patients)."""
+    ids = [p for p in patients(args.data) if p not in VALIDATION]
+    arrays = {}
+    for pid in ids:
+        z = np.load(os.path.join(args.cache, pid + ".npz"))
+        arrays[pid + "_img"], arrays[pid + "_lab"] = z["img"], z["lab"]
+    np.savez_compressed(args.train_npz, **arrays)
+    print("packed", len(ids), "patients into", args.train_npz, os.path.getsize(args.train_npz), "bytes")
+
+
+def load_packed(path):
+    z = np.load(path)
+    ids = sorted(k[:-4] for k in z.files if k.endswith("_img"))
+    return ids, {pid: (z[pid + "_img"].astype(np.float32), z[pid + "_lab"]) for pid in ids}
+
+
+def sample(rng, img, lab, fg, size):
     """A training patch (z, y, x) = size; centred on a tumour voxel (with jitter) 2 times in 3, else uniform."""
     padded = [max(0, s - n) for s, n in zip(size, img.shape)]
     if any(padded):
         img = np.pad(img, [(0, p) for p in padded], constant_values=PAD)
         lab = np.pad(lab, [(0, p) for p in padded])
-    fg = np.argwhere(lab > 0)
     if len(fg) and rng.random() < 2 / 3:
         c = fg[rng.integers(len(fg))] + rng.integers(-size[0] // 4, size[0] // 4 + 1, size=3)
         start = [int(np.clip(c[a] - size[a] // 2, 0, img.shape[a] - size[a])) for a in range(3)]
@@ -220,25 +237,45 @@ def sample(rng, img, lab, size):
     return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
 
 
+def save_weights(net, path):
+    """Weights as NumPy arrays: readable by any PyTorch version (trained with 2.11 on a GPU, exported with 1.13)."""
+    np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+
+
+def load_weights(net, path):
+    import torch
+    z = np.load(path)
+    net.load_state_dict({k: torch.from_numpy(z[k]) for k in z.files})
+
+
 def train(args):
     import torch
     import torch.nn.functional as F
-    torch.set_num_threads(2)
+    dev = torch.device(args.device)
+    if args.device == "cpu":
+        torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    ids = [p for p in patients(args.data) if p not in VALIDATION]
-    data = load_cache(args.cache, ids)
-    net = build_net()
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.1)
-    size = TRAIN_PATCH[::-1]
+    if args.train_npz and os.path.exists(args.train_npz):
+        ids, data = load_packed(args.train_npz)
+    else:
+        ids = [p for p in patients(args.data) if p not in VALIDATION]
+        data = load_cache(args.cache, ids)
+    if any(p in VALIDATION for p in ids):
+        raise SystemExit("validation patients in the training data")
+    fg = {pid: np.argwhere(lab > 0) for pid, (_, lab) in data.items()}
+    net = build_net().to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
+    size = tuple(args.train_patch[::-1])
     start = time.time()
     net.train()
     last = min(args.steps, args.stop_after or args.steps)
     for step in range(1, last + 1):
-        xs, ys = zip(*(sample(rng, *data[ids[rng.integers(len(ids))]], size) for _ in range(args.batch)))
-        x = torch.from_numpy(np.stack(xs)[:, None])
-        y = torch.from_numpy(np.stack(ys)[:, None])
+        picks = [ids[rng.integers(len(ids))] for _ in range(args.batch)]
+        xs, ys = zip(*(sample(rng, *data[p], fg[p], size) for p in picks))
+        x = torch.from_numpy(np.stack(xs)[:, None]).to(dev)
+        y = torch.from_numpy(np.stack(ys)[:, None]).to(dev)
         logits = net(x)
         p = torch.sigmoid(logits)
         soft_dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
@@ -247,13 +284,16 @@ def train(args):
         loss.backward()
         opt.step()
         sched.step()
-        if step % 20 == 0:
+        if step % 100 == 0:
             print(f"step {step} loss {loss.item():.4f} dice-loss {soft_dice.item():.3f} t {time.time() - start:.0f}s", flush=True)
-            torch.save(net.state_dict(), args.ckpt)
-    torch.save(net.state_dict(), args.ckpt)
-    with open(args.ckpt + ".json", "w") as f:
-        json.dump({"steps": last, "schedule_steps": args.steps, "batch": args.batch, "seconds": round(time.time() - start),
+            save_weights(net, args.weights)
+    save_weights(net, args.weights)
+    with open(args.weights + ".json", "w") as f:
+        json.dump({"steps": last, "schedule_steps": args.steps, "batch": args.batch, "train_patch": list(args.train_patch),
+                   "seconds": round(time.time() - start), "lr": args.lr,
+                   "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu", "torch": torch.__version__,
                    "parameters": sum(p.numel() for p in net.parameters())}, f)
+    print("trained", last, "steps in", round(time.time() - start), "s", flush=True)
 
 
 # ----------------------------------------------------------------------------------------------------------- export
@@ -261,7 +301,7 @@ def export(args):
     import torch
     import onnx
     net = build_net()
-    net.load_state_dict(torch.load(args.ckpt))
+    load_weights(net, args.weights)
     net.eval()
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "model.onnx")
@@ -363,7 +403,7 @@ def evaluate(args):
     import torch
     torch.set_num_threads(2)
     net = build_net()
-    net.load_state_dict(torch.load(args.ckpt))
+    load_weights(net, args.weights)
     net.eval()
     probs = {}
     for pid in patients(args.data):
@@ -384,7 +424,7 @@ def evaluate(args):
         per[pid] = {"split": "validation" if pid in VALIDATION else "training", "dice": round(dice(pred, mask), 4),
                     "hd95_mm": _finite(hd95(pred, mask, spacing)), "true_volume_mm3": round(float(mask.sum()) * voxel),
                     "predicted_volume_mm3": round(float(pred.sum()) * voxel)}
-    with open(args.ckpt + ".json") as f:
+    with open(args.weights + ".json") as f:
         training = json.load(f)
     val = [per[p] for p in VALIDATION]
     tr = [per[p] for p in train_ids]
@@ -396,8 +436,9 @@ def evaluate(args):
         "training_dice_mean": round(float(np.mean([v["dice"] for v in tr])), 4),
         "threshold": threshold, "min_lesion_volume_mm3": min_volume,
         "threshold_selection_training_mean_dice": round(best, 4),
-        "training_steps": training["steps"], "batch": training["batch"], "training_seconds": training["seconds"],
-        "parameters": training["parameters"], "seed": args.seed, "patients": per,
+        "training_steps": training["steps"], "batch": training["batch"], "training_patch": training.get("train_patch"),
+        "training_seconds": training["seconds"], "training_device": training.get("device"),
+        "training_torch": training.get("torch"), "parameters": training["parameters"], "seed": args.seed, "patients": per,
     }
     sha = write_manifest(args.out, threshold, min_volume)
     metrics["sha256"] = sha
@@ -460,11 +501,15 @@ def dump_masks(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["prep", "train", "export", "eval", "all", "masks"])
+    ap.add_argument("stage", choices=["prep", "pack", "train", "export", "eval", "all", "masks"])
     ap.add_argument("--data", default="../shared/datasets/sts-ct")
     ap.add_argument("--out", default="models/sts-ct")
     ap.add_argument("--cache", default="/tmp/sts-ct-cache")
-    ap.add_argument("--ckpt", default="/tmp/sts-ct-cache/net.pt")
+    ap.add_argument("--weights", default="/tmp/sts-ct-cache/weights.npz")
+    ap.add_argument("--train-npz", default="", help="training arrays written by `pack` (used instead of --cache)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--train-patch", type=int, nargs=3, default=list(TRAIN_PATCH), help="x y z voxels")
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--stop-after", type=int, default=0, help="end after this step, keeping the --steps schedule")
     ap.add_argument("--batch", type=int, default=2)
@@ -474,6 +519,8 @@ def main():
     args = ap.parse_args()
     if args.stage == "masks":
         return dump_masks(args)
+    if args.stage == "pack":
+        return pack(args)
     if args.stage in ("prep", "all"):
         prep(args.data, args.cache)
     if args.stage in ("train", "all"):
