@@ -82,7 +82,7 @@ public sealed class CompletionAssociationObserver(CompletionTracker tracker) : I
         tracker.OnAssociationEndedAsync(ended.AssociationId, ended.Released, cancellationToken);
 }
 
-/// <summary>Records a "DICOM Instances Transferred" audit event (PS3.15 §A.5.3.4) for each completed unit, then routes it.</summary>
+/// <summary>Records a "DICOM Instances Transferred" audit event (PS3.15 §A.5.3.7) for each completed unit, then routes it.</summary>
 public sealed class AuditedCompletionSink(ICompletionSink inner, IAuditTrail audit) : ICompletionSink
 {
     public async Task OnCompletedAsync(CompletedUnit unit, CancellationToken cancellationToken)

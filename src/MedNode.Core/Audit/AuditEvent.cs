@@ -7,9 +7,11 @@ namespace MedNode.Core.Audit;
 public sealed record AuditParticipant(string UserId, string? NetworkAddress, bool IsRequestor, string? Role = null);
 
 /// <summary>
-/// One audit event, as the application reports it. The trail adds the sequence number, the time and the hash chain.
+/// One audit event, as the application reports it. The trail adds the sequence number, the time (unless the event
+/// carries <paramref name="OccurredAt"/>, as events queued through <see cref="IAuditSink"/> do) and the hash chain.
 /// Patient identifiers may be stored hashed (<see cref="AuditOptions.HashPatientIdentifiers"/>).
 /// </summary>
+/// <param name="OccurredAt">EventDateTime (PS3.15 §A.5.1) when the event happened before it was appended; null: the append time.</param>
 public sealed record AuditEvent(
     AuditEventType Type,
     AuditAction Action,
@@ -17,7 +19,8 @@ public sealed record AuditEvent(
     IReadOnlyList<AuditParticipant> Participants,
     string? StudyInstanceUid = null,
     string? PatientId = null,
-    string? Detail = null);
+    string? Detail = null,
+    DateTimeOffset? OccurredAt = null);
 
 public sealed class AuditOptions
 {

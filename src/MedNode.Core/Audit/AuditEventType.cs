@@ -9,16 +9,16 @@ public sealed record AuditEventType(string Code, string Scheme, string Meaning)
     /// <summary>PS3.15 §A.5.3.1 Application Activity (start and stop of the node).</summary>
     public static readonly AuditEventType ApplicationActivity = new("110100", "DCM", "Application Activity");
 
-    /// <summary>PS3.15 §A.5.3.3 Begin Transferring DICOM Instances.</summary>
+    /// <summary>PS3.15 §A.5.3.3 Begin Transferring DICOM Instances (the intent, before the sending starts).</summary>
     public static readonly AuditEventType BeginTransferringDicomInstances = new("110102", "DCM", "Begin Transferring DICOM Instances");
 
-    /// <summary>PS3.15 §A.5.3.2 DICOM Instances Accessed.</summary>
+    /// <summary>PS3.15 §A.5.3.6 DICOM Instances Accessed (instances viewed, used, updated or deleted).</summary>
     public static readonly AuditEventType DicomInstancesAccessed = new("110103", "DCM", "DICOM Instances Accessed");
 
-    /// <summary>PS3.15 §A.5.3.4 DICOM Instances Transferred (received or sent).</summary>
+    /// <summary>PS3.15 §A.5.3.7 DICOM Instances Transferred (received or sent).</summary>
     public static readonly AuditEventType DicomInstancesTransferred = new("110104", "DCM", "DICOM Instances Transferred");
 
-    /// <summary>PS3.15 §A.5.3.6 Export.</summary>
+    /// <summary>PS3.15 §A.5.3.4 Data Export (data leaving the security domain: media, print, e-mail).</summary>
     public static readonly AuditEventType Export = new("110106", "DCM", "Export");
 
     /// <summary>PS3.15 §A.5.3.10 Query.</summary>

@@ -28,7 +28,7 @@ public sealed record AuditRecord
     /// <summary>The hash of the row before the first: 64 zeros.</summary>
     public static readonly string GenesisHash = new('0', 64);
 
-    /// <summary>Builds the next row of the chain from an event.</summary>
+    /// <summary>Builds the next row of the chain from an event; its time is the event's <see cref="AuditEvent.OccurredAt"/>, else <paramref name="time"/>.</summary>
     public static AuditRecord Create(AuditEvent e, long sequence, DateTimeOffset time, string previousHash, AuditOptions options)
     {
         var patient = e.PatientId;
@@ -36,7 +36,7 @@ public sealed record AuditRecord
         var unsigned = new AuditRecord
         {
             Sequence = sequence,
-            Time = time.ToUniversalTime(),
+            Time = (e.OccurredAt ?? time).ToUniversalTime(),
             EventCode = e.Type.Code,
             EventScheme = e.Type.Scheme,
             Action = e.Action.ToString(),

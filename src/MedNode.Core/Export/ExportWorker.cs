@@ -60,6 +60,7 @@ public sealed class ExportWorker(
                 continue;
             }
             var batch = group.Select(i => (i, blobs.GetPath(i.BlobKey))).ToList();
+            await AuditBeginTransferringAsync(destination, group.ToList(), cancellationToken);
             IReadOnlyList<SendOutcome> outcomes;
             try
             {
@@ -106,10 +107,32 @@ public sealed class ExportWorker(
         if (audit != null && delivered > 0)
         {
             await audit.AppendAsync(new AuditEvent(AuditEventType.DicomInstancesTransferred, AuditAction.R, delivered == items.Count ? AuditOutcome.Success : AuditOutcome.MinorFailure,
-                [new AuditParticipant(destination.CallingAeTitle, null, true, "Source"), new AuditParticipant(destination.Kind == DestinationKind.Dimse ? destination.AeTitle : destination.Url ?? destination.Name, destination.Host, false, "Destination")],
+                [Source(destination), Destination(destination)],
                 items[0].StudyInstanceUid, Detail: $"{delivered} result instance(s) to {destination.Name}"), ct);
         }
     }
+
+    /// <summary>
+    /// Begin Transferring DICOM Instances (PS3.15 §A.5.3.3) before a batch is sent, one event per study, so that the trail
+    /// shows what was meant to go next to the DICOM Instances Transferred that records what went. The push goes to a
+    /// configured destination inside the node's security domain, so it is a transfer, not a Data Export (§A.5.3.4, which is
+    /// for data leaving that domain: media, print, e-mail).
+    /// </summary>
+    private async Task AuditBeginTransferringAsync(ExportDestination destination, List<OutboxItem> items, CancellationToken ct)
+    {
+        if (audit == null) return;
+        foreach (var study in items.GroupBy(i => i.StudyInstanceUid, StringComparer.Ordinal))
+        {
+            var summary = new AuditStudy(study.Key, null, [.. study.GroupBy(i => i.SopClassUid, StringComparer.Ordinal).Select(c => (c.Key, c.Count()))]);
+            await audit.AppendAsync(DicomAuditEvents.BeginTransferring(Source(destination), Destination(destination), [], summary,
+                $"export to {destination.Name} ({destination.Kind})"), ct);
+        }
+    }
+
+    private static AuditParticipant Source(ExportDestination d) => new(d.CallingAeTitle, null, true, "Source");
+
+    private static AuditParticipant Destination(ExportDestination d) =>
+        new(d.Kind == DestinationKind.Dimse ? d.AeTitle : d.Url ?? d.Name, d.Host, false, "Destination");
 
     private async Task ReleaseFallbackAsync(OutboxItem refused, DateTimeOffset now, CancellationToken ct)
     {

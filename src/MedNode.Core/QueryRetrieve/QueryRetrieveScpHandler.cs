@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MedNode.Core.Audit;
+using MedNode.Core.Index;
 using MedNode.Core.Query;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
@@ -11,8 +13,10 @@ namespace MedNode.Core.QueryRetrieve;
 /// The Query/Retrieve SCP's handler (PS3.4 Annex C) over the node's index and blob store: C-FIND runs through
 /// <see cref="DicomQueryParser"/>, <see cref="IQueryIndex"/> and <see cref="QueryResponseBuilder"/>, the one matcher
 /// QIDO-RS uses too; C-MOVE and C-GET run the identifier as an IMAGE-level query and send the files it finds.
+/// With an <see cref="IAuditSink"/> each C-FIND is audited as Query (PS3.15 §A.5.3.10) and each C-MOVE or C-GET that has
+/// instances to send as Begin Transferring DICOM Instances (§A.5.3.3), one event per study, before the first sub-operation.
 /// </summary>
-public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs, IReadOnlyList<DicomPeer> moveDestinations) : IQueryRetrieveScpHandler
+public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs, IReadOnlyList<DicomPeer> moveDestinations, IAuditSink? audit = null) : IQueryRetrieveScpHandler
 {
     private static readonly HashSet<DicomTag> Aggregates =
     [
@@ -22,7 +26,17 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
 
     public async IAsyncEnumerable<FindScpMatch> FindAsync(QueryRetrieveScpRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var query = Parse(request);
+        DicomQuery query;
+        try
+        {
+            query = Parse(request);
+        }
+        catch (QueryRetrieveScpException ex)
+        {
+            AuditQuery(request, AuditOutcome.MinorFailure, ex.Message);
+            throw;
+        }
+        AuditQuery(request, AuditOutcome.Success, null);
         // PS3.4 C.4.1.1.4: FF01H when a key is neither matched nor returned by this node.
         var unsupported = query.ReturnKeys.Any(t => QueryAttributes.Find(t) == null && !Aggregates.Contains(t));
         await foreach (var match in index.QueryAsync(query, cancellationToken))
@@ -43,12 +57,54 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         if (!query.MatchingKeys.Any(k => k.Tag == unique))
             throw new QueryRetrieveScpException(DimseStatus.IdentifierDoesNotMatchSopClass, $"A retrieve at {query.Level.ToString().ToUpperInvariant()} level needs {DicomDictionary.Find(unique)?.Keyword}.");
         var instances = new List<RetrieveScpInstance>();
+        var records = new List<InstanceRecord>();
         await foreach (var match in index.QueryAsync(query with { Level = QueryLevel.Image, Limit = null, Offset = 0 }, cancellationToken))
         {
             var r = match.Representative;
             instances.Add(new RetrieveScpInstance(r.SopClassUid, r.SopInstanceUid, r.TransferSyntaxUid, blobs.GetPath(r.BlobKey)));
+            if (audit != null) records.Add(r);
         }
+        if (audit != null && records.Count > 0) AuditBeginTransferring(request, records);
         return instances;
+    }
+
+    /// <summary>PS3.15 §A.5.3.10: the calling AE (with its address) issued the query, this node's AE answers it.</summary>
+    private void AuditQuery(QueryRetrieveScpRequest request, AuditOutcome outcome, string? failure)
+    {
+        if (audit == null) return;
+        var study = request.Identifier.GetString(DicomTags.StudyInstanceUID)?.Trim();
+        if (study != null && (study.Length == 0 || study.Contains('\\', StringComparison.Ordinal) || study.Contains('*', StringComparison.Ordinal) || study.Contains('?', StringComparison.Ordinal))) study = null;
+        audit.Post(DicomAuditEvents.Query(
+            new AuditParticipant(request.CallingAeTitle, request.RemoteHost, true), new AuditParticipant(request.CalledAeTitle, null, false),
+            $"C-FIND SOP Class {request.SopClassUid}", DicomAuditEvents.DescribeKeys(request.Identifier), outcome, study, failure));
+    }
+
+    /// <summary>
+    /// PS3.15 §A.5.3.3: this node's AE sends. C-MOVE: to the Move Destination, the calling AE being the requestor among the
+    /// other participants; C-GET: back to the calling AE, the requestor.
+    /// </summary>
+    private void AuditBeginTransferring(QueryRetrieveScpRequest request, IReadOnlyList<InstanceRecord> records)
+    {
+        var source = new AuditParticipant(request.CalledAeTitle, null, false);
+        var requestor = new AuditParticipant(request.CallingAeTitle, request.RemoteHost, true);
+        AuditParticipant destination;
+        IReadOnlyList<AuditParticipant> others;
+        string how;
+        if (request.SopClassUid is QueryRetrieveSopClasses.PatientRootMove or QueryRetrieveSopClasses.StudyRootMove)
+        {
+            var moveTo = request.MoveDestination ?? "unknown";
+            destination = new AuditParticipant(moveTo, FindMoveDestination(moveTo)?.Host, false);
+            others = [requestor with { Role = "Requestor" }];
+            how = $"C-MOVE SOP Class {request.SopClassUid}";
+        }
+        else
+        {
+            destination = requestor;
+            others = [];
+            how = $"C-GET SOP Class {request.SopClassUid}";
+        }
+        foreach (var study in AuditStudy.From(records))
+            audit!.Post(DicomAuditEvents.BeginTransferring(source, destination, others, study, how));
     }
 
     public DicomPeer? FindMoveDestination(string aeTitle) =>

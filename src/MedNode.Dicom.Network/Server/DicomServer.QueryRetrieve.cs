@@ -77,7 +77,7 @@ public sealed partial class DicomServer
         IReadOnlyList<RetrieveScpInstance> instances;
         try
         {
-            instances = await QueryRetrieveHandler.RetrieveAsync(request, ct);
+            instances = await QueryRetrieveHandler.RetrieveAsync(request with { MoveDestination = destination.AeTitle }, ct);
         }
         catch (QueryRetrieveScpException ex)
         {

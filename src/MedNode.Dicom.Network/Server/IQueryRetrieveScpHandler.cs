@@ -2,7 +2,11 @@ namespace MedNode.Dicom.Network.Server;
 
 /// <summary>A C-FIND, C-MOVE or C-GET as the SCP received it: the SOP class of the information model and the identifier.</summary>
 /// <param name="SopClassUid">Affected SOP Class UID: Patient Root or Study Root, FIND, MOVE or GET (PS3.4 C.6.1, C.6.2).</param>
-public sealed record QueryRetrieveScpRequest(string SopClassUid, DicomDataset Identifier, string CallingAeTitle, string CalledAeTitle, string? RemoteHost);
+public sealed record QueryRetrieveScpRequest(string SopClassUid, DicomDataset Identifier, string CallingAeTitle, string CalledAeTitle, string? RemoteHost)
+{
+    /// <summary>A C-MOVE's Move Destination (0000,0600), trimmed; null for C-FIND and C-GET.</summary>
+    public string? MoveDestination { get; init; }
+}
 
 /// <summary>One C-FIND match: the identifier to send, and whether some optional keys were not supported (Pending FF01H, PS3.4 C.4.1.1.4).</summary>
 public sealed record FindScpMatch(DicomDataset Identifier, bool OptionalKeysNotSupported = false);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MedNode.Core.Audit;
 using MedNode.Core.Query;
 using MedNode.Dicom;
 using Microsoft.AspNetCore.Http;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MedNode.Web.DicomWeb;
 
-/// <summary>QIDO-RS (PS3.18 §10.6): search for studies, series and instances with the one matcher C-FIND also uses.</summary>
+/// <summary>QIDO-RS (PS3.18 §10.6): search for studies, series and instances with the one matcher C-FIND also uses; each search is audited as Query (<see cref="DicomWebAudit"/>).</summary>
 internal static class QidoHandler
 {
     public static async Task<IResult> HandleAsync(HttpContext http, QueryLevel level, string? study, string? series)
@@ -17,7 +18,17 @@ internal static class QidoHandler
         var options = http.RequestServices.GetRequiredService<DicomWebOptions>();
         var index = http.RequestServices.GetRequiredService<IQueryIndex>();
         var parameters = http.Request.Query.Select(kv => new KeyValuePair<string, IReadOnlyList<string>>(kv.Key, [.. kv.Value.Select(v => v ?? "")]));
-        var query = DicomQueryParser.FromQido(level, parameters, study, series);
+        DicomQuery query;
+        try
+        {
+            query = DicomQueryParser.FromQido(level, parameters, study, series);
+        }
+        catch (QueryParseException e)
+        {
+            DicomWebAudit.Query(http, null, study, AuditOutcome.MinorFailure, e.Message);
+            throw;
+        }
+        DicomWebAudit.Query(http, query, study, AuditOutcome.Success, null);
         int limit = Math.Min(query.Limit ?? options.MaxQueryResults, options.MaxQueryResults);
         var attributes = QueryResponseBuilder.QidoAttributes(query, includeParentLevels: study == null);
         var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);

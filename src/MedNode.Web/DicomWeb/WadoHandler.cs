@@ -9,13 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MedNode.Web.DicomWeb;
 
-/// <summary>WADO-RS (PS3.18 §10.4): retrieve instances as multipart/related application/dicom, metadata as dicom+json, bulk data.</summary>
+/// <summary>WADO-RS (PS3.18 §10.4): retrieve instances as multipart/related application/dicom, metadata as dicom+json, bulk data.
+/// Retrieves and metadata reads are audited (<see cref="DicomWebAudit"/>).</summary>
 internal static class WadoHandler
 {
     public static async Task<IResult> RetrieveAsync(HttpContext http, string study, string? series, string? instance)
     {
         var instances = await ResolveAsync(http, study, series, instance);
         var (target, asStored, lenient) = ChooseTransferSyntax(http.Request);
+        DicomWebAudit.BeginTransferring(http, instances);
         var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
         bool started = false;
@@ -107,6 +109,7 @@ internal static class WadoHandler
         var baseUrl = DicomWebEndpoints.BaseUrl(http.Request);
         // The body depends on the stored instances and, through BulkDataURI, on the base URL.
         if (EntityTags.Apply(http, EntityTags.ForInstances(instances, "metadata " + baseUrl)) is { } notModified) return notModified;
+        DicomWebAudit.InstancesRead(http, instances);
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = MediaTypes.DicomJson;
         await using var w = new Utf8JsonWriter(http.Response.BodyWriter);

@@ -1,0 +1,48 @@
+using MedNode.Core.Audit;
+using MedNode.Core.Index;
+using MedNode.Core.Query;
+using MedNode.Web.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MedNode.Web.DicomWeb;
+
+/// <summary>
+/// The audit events of the DICOMweb services, posted to <see cref="IAuditSink"/> without waiting (nothing is posted when no
+/// sink is registered): QIDO-RS searches as Query (PS3.15 §A.5.3.10, Note 2 there: a non-DICOM query), WADO-RS retrieves
+/// of studies, series and instances as Begin Transferring DICOM Instances (§A.5.3.3), WADO-RS metadata reads as DICOM
+/// Instances Accessed, action Read (§A.5.3.6). The requestor is the authenticated user (else "anonymous") at the client's
+/// address; the node is named by the DICOMweb base URL. Transactions are named by their route pattern, which holds no UID.
+/// </summary>
+internal static class DicomWebAudit
+{
+    public static void Query(HttpContext http, DicomQuery? query, string? study, AuditOutcome outcome, string? failure)
+    {
+        if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
+        // Without a parsed query only the parameter names are known; their values are never recorded.
+        var keys = query != null ? DicomAuditEvents.DescribeKeys(query) : "parameters " + string.Join(',', http.Request.Query.Keys);
+        sink.Post(DicomAuditEvents.Query(Requestor(http), Node(http), "QIDO-RS " + Route(http), keys, outcome, study, failure));
+    }
+
+    public static void BeginTransferring(HttpContext http, IReadOnlyList<InstanceRecord> instances)
+    {
+        if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
+        foreach (var study in AuditStudy.From(instances))
+            sink.Post(DicomAuditEvents.BeginTransferring(Node(http), Requestor(http), [], study, "WADO-RS " + Route(http)));
+    }
+
+    public static void InstancesRead(HttpContext http, IReadOnlyList<InstanceRecord> instances)
+    {
+        if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
+        foreach (var study in AuditStudy.From(instances))
+            sink.Post(DicomAuditEvents.InstancesAccessed(AuditAction.R, AuditOutcome.Success, Requestor(http), study, "WADO-RS " + Route(http)));
+    }
+
+    private static AuditParticipant Requestor(HttpContext http) =>
+        new(SecurityAuditor.UserName(http) ?? "anonymous", SecurityAuditor.ClientAddress(http), true);
+
+    private static AuditParticipant Node(HttpContext http) => new(DicomWebEndpoints.BaseUrl(http.Request), null, false);
+
+    private static string Route(HttpContext http) => (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Method;
+}
