@@ -1,3 +1,4 @@
+using MedNode.Core.Audit;
 using MedNode.Core.Export;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
@@ -57,8 +58,8 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
     private List<StoredResult> AllResults() =>
         [Result(ResultKind.Segmentation, SegStorage), Result(ResultKind.StructuredReport, Comprehensive3DSr), Result(ResultKind.SecondaryCapture, SecondaryCapture), Result(ResultKind.KeyObjectSelection, KeyObjectSelection)];
 
-    private ExportWorker Worker(ExportDestination destination) =>
-        new(_outbox, new DestinationCatalog([destination]), [new DimseExportSender()], new PathBlobs(_dir.Path), null,
+    private ExportWorker Worker(ExportDestination destination, IAuditTrail? audit = null) =>
+        new(_outbox, new DestinationCatalog([destination]), [new DimseExportSender()], new PathBlobs(_dir.Path), audit,
             new ExportOptions { InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromMinutes(5) }, _clock);
 
     private static ExportDestination Dest(int port) => new() { Name = "pacs", AeTitle = "STORESCP", Host = "127.0.0.1", Port = port };
@@ -131,6 +132,34 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
         states.Values.Should().OnlyContain(s => s == OutboxState.Delivered);
         results.Take(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
         results.Skip(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 0, "no fallback was asked for");
+    }
+
+    /// <summary>
+    /// PS3.15 §A.5.3.3: each attempt records what was meant to go (Begin Transferring, per study, with the SOP classes);
+    /// only a delivery adds DICOM Instances Transferred (§A.5.3.7), so an attempt that failed shows as a Begin without its end.
+    /// </summary>
+    [RequiresFact(null, "storescp")]
+    [Trait("Conformance", "PS3.15 A.5.3.3 Begin Transferring DICOM Instances, A.5.3.7 DICOM Instances Transferred")]
+    public async Task Export_EachAttemptIsAuditedAsBeginTransferring_OnlyTheDeliveryAsInstancesTransferred()
+    {
+        var results = AllResults();
+        var port = StorescpProcess.FreePort();
+        var trail = new InMemoryAuditTrail(_clock);
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, _clock.GetUtcNow()), default);
+        await Worker(Dest(port), trail).RunOnceAsync(default);
+        using var scp = new StorescpProcess(_dir.File("received"), port);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        await Worker(Dest(port), trail).RunOnceAsync(default);
+        results.Take(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+
+        var rows = await trail.ReadAsync(AuditQuery.All, default).ToListAsync();
+        rows.Select(r => r.EventCode).Should().Equal("110102", "110102", "110104");
+        rows.Should().OnlyContain(r => r.StudyInstanceUid == "1.2.826.0.1.3680043.2.1125.1" && r.Participants == $"MEDNODE||R|Source\nSTORESCP|127.0.0.1|-|Destination");
+        rows[0].Action.Should().Be("E");
+        rows[0].Detail.Should().Contain($"ContainsSOPClass {SegStorage} NumberOfInstances 1").And.Contain($"ContainsSOPClass {Comprehensive3DSr} NumberOfInstances 1");
+        rows[0].Time.Should().BeBefore(rows[1].Time);
+        rows[2].Action.Should().Be("R");
+        rows[2].Outcome.Should().Be((int)AuditOutcome.Success);
     }
 
     [RequiresFact(null, "storescp")]
