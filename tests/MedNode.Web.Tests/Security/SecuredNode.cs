@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using MedNode.Core.Audit;
 using MedNode.Core.Export;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
@@ -89,6 +90,9 @@ public sealed class SecuredNode : IAsyncDisposable
         builder.Services.AddDicomWeb(builder.Configuration);
         builder.Services.AddNodeApi();
         builder.Services.AddMedNodeSecurity(builder.Configuration);
+        // The DICOMweb audit events queue here; tests append them with DrainAsync (no hosted loop in this fixture).
+        builder.Services.AddSingleton(sp => new BackgroundAuditWriter(sp.GetRequiredService<IAuditTrail>(), TimeProvider.System))
+            .AddSingleton<IAuditSink>(sp => sp.GetRequiredService<BackgroundAuditWriter>());
         builder.Services.AddSingleton<IBlobStore>(new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("blobs"), MinFreeBytes = 0 }));
         builder.Services.AddSingleton<IIngestService>(sp => new IngestService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>()));
         var rules = new RuleSource(RuleEngine.Create([]));

@@ -98,6 +98,22 @@ public sealed class SecurityPolicyTests
     }
 
     [Fact]
+    [Trait("Conformance", "PS3.15 A.5.3.10 Query")]
+    public async Task QidoSearch_ByAnApiKeyUser_IsAuditedAsQueryWithThatUserAsRequestor_WithoutTheValues()
+    {
+        await using var node = await SecuredNode.StartAsync();
+        (await GetAsync(node, "/dicomweb/studies?PatientID=typed-id-4711", SecuredNode.ReaderKey)).StatusCode.Should().Be(HttpStatusCode.OK);
+        await node.Services.GetRequiredService<BackgroundAuditWriter>().DrainAsync();
+        var rows = await node.Services.GetRequiredService<IAuditTrail>().ReadAsync(new AuditQuery(EventCode: "110112"), CancellationToken.None).ToListAsync();
+        var row = rows.Should().ContainSingle().Subject;
+        row.Action.Should().Be("E");
+        row.Outcome.Should().Be((int)AuditOutcome.Success);
+        row.Participants.Split('\n').Should().HaveCount(2).And.HaveElementAt(0, "reader-app|127.0.0.1|R|Source");
+        row.Participants.Split('\n')[1].Should().EndWith("/dicomweb||-|Destination");
+        row.Detail.Should().Contain("QIDO-RS /dicomweb/studies").And.Contain("(0010,0020) SingleValue").And.NotContain("typed-id-4711");
+    }
+
+    [Fact]
     [Trait("Conformance", "PS3.15 A.5.3.11 Security Alert")]
     public async Task MissingRole_IsAuditedAsSecurityAlert()
     {
