@@ -53,6 +53,16 @@ public static class DicomAuditEvents
             string.Create(CultureInfo.InvariantCulture, $"{how}: {study.Instances} instance(s) to send; {study.Describe()}"));
 
     /// <summary>
+    /// DICOM Instances Transferred (PS3.15 §A.5.3.7, EV 110104) by the sender, action R (the sender does not know whether the
+    /// receiver held them before), after a transfer that a Begin Transferring announced; same participants.
+    /// </summary>
+    public static AuditEvent InstancesTransferred(AuditParticipant source, AuditParticipant destination, IReadOnlyList<AuditParticipant> others, AuditStudy study,
+        AuditOutcome outcome, string how) =>
+        new(AuditEventType.DicomInstancesTransferred, AuditAction.R, outcome,
+            [source with { Role = "Source" }, destination with { Role = "Destination" }, .. others], study.StudyInstanceUid, study.PatientId,
+            string.Create(CultureInfo.InvariantCulture, $"{how}: {study.Instances} instance(s) sent; {study.Describe()}"));
+
+    /// <summary>
     /// DICOM Instances Accessed (PS3.15 §A.5.3.6, EV 110103): instances viewed, used, updated or deleted; one event per study.
     /// The participant is the person or process accessing them.
     /// </summary>

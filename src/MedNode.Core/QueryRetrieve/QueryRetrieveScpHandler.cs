@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using MedNode.Core.Audit;
 using MedNode.Core.Index;
@@ -14,10 +15,14 @@ namespace MedNode.Core.QueryRetrieve;
 /// <see cref="DicomQueryParser"/>, <see cref="IQueryIndex"/> and <see cref="QueryResponseBuilder"/>, the one matcher
 /// QIDO-RS uses too; C-MOVE and C-GET run the identifier as an IMAGE-level query and send the files it finds.
 /// With an <see cref="IAuditSink"/> each C-FIND is audited as Query (PS3.15 §A.5.3.10) and each C-MOVE or C-GET that has
-/// instances to send as Begin Transferring DICOM Instances (§A.5.3.3), one event per study, before the first sub-operation.
+/// instances to send as Begin Transferring DICOM Instances (§A.5.3.3), one event per study, before the first sub-operation,
+/// and as DICOM Instances Transferred (§A.5.3.7) after the last.
 /// </summary>
 public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs, IReadOnlyList<DicomPeer> moveDestinations, IAuditSink? audit = null) : IQueryRetrieveScpHandler
 {
+    /// <summary>The instances of each retrieve in progress, from <see cref="RetrieveAsync"/> to <see cref="OnRetrieveCompletedAsync"/>.</summary>
+    private readonly ConditionalWeakTable<QueryRetrieveScpRequest, IReadOnlyList<InstanceRecord>> _retrieving = new();
+
     private static readonly HashSet<DicomTag> Aggregates =
     [
         DicomTags.ModalitiesInStudy, DicomTags.NumberOfStudyRelatedSeries, DicomTags.NumberOfStudyRelatedInstances,
@@ -81,30 +86,44 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
 
     /// <summary>
     /// PS3.15 §A.5.3.3: this node's AE sends. C-MOVE: to the Move Destination, the calling AE being the requestor among the
-    /// other participants; C-GET: back to the calling AE, the requestor.
+    /// other participants; C-GET: back to the calling AE, the requestor. The instances are kept for the Instances Transferred
+    /// event of <see cref="OnRetrieveCompletedAsync"/>.
     /// </summary>
     private void AuditBeginTransferring(QueryRetrieveScpRequest request, IReadOnlyList<InstanceRecord> records)
     {
+        var (source, destination, others, how) = TransferParticipants(request);
+        foreach (var study in AuditStudy.From(records))
+            audit!.Post(DicomAuditEvents.BeginTransferring(source, destination, others, study, how));
+        _retrieving.AddOrUpdate(request, records);
+    }
+
+    /// <summary>
+    /// PS3.15 §A.5.3.7: DICOM Instances Transferred per study once the sub-operations are done, counting the instances
+    /// not in the Failed SOP Instance UID List; Minor Failure when any sub-operation failed, warned or was not sent.
+    /// </summary>
+    public Task OnRetrieveCompletedAsync(QueryRetrieveScpRequest request, RetrieveCounts counts, CancellationToken cancellationToken)
+    {
+        if (audit == null || !_retrieving.TryGetValue(request, out var records)) return Task.CompletedTask;
+        _retrieving.Remove(request);
+        var (source, destination, others, how) = TransferParticipants(request);
+        var failed = counts.FailedSopInstances.ToHashSet(StringComparer.Ordinal);
+        var outcome = counts.Completed == counts.Total ? AuditOutcome.Success : AuditOutcome.MinorFailure;
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{how} (sub-operations: {counts.Completed} completed, {counts.Warning} warning, {counts.Failed} failed, {counts.Remaining} not sent)");
+        foreach (var study in AuditStudy.From(records.Where(r => !failed.Contains(r.SopInstanceUid))))
+            audit.Post(DicomAuditEvents.InstancesTransferred(source, destination, others, study, outcome, summary));
+        return Task.CompletedTask;
+    }
+
+    private (AuditParticipant Source, AuditParticipant Destination, IReadOnlyList<AuditParticipant> Others, string How) TransferParticipants(QueryRetrieveScpRequest request)
+    {
         var source = new AuditParticipant(request.CalledAeTitle, null, false);
         var requestor = new AuditParticipant(request.CallingAeTitle, request.RemoteHost, true);
-        AuditParticipant destination;
-        IReadOnlyList<AuditParticipant> others;
-        string how;
         if (request.SopClassUid is QueryRetrieveSopClasses.PatientRootMove or QueryRetrieveSopClasses.StudyRootMove)
         {
             var moveTo = request.MoveDestination ?? "unknown";
-            destination = new AuditParticipant(moveTo, FindMoveDestination(moveTo)?.Host, false);
-            others = [requestor with { Role = "Requestor" }];
-            how = $"C-MOVE SOP Class {request.SopClassUid}";
+            return (source, new AuditParticipant(moveTo, FindMoveDestination(moveTo)?.Host, false), [requestor with { Role = "Requestor" }], $"C-MOVE SOP Class {request.SopClassUid}");
         }
-        else
-        {
-            destination = requestor;
-            others = [];
-            how = $"C-GET SOP Class {request.SopClassUid}";
-        }
-        foreach (var study in AuditStudy.From(records))
-            audit!.Post(DicomAuditEvents.BeginTransferring(source, destination, others, study, how));
+        return (source, requestor, [], $"C-GET SOP Class {request.SopClassUid}");
     }
 
     public DicomPeer? FindMoveDestination(string aeTitle) =>

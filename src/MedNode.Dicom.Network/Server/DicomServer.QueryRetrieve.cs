@@ -74,10 +74,11 @@ public sealed partial class DicomServer
             await association.SendCommandAsync(pcid, rq.CreateResponse(refused.Status, ErrorComment(refused.Message)), ct);
             return;
         }
+        request = request with { MoveDestination = destination.AeTitle };
         IReadOnlyList<RetrieveScpInstance> instances;
         try
         {
-            instances = await QueryRetrieveHandler.RetrieveAsync(request with { MoveDestination = destination.AeTitle }, ct);
+            instances = await QueryRetrieveHandler.RetrieveAsync(request, ct);
         }
         catch (QueryRetrieveScpException ex)
         {
@@ -125,6 +126,7 @@ public sealed partial class DicomServer
             await store;
         }
         await SendFinalAsync(association, pcid, counts.Apply(rq.CreateResponse(counts.FinalStatus(watch.IsCancelled))), counts, ct);
+        if (instances.Count > 0) await QueryRetrieveHandler.OnRetrieveCompletedAsync(request, counts, ct);
     }
 
     /// <summary>Runs the C-STORE SCU to the move destination; a refused or broken association fails what was not sent.</summary>
@@ -212,6 +214,7 @@ public sealed partial class DicomServer
                 await association.SendCommandAsync(pcid, counts.Apply(rq.CreateResponse(DimseStatus.Pending)), ct);
         }
         await SendFinalAsync(association, pcid, counts.Apply(rq.CreateResponse(counts.FinalStatus(cancelled))), counts, ct);
+        if (instances.Count > 0) await QueryRetrieveHandler!.OnRetrieveCompletedAsync(request!, counts, ct);
     }
 
     /// <summary>Sends one C-GET sub-operation; a file that cannot be opened or parsed fails it before anything is sent.</summary>

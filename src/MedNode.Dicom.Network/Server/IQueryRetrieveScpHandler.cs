@@ -46,4 +46,10 @@ public interface IQueryRetrieveScpHandler
 
     /// <summary>The host and port of a C-MOVE Move Destination (0000,0600), or null when the AE title is unknown (A801H).</summary>
     DicomPeer? FindMoveDestination(string aeTitle);
+
+    /// <summary>
+    /// Called once the final response of a C-MOVE or C-GET that had instances to send has gone (PS3.4 C.4.2.3, C.4.3.3),
+    /// with the request <see cref="RetrieveAsync"/> was given and what its sub-operations did. The default does nothing.
+    /// </summary>
+    Task OnRetrieveCompletedAsync(QueryRetrieveScpRequest request, Dimse.RetrieveCounts counts, CancellationToken cancellationToken) => Task.CompletedTask;
 }

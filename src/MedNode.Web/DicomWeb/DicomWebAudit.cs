@@ -11,7 +11,8 @@ namespace MedNode.Web.DicomWeb;
 /// <summary>
 /// The audit events of the DICOMweb services, posted to <see cref="IAuditSink"/> without waiting (nothing is posted when no
 /// sink is registered): QIDO-RS searches as Query (PS3.15 §A.5.3.10, Note 2 there: a non-DICOM query), WADO-RS retrieves
-/// of studies, series and instances as Begin Transferring DICOM Instances (§A.5.3.3), WADO-RS metadata reads as DICOM
+/// of studies, series and instances as Begin Transferring DICOM Instances (§A.5.3.3) before the first part and DICOM
+/// Instances Transferred (§A.5.3.7) after the last, WADO-RS metadata reads as DICOM
 /// Instances Accessed, action Read (§A.5.3.6). The requestor is the authenticated user (else "anonymous") at the client's
 /// address; the node is named by the DICOMweb base URL. Transactions are named by their route pattern, which holds no UID.
 /// </summary>
@@ -30,6 +31,14 @@ internal static class DicomWebAudit
         if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
         foreach (var study in AuditStudy.From(instances))
             sink.Post(DicomAuditEvents.BeginTransferring(Node(http), Requestor(http), [], study, "WADO-RS " + Route(http)));
+    }
+
+    /// <summary>The retrieve's last part has been written: DICOM Instances Transferred (§A.5.3.7, action R). An aborted retrieve leaves only its Begin.</summary>
+    public static void Transferred(HttpContext http, IReadOnlyList<InstanceRecord> instances)
+    {
+        if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
+        foreach (var study in AuditStudy.From(instances))
+            sink.Post(DicomAuditEvents.InstancesTransferred(Node(http), Requestor(http), [], study, AuditOutcome.Success, "WADO-RS " + Route(http)));
     }
 
     public static void InstancesRead(HttpContext http, IReadOnlyList<InstanceRecord> instances)

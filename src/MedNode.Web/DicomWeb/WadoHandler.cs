@@ -48,6 +48,7 @@ internal static class WadoHandler
             await WriteAsciiAsync(http, "\r\n");
         }
         await WriteAsciiAsync(http, $"--{boundary}--\r\n");
+        DicomWebAudit.Transferred(http, instances);
         return Results.Empty;
     }
 
