@@ -96,6 +96,7 @@ public class AuditChainTests
             ["Begin Transferring DICOM Instances"] = "110102",
             ["DICOM Instances Accessed"] = "110103",
             ["DICOM Instances Transferred"] = "110104",
+            ["DICOM Study Deleted"] = "110105",
             ["Export"] = "110106",
             ["Query"] = "110112",
             ["Security Alert"] = "110113",

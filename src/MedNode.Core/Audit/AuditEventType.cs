@@ -18,6 +18,9 @@ public sealed record AuditEventType(string Code, string Scheme, string Meaning)
     /// <summary>PS3.15 §A.5.3.7 DICOM Instances Transferred (received or sent).</summary>
     public static readonly AuditEventType DicomInstancesTransferred = new("110104", "DCM", "DICOM Instances Transferred");
 
+    /// <summary>PS3.15 §A.5.3.8 DICOM Study Deleted (a whole study and all its instances, in one action).</summary>
+    public static readonly AuditEventType DicomStudyDeleted = new("110105", "DCM", "DICOM Study Deleted");
+
     /// <summary>PS3.15 §A.5.3.4 Data Export (data leaving the security domain: media, print, e-mail).</summary>
     public static readonly AuditEventType Export = new("110106", "DCM", "Export");
 
@@ -34,7 +37,7 @@ public sealed record AuditEventType(string Code, string Scheme, string Meaning)
     public static readonly AuditEventType AnalysisPerformed = new("ANALYSIS", "99MEDNODE", "Analysis Performed");
 
     public static IReadOnlyList<AuditEventType> All { get; } =
-        [ApplicationActivity, BeginTransferringDicomInstances, DicomInstancesAccessed, DicomInstancesTransferred, Export, Query, SecurityAlert, UserAuthentication, AnalysisPerformed];
+        [ApplicationActivity, BeginTransferringDicomInstances, DicomInstancesAccessed, DicomInstancesTransferred, DicomStudyDeleted, Export, Query, SecurityAlert, UserAuthentication, AnalysisPerformed];
 
     public static AuditEventType? Find(string code) => All.FirstOrDefault(t => t.Code == code);
 }

@@ -1,3 +1,4 @@
+using MedNode.Core.Audit;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Query;
@@ -58,6 +59,28 @@ public abstract class StudyDeletionTests : IDisposable
         studies[0].NumberOfStudyRelatedInstances.Should().Be(1);
         File.Exists(store.GetPath(mr.BlobKey)).Should().BeTrue();
         store.OpenRead(mr.BlobKey, mr.Sha256).Dispose();
+    }
+
+    [RequiresFact("corpus", "dcmdump")]
+    [Trait("Conformance", "PS3.15 A.5.3.8 DICOM Study Deleted")]
+    public async Task DeleteStudy_WithAnAuditTrail_IsAuditedAsStudyDeletedWithItsSopClass_NotWhenNothingWasHeld()
+    {
+        var (index, store) = await StoreCorpusAsync();
+        var trail = new InMemoryAuditTrail();
+        var service = new StudyDeletionService(index, store, trail);
+
+        await service.DeleteStudyAsync(Golden.CtStudy, CancellationToken.None, new AuditParticipant("admin-app", "127.0.0.1", true));
+        await service.DeleteStudyAsync("1.2.3.4.5", CancellationToken.None);
+
+        var dump = Tools.Run("dcmdump", ["-q", "-s", "-Un", "+P", "0008,0016", Corpus.FullPath(Golden.CtImage1)]).StdOut;
+        var sopClass = dump[(dump.IndexOf('[', StringComparison.Ordinal) + 1)..dump.LastIndexOf(']')];
+        var row = (await trail.ReadAsync(AuditQuery.All, CancellationToken.None).ToListAsync()).Should().ContainSingle().Subject;
+        row.EventCode.Should().Be("110105");
+        row.Action.Should().Be("D");
+        row.Outcome.Should().Be(0);
+        row.StudyInstanceUid.Should().Be(Golden.CtStudy);
+        row.Participants.Should().Be("admin-app|127.0.0.1|R|");
+        row.Detail.Should().Contain($"ContainsSOPClass {sopClass} NumberOfInstances 2").And.Contain("2 file(s) deleted");
     }
 
     [RequiresFact("corpus")]
