@@ -9,9 +9,33 @@
 #   finish (carry .gpu2: dotnet.tar.xz = self-contained `dotnet publish -r linux-x64 -p:OnnxRuntimeGpu=true` of
 #          bench/MedNode.Bench without the CUDA provider) waits for both trainings, then runs `MedNode.Bench analyze` on
 #          a generated 200-slice 512x512 CT on CUDA and on 2 CPU threads, and writes weights and logs to $OUT.
+#   provider + bench (the same carries, without training): the benchmark alone, on CUDA, Auto and 2 CPU threads.
 set -u
 G=/tmp/gpu
+bench() {
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+  for m in sts-ct phantom-lesion; do
+    $G/bench/MedNode.Bench analyze $G/ct models/$m cuda 5 2 2>&1
+    $G/bench/MedNode.Bench analyze $G/ct models/$m auto 0 2 2>&1
+    $G/bench/MedNode.Bench analyze $G/ct models/$m cpu 2 2 2>&1
+  done
+}
+setup_bench() {
+  mkdir -p $G/bench && xz -dc .gpu2/dotnet.tar.xz | tar -C $G/bench -xf - && cp $G/libonnxruntime_providers_cuda.so $G/bench/
+  libs=$(find /usr /opt /lib \( -name 'libcudnn.so.9' -o -name 'libcublasLt.so.13' -o -name 'libcudart.so.13' -o -name 'libcurand.so.10' -o -name 'libcufft.so.12' -o -name 'libcublas.so.13' \) 2>/dev/null | xargs -r -n1 dirname | sort -u | paste -sd:)
+  echo "CUDA library folders: $libs"
+  export LD_LIBRARY_PATH=$libs DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+  ldd $G/bench/libonnxruntime_providers_cuda.so | grep -E "not found|cudnn|cublas|cudart"
+  $G/bench/MedNode.Bench gen-ct $G/ct 200
+}
 case "$1" in
+provider)
+  mkdir -p $G && xz -dc .gpu/cuda90.xz > $G/libonnxruntime_providers_cuda.so && ls -la $G
+  ;;
+bench)
+  setup_bench
+  bench | tee "$OUT/bench.log"
+  ;;
 start)
   mkdir -p $G
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
@@ -26,24 +50,13 @@ start)
       --steps ${PHANTOM_STEPS:-6100} --wait-for $G/sts-ct.done --weights $G/phantom.npz > $G/phantom.log 2>&1; touch $G/phantom.done" \
       < /dev/null > /dev/null 2>&1 &
   sleep 25; wait $unpack
-  ls -la $G; tail -5 $G/sts-ct.log $G/phantom.log
+  ls -la $G; tail -n 5 $G/sts-ct.log $G/phantom.log
   ;;
 finish)
-  mkdir -p $G/bench && xz -dc .gpu2/dotnet.tar.xz | tar -C $G/bench -xf - && cp $G/libonnxruntime_providers_cuda.so $G/bench/
-  libs=$(find /usr /opt /lib \( -name 'libcudnn.so.9' -o -name 'libcublasLt.so.13' -o -name 'libcudart.so.13' -o -name 'libcurand.so.10' -o -name 'libcufft.so.12' -o -name 'libcublas.so.13' \) 2>/dev/null | xargs -r -n1 dirname | sort -u | paste -sd:)
-  echo "CUDA library folders: $libs"
-  export LD_LIBRARY_PATH=$libs DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
-  ldd $G/bench/libonnxruntime_providers_cuda.so | grep -E "not found|cudnn|cublas|cudart" 
-  $G/bench/MedNode.Bench gen-ct $G/ct 200
+  setup_bench
   for i in $(seq 1 ${WAIT_SECONDS:-330}); do [ -f $G/phantom.done ] && break; sleep 1; done
-  tail -3 $G/sts-ct.log $G/phantom.log
-  {
-    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-    for m in sts-ct phantom-lesion; do
-      $G/bench/MedNode.Bench analyze $G/ct models/$m cuda 5 2 2>&1
-      $G/bench/MedNode.Bench analyze $G/ct models/$m cpu 2 2 2>&1
-    done
-  } | tee $G/bench.log
+  tail -n 3 $G/sts-ct.log $G/phantom.log
+  bench | tee $G/bench.log
   cp $G/sts-ct.npz $G/sts-ct.npz.json $G/sts-ct.log $G/phantom.npz $G/phantom.npz.json $G/phantom.log $G/bench.log "$OUT"/ 2>&1
   ;;
 esac
