@@ -56,6 +56,50 @@ public sealed class LoopExportTests : IDisposable
         (await orthanc.GetJsonAsync("studies")).AsArray().Should().ContainSingle("the results join the source study, which Orthanc did not hold before");
     }
 
+    /// <summary>
+    /// A DIMSE destination with StorageCommitment: after the C-STORE push MedNode asks Orthanc to commit SEG and SR;
+    /// Orthanc reports on a new association to MedNode's DIMSE listener, and /api/v1/exports shows both committed under
+    /// one Transaction UID.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task DimseDestinationWithStorageCommitment_OrthancCommitsEachResult_ShownInExports()
+    {
+        var files = Prepare(out var nodeDir);
+        var orthancPort = OrthancPeer.FreePort();
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            .. NodeArgs(),
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthancPort}",
+            "--MedNode:Destinations:0:StorageCommitment=true",
+        ]);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
+        {
+            DicomPort = orthancPort,
+            DicomWeb = false,
+            Modalities = new Dictionary<string, OrthancModality> { ["mednode"] = new("MEDNODE", "127.0.0.1", node.DimsePort) },
+        });
+        Store(node, files);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        var delivered = await ExportsAsync(node, "Delivered");
+        while ((delivered.Count < 2 || delivered.Any(d => d.GetProperty("commitment").ValueKind == JsonValueKind.Null || d.GetProperty("commitment").GetString() == "Requested")) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            delivered = await ExportsAsync(node, "Delivered");
+        }
+
+        delivered.Should().HaveCount(2, "SEG and SR are delivered (log: {0})", Tail(node.Output));
+        delivered.Should().OnlyContain(d => d.GetProperty("commitment").GetString() == "Committed", "Orthanc commits both (log: {0}\n{1})", Tail(node.Output), Tail(orthanc.Log));
+        delivered.Select(d => d.GetProperty("commitmentTransactionUid").GetString()).Distinct().Should().ContainSingle();
+        var sops = new List<string>();
+        foreach (var id in await orthanc.ListInstancesAsync()) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
+        sops.Should().BeEquivalentTo(delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()), "Orthanc holds each result once");
+    }
+
     [RequiresFact(null, "Orthanc", "storescu")]
     public async Task OrthancRejectsTheAssociationPermanently_ResultsAreDeadLettered_ThenAReplayAfterTheFixDeliversOnce()
     {
