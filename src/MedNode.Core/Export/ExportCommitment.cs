@@ -51,7 +51,7 @@ public sealed class ExportCommitment(
             // The request itself failed: nobody will report on it. The instances were delivered and are not sent again.
             // A report may already have come on a new association; only what is still awaited is marked.
             _log.LogWarning("Storage commitment request to {Destination} failed: {Error}", destination.Name, ex.Message);
-            var still = (await outbox.AwaitingCommitmentAsync(cancellationToken)).Where(i => i.CommitmentTransactionUid == transactionUid && i.Commitment == CommitmentState.Requested);
+            var still = (await outbox.AwaitingCommitmentAsync(transactionUid, cancellationToken)).Where(i => i.Commitment == CommitmentState.Requested);
             foreach (var item in still)
                 await outbox.UpdateAsync(item with { Commitment = CommitmentState.Failed, LastError = "storage commitment request failed: " + ex.Message }, cancellationToken);
             return;
@@ -62,7 +62,7 @@ public sealed class ExportCommitment(
     /// <summary>A report that came on an association the destination opened (PS3.4 J.3.3), matched by Transaction UID.</summary>
     public async Task OnReportAsync(StorageCommitmentResult report, string callingAeTitle, CancellationToken cancellationToken)
     {
-        var items = (await outbox.AwaitingCommitmentAsync(cancellationToken)).Where(i => i.CommitmentTransactionUid == report.TransactionUid).ToList();
+        var items = await outbox.AwaitingCommitmentAsync(report.TransactionUid, cancellationToken);
         if (items.Count == 0)
         {
             _log.LogWarning("A storage commitment report from {Calling} names no transaction awaiting a report; ignored", callingAeTitle);
@@ -81,7 +81,7 @@ public sealed class ExportCommitment(
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         var deadline = _time.GetUtcNow() - _options.CommitmentTimeout;
-        var late = (await outbox.AwaitingCommitmentAsync(cancellationToken)).Where(i => i.Commitment == CommitmentState.Requested && i.CommitmentRequestedAt <= deadline).ToList();
+        var late = (await outbox.AwaitingCommitmentAsync(null, cancellationToken)).Where(i => i.CommitmentRequestedAt <= deadline).ToList();
         foreach (var item in late) await outbox.UpdateAsync(item with { Commitment = CommitmentState.TimedOut }, cancellationToken);
         if (late.Count > 0) _log.LogWarning("{Count} storage commitment request(s) got no report within {Timeout}", late.Count, _options.CommitmentTimeout);
         return late.Count;

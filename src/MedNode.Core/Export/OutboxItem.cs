@@ -79,8 +79,12 @@ public interface IOutbox
 
     Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken);
 
-    /// <summary>Delivered items whose storage commitment is <see cref="CommitmentState.Requested"/> or <see cref="CommitmentState.TimedOut"/>.</summary>
-    Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Items awaiting a storage commitment report: with <paramref name="transactionUid"/>, that transaction's items that are
+    /// <see cref="CommitmentState.Requested"/> or <see cref="CommitmentState.TimedOut"/> (a late report still counts);
+    /// without, every <see cref="CommitmentState.Requested"/> item.
+    /// </summary>
+    Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken);
 
     /// <summary>Puts a dead letter back to pending, due now; false when it is not a dead letter.</summary>
     Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken);
@@ -126,9 +130,14 @@ public sealed class InMemoryOutbox : IOutbox
         lock (_gate) return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => state == null || i.State == state).ToList());
     }
 
-    public Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken)
     {
-        lock (_gate) return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => i.Commitment is CommitmentState.Requested or CommitmentState.TimedOut).ToList());
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => transactionUid == null
+                ? i.Commitment == CommitmentState.Requested
+                : i.CommitmentTransactionUid == transactionUid && (i.Commitment is CommitmentState.Requested or CommitmentState.TimedOut)).ToList());
+        }
     }
 
     public Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)

@@ -48,11 +48,14 @@ public sealed class EfOutbox(IDbContextFactory<MedNodeDbContext> factory) : IOut
         return (await q.OrderBy(o => o.NextAttemptAtMs).Take(1000).ToListAsync(cancellationToken)).Select(ToItem).ToList();
     }
 
-    public async Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         int requested = (int)CommitmentState.Requested, timedOut = (int)CommitmentState.TimedOut;
-        return (await db.Outbox.AsNoTracking().Where(o => o.Commitment == requested || o.Commitment == timedOut).ToListAsync(cancellationToken)).Select(ToItem).ToList();
+        var q = transactionUid == null
+            ? db.Outbox.AsNoTracking().Where(o => o.Commitment == requested)
+            : db.Outbox.AsNoTracking().Where(o => (o.Commitment == requested || o.Commitment == timedOut) && o.CommitmentTransactionUid == transactionUid);
+        return (await q.ToListAsync(cancellationToken)).Select(ToItem).ToList();
     }
 
     public async Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
