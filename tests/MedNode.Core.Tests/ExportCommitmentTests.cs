@@ -198,6 +198,29 @@ public sealed class ExportCommitmentTests : IDisposable
         (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "each instance was sent once");
     }
 
+    /// <summary>
+    /// DCMTK's storescp takes the C-STOREs but refuses the Storage Commitment Push Model presentation context: the request
+    /// cannot be made, so each item is recorded Failed with the reason in LastError, stays Delivered, and is not sent again.
+    /// </summary>
+    [RequiresFact(null, "storescp")]
+    public async Task Commitment_DestinationWithoutStorageCommitment_RecordedFailed_DeliveryStands()
+    {
+        var results = SegAndSr();
+        using var scp = new StorescpProcess(_dir.File("received"));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (worker, _) = Create(Dest("STORESCP", scp.Port), new ExportOptions { CommitmentReportWait = TimeSpan.Zero }, clock);
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, clock.GetUtcNow()), default);
+
+        await worker.RunOnceAsync(default);
+        clock.Advance(TimeSpan.FromHours(1));
+        (await worker.RunOnceAsync(default)).Should().Be(0, "nothing is sent again");
+
+        var items = await _outbox.ForJobAsync(_job, default);
+        items.Should().HaveCount(2).And.OnlyContain(i => i.State == OutboxState.Delivered && i.Attempts == 1 && i.Commitment == CommitmentState.Failed);
+        items.Should().OnlyContain(i => i.LastError!.StartsWith("storage commitment request failed: ", StringComparison.Ordinal) && i.LastError.Contains("presentation context", StringComparison.Ordinal));
+        results.Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+    }
+
     /// <summary>MedNode's own SCP reports on the request's association when the requester is not a configured peer.</summary>
     [Fact]
     [Trait("Conformance", "PS3.4 J.3")]
