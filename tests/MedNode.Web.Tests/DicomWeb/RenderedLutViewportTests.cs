@@ -14,13 +14,25 @@ public sealed class RenderedLutViewportTests(SqliteDicomWebFixture fx) : IClassF
     private const string CtSmall = "uncompressed/pydicom__CT_small.dcm";
     private const string RgbTwoFrames = "uncompressed/pydicom-data__SC_rgb_2frame.dcm";
 
-    private async Task<string> StoreAsync(string corpusFile)
+    private Task<string> StoreAsync(string corpusFile) => StoreFileAsync(Corpus.FullPath(corpusFile));
+
+    private async Task<string> StoreFileAsync(string path)
     {
-        using var response = await fx.Client.PostAsync("/dicomweb/studies", Multipart.Dicom(corpusFile));
+        using var response = await fx.Client.PostAsync("/dicomweb/studies", Multipart.Parts(("application/dicom", File.ReadAllBytes(path))));
         response.IsSuccessStatusCode.Should().BeTrue(await response.Content.ReadAsStringAsync());
-        var dump = Tools.Run("dcmdump", ["-q", "-s", "+P", "StudyInstanceUID", "+P", "SeriesInstanceUID", "+P", "SOPInstanceUID", Corpus.FullPath(corpusFile)]);
+        var dump = Tools.Run("dcmdump", ["-q", "-s", "+P", "StudyInstanceUID", "+P", "SeriesInstanceUID", "+P", "SOPInstanceUID", path]);
         var uids = dump.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf('[') + 1)..l.IndexOf(']')]).ToArray();
         return $"/dicomweb/studies/{uids[0]}/series/{uids[1]}/instances/{uids[2]}";
+    }
+
+    /// <summary>A copy of a corpus file modified by dcmodify (e.g. a new SOP Instance UID where corpus files share one).</summary>
+    private static string Modified(string corpusFile, TempDir dir, params string[] modifications)
+    {
+        var file = dir.File(Path.GetFileName(corpusFile));
+        File.Copy(Corpus.FullPath(corpusFile), file);
+        var modify = Tools.Run("dcmodify", ["-nb", .. modifications.SelectMany(m => new[] { "-m", m }), file]);
+        modify.ExitCode.Should().Be(0, modify.StdErr);
+        return file;
     }
 
     private async Task<ImageFiles.Decoded> RenderedAsync(string url, TempDir dir, string accept = "image/png")
@@ -39,16 +51,9 @@ public sealed class RenderedLutViewportTests(SqliteDicomWebFixture fx) : IClassF
         // The corpus file's VOI LUT is the identity; dcmodify gives it a curved one (entry i = i²/255 scaled to 16 bits), so
         // the LUT, not a window, decides the picture.
         using var dir = new TempDir();
-        var file = dir.File("vlut.dcm");
-        File.Copy(Corpus.FullPath(VoiLut), file);
         var lut = string.Join('\\', Enumerable.Range(0, 256).Select(i => (i * i / 255 * 257).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        var modify = Tools.Run("dcmodify", ["-nb", "-m", $"(0028,3010)[0].(0028,3006)={lut}", "-m", "(0008,0018)=1.2.826.0.1.3680043.8.498.4042026112601", file]);
-        modify.ExitCode.Should().Be(0, modify.StdErr);
-        using var response = await fx.Client.PostAsync("/dicomweb/studies", Multipart.Parts(("application/dicom", File.ReadAllBytes(file))));
-        response.IsSuccessStatusCode.Should().BeTrue(await response.Content.ReadAsStringAsync());
-        var dump = Tools.Run("dcmdump", ["-q", "-s", "+P", "StudyInstanceUID", "+P", "SeriesInstanceUID", "+P", "SOPInstanceUID", file]);
-        var uids = dump.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf('[') + 1)..l.IndexOf(']')]).ToArray();
-        var ours = await RenderedAsync($"/dicomweb/studies/{uids[0]}/series/{uids[1]}/instances/{uids[2]}/rendered", dir);
+        var file = Modified(VoiLut, dir, $"(0028,3010)[0].(0028,3006)={lut}", "(0008,0018)=1.2.826.0.1.3680043.8.498.4042026112601");
+        var ours = await RenderedAsync(await StoreFileAsync(file) + "/rendered", dir);
         var dcmtk = ImageFiles.Dcmtk(file, dir, "+Wl", "1");
         (ours.Width, ours.Height, ours.Mode).Should().Be((dcmtk.Width, dcmtk.Height, "L"));
         ImageFiles.MaxDifference(ours.Pixels, dcmtk.Pixels).Should().BeLessThanOrEqualTo(1);
@@ -71,16 +76,30 @@ public sealed class RenderedLutViewportTests(SqliteDicomWebFixture fx) : IClassF
         ImageFiles.MaxDifference(ours.Pixels, withoutLut.Pixels).Should().BeGreaterThan(1, "the Modality LUT changes the picture");
     }
 
-    [RequiresTheory("corpus", "dcmj2pnm", ImageFiles.Python), Trait("Conformance", "PS3.3 C.7.6.3.1.5")]
+    [RequiresFact("corpus", "dcmj2pnm", ImageFiles.Python), Trait("Conformance", "PS3.3 C.11.1")]
+    public async Task Rendered_ModalityLutSequenceWithoutWindow_EqualsDcmj2pnmMinMaxWindow()
+    {
+        var url = await StoreAsync(ModalityLut);
+        using var dir = new TempDir();
+        var ours = await RenderedAsync(url + "/rendered", dir);
+        var dcmtk = ImageFiles.Dcmtk(Corpus.FullPath(ModalityLut), dir, "+Wm");
+        ImageFiles.MaxDifference(ours.Pixels, dcmtk.Pixels).Should().BeLessThanOrEqualTo(1, "the min–max window spans the Modality LUT's output");
+    }
+
+    [RequiresTheory("corpus", "dcmj2pnm", "dcmodify", ImageFiles.Python), Trait("Conformance", "PS3.3 C.7.6.3.1.5")]
     [InlineData("uncompressed/pydicom-data__OT-PAL-8-face.dcm")]
     [InlineData("uncompressed/pydicom__examples_palette.dcm")]
     [InlineData("uncompressed/fo-dicom__TestPattern_Palette_16.dcm")]
-    public async Task Rendered_PaletteColor_EqualsDcmj2pnmRgb(string corpusFile)
+    [InlineData("rle/pydicom-data__OBXXXX1A_rle_2frame.dcm", 2)]
+    public async Task Rendered_PaletteColor_EqualsDcmj2pnmRgb(string corpusFile, int frame = 1)
     {
-        var url = await StoreAsync(corpusFile);
         using var dir = new TempDir();
-        var ours = await RenderedAsync(url + "/rendered", dir);
-        var dcmtk = ImageFiles.Dcmtk(Corpus.FullPath(corpusFile), dir);
+        // pydicom's OBXXXX1A files share their SOP Instance UID with examples_palette; the RLE one is stored under its own.
+        var file = corpusFile.StartsWith("rle/", StringComparison.Ordinal)
+            ? Modified(corpusFile, dir, "(0008,0018)=1.2.826.0.1.3680043.8.498.4042026112602") : Corpus.FullPath(corpusFile);
+        var url = await StoreFileAsync(file);
+        var ours = await RenderedAsync($"{url}/frames/{frame}/rendered", dir);
+        var dcmtk = ImageFiles.Dcmtk(file, dir, "+F", frame.ToString(System.Globalization.CultureInfo.InvariantCulture));
         (ours.Width, ours.Height, ours.Mode).Should().Be((dcmtk.Width, dcmtk.Height, "RGB"));
         ImageFiles.MaxDifference(ours.Pixels, dcmtk.Pixels).Should().BeLessThanOrEqualTo(1);
         ours.Pixels.Chunk(3).Should().Contain(p => p[0] != p[1] || p[1] != p[2], "a palette image has colour");
