@@ -34,8 +34,8 @@ wait_results() { # STUDY_UID -> prints the time the poller first saw both result
   echo "no results for $1 after 120 s" >&2; return 1
 }
 # Polls Orthanc every 50 ms and writes "STUDY_UID EPOCH_SECONDS" the first time a study holds two series (SEG and SR).
-poll_orthanc() {
-  /usr/bin/python3 - "$ohttp" "$d/arrivals" <<'PY'
+write_poller() {
+  cat >"$d/poll.py" <<'PY'
 import json, sys, time, urllib.request
 port, out = sys.argv[1], sys.argv[2]
 seen = set()
@@ -79,7 +79,8 @@ mpid=$!
 trap 'kill -TERM $mpid $opid ${ppid:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do echoscu -aec MEDNODE 127.0.0.1 "$mdicom" >/dev/null 2>&1 && break; sleep 0.1; done
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$ohttp/system" >/dev/null && break; sleep 0.1; done
-poll_orthanc &
+write_poller
+/usr/bin/python3 "$d/poll.py" "$ohttp" "$d/arrivals" &
 ppid=$!
 
 send() { storescu -aec MEDNODE 127.0.0.1 "$mdicom" "$work/ct$1"/*.dcm >"$d/scu$1.log" 2>&1; }
