@@ -221,13 +221,11 @@ def train(args):
     # Disjoint seed ranges: training phantoms, held-out validation (seed + 1 range), calibration (seed + 2 range).
     xs, ys = make_set([args.seed * 1000 + i for i in range(args.phantoms)], args.workers)
     print(f"{len(xs)} training phantoms in {time.time() - t0:.0f}s", flush=True)
+    while args.wait_for and not os.path.exists(args.wait_for):  # one GPU job at a time, so the step timing holds
+        time.sleep(1)
     x_all, y_all = torch.from_numpy(xs).to(dev), torch.from_numpy(ys).to(dev)
-    net = build_net().to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.05)
-    start = time.time()
-    net.train()
-    for step in range(1, args.steps + 1):
+
+    def one_step(net, opt, rng):
         idx = torch.from_numpy(rng.integers(0, len(xs), size=args.batch)).to(dev)
         x, y = x_all[idx], y_all[idx]
         dims = [d for d in (2, 3, 4) if rng.random() < 0.5]
@@ -240,6 +238,20 @@ def train(args):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return loss, soft_dice
+
+    if args.budget_seconds:
+        from sts_ct import steps_for_budget
+        args.steps = steps_for_budget(lambda: build_net().to(dev), one_step, args.budget_seconds, dev)
+        torch.manual_seed(args.seed)
+        rng = np.random.default_rng(args.seed)
+    net = build_net().to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=args.steps, pct_start=0.05)
+    start = time.time()
+    net.train()
+    for step in range(1, args.steps + 1):
+        loss, soft_dice = one_step(net, opt, rng)
         sched.step()
         if step % 250 == 0:
             print(f"step {step} loss {loss.item():.4f} dice-loss {soft_dice.item():.3f} t {time.time() - start:.0f}s", flush=True)
@@ -315,6 +327,8 @@ def main():
     ap.add_argument("--phantoms", type=int, default=3000)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--wait-for", default="", help="start training only once this file exists")
+    ap.add_argument("--budget-seconds", type=float, default=0, help="choose --steps to fit this training time (timed first)")
     ap.add_argument("--seed", type=int, default=20261126)
     args = ap.parse_args()
     train(args) if args.stage == "train" else export(args)

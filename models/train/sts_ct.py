@@ -5,11 +5,15 @@ Run (Debian python3-torch 1.13, python3-onnx, python3-pydicom, python3-scipy, py
 convolution ~3x faster):
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \
-        /usr/bin/python3 models/train/sts_ct.py --data ../shared/datasets/sts-ct --out models/sts-ct
+        /usr/bin/python3 models/train/sts_ct.py all --data ../shared/datasets/sts-ct --out models/sts-ct
 
-Stages: `prep` (DICOM -> cached arrays), `train`, `export`, `eval` (validation/training metrics, threshold choice,
-model.json, metrics.json); `all` runs them in order. Seeded and reproducible on one machine: a fixed number of steps,
-not a time budget (torch CPU kernels may differ by rounding across BLAS builds).
+Stages: `prep` (DICOM -> cached arrays), `pack` (the training arrays alone, one 7.5 MB file to carry to a GPU machine),
+`train` (`--device cuda` on a GPU; weights saved as NumPy arrays, readable by any PyTorch version), `export` (ONNX),
+`eval` (validation/training metrics, threshold choice, model.json, metrics.json); `all` runs prep, train, export and
+eval. Seeded and reproducible on one machine and PyTorch build for a fixed number of steps; `--budget-seconds` times a
+few steps first and picks the number of steps that fits, recording it so `--steps N` reproduces the run.
+The shipped model: `train --device cuda --train-npz PACKED --batch 16 --train-patch 64 64 48 --strong-augment
+--weight-decay 0.05 --steps 1700` on an NVIDIA H200 (models/train/gpu_session.sh), then `export` and `eval` here.
 
 Data: ../shared/datasets/sts-ct (36 patients, CT crops 5 cm around the GTV, 0.977 x 0.977 x 3.27 mm, CC BY 3.0).
 Labels: the RTSTRUCT `GTV_Mass_CT` contours, rasterised here by the pixel-centre-inside-polygon rule with
@@ -217,13 +221,15 @@ def load_packed(path):
     return ids, {pid: (z[pid + "_img"].astype(np.float32), z[pid + "_lab"]) for pid in ids}
 
 
-def sample(rng, img, lab, fg, size):
-    """A training patch (z, y, x) = size; centred on a tumour voxel (with jitter) 2 times in 3, else uniform."""
+def sample(rng, img, lab, fg, size, strong=False):
+    """A training patch (z, y, x) = size; centred on a tumour voxel (with jitter) 2 times in 3 (1 in 2 with `strong`),
+    else uniform. Random flips and intensity scale/shift; `strong` adds in-plane 90-degree rotations (x and y share the
+    3 mm spacing), a wider scale/shift and Gaussian noise."""
     padded = [max(0, s - n) for s, n in zip(size, img.shape)]
     if any(padded):
         img = np.pad(img, [(0, p) for p in padded], constant_values=PAD)
         lab = np.pad(lab, [(0, p) for p in padded])
-    if len(fg) and rng.random() < 2 / 3:
+    if len(fg) and rng.random() < (1 / 2 if strong else 2 / 3):
         c = fg[rng.integers(len(fg))] + rng.integers(-size[0] // 4, size[0] // 4 + 1, size=3)
         start = [int(np.clip(c[a] - size[a] // 2, 0, img.shape[a] - size[a])) for a in range(3)]
     else:
@@ -233,7 +239,12 @@ def sample(rng, img, lab, fg, size):
     axes = tuple(a for a in range(3) if rng.random() < 0.5)
     if axes:
         x, y = np.flip(x, axes), np.flip(y, axes)
-    x = x * rng.uniform(0.9, 1.1) + rng.uniform(-0.05, 0.05)
+    if not strong:
+        x = x * rng.uniform(0.9, 1.1) + rng.uniform(-0.05, 0.05)
+        return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
+    if size[1] == size[2] and rng.random() < 0.5:
+        x, y = np.swapaxes(x, 1, 2), np.swapaxes(y, 1, 2)
+    x = x * rng.uniform(0.8, 1.2) + rng.uniform(-0.1, 0.1) + rng.normal(scale=rng.uniform(0, 0.05), size=x.shape)
     return np.ascontiguousarray(x, dtype=np.float32), np.ascontiguousarray(y)
 
 
@@ -246,6 +257,28 @@ def load_weights(net, path):
     import torch
     z = np.load(path)
     net.load_state_dict({k: torch.from_numpy(z[k]) for k in z.files})
+
+
+def steps_for_budget(make_net, one_step, seconds, dev):
+    """The number of steps that fit in `seconds`, timed on a throw-away net (10 warm-up steps, then 30 timed). The
+    chosen number is recorded with the weights, so `--steps N` reproduces the run without a budget."""
+    import torch
+    net = make_net()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        one_step(net, opt, rng)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    t = time.time()
+    for _ in range(30):
+        one_step(net, opt, rng)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    per = (time.time() - t) / 30
+    steps = max(100, int(seconds / per) // 100 * 100)
+    print(f"{per * 1000:.1f} ms per step: {steps} steps fit in {seconds:.0f} s", flush=True)
+    return steps
 
 
 def train(args):
@@ -264,16 +297,11 @@ def train(args):
     if any(p in VALIDATION for p in ids):
         raise SystemExit("validation patients in the training data")
     fg = {pid: np.argwhere(lab > 0) for pid, (_, lab) in data.items()}
-    net = build_net().to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
     size = tuple(args.train_patch[::-1])
-    start = time.time()
-    net.train()
-    last = min(args.steps, args.stop_after or args.steps)
-    for step in range(1, last + 1):
+
+    def one_step(net, opt, rng):
         picks = [ids[rng.integers(len(ids))] for _ in range(args.batch)]
-        xs, ys = zip(*(sample(rng, *data[p], fg[p], size) for p in picks))
+        xs, ys = zip(*(sample(rng, *data[p], fg[p], size, args.strong_augment) for p in picks))
         x = torch.from_numpy(np.stack(xs)[:, None]).to(dev)
         y = torch.from_numpy(np.stack(ys)[:, None]).to(dev)
         logits = net(x)
@@ -283,6 +311,21 @@ def train(args):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        return loss, soft_dice
+
+    if args.budget_seconds:
+        args.steps = steps_for_budget(lambda: build_net().to(dev), one_step, args.budget_seconds, dev)
+        torch.manual_seed(args.seed)
+        rng = np.random.default_rng(args.seed)
+    net = build_net().to(dev)
+    opt = (torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay) if args.weight_decay
+           else torch.optim.Adam(net.parameters(), lr=args.lr))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.steps, pct_start=0.1)
+    start = time.time()
+    net.train()
+    last = min(args.steps, args.stop_after or args.steps)
+    for step in range(1, last + 1):
+        loss, soft_dice = one_step(net, opt, rng)
         sched.step()
         if step % 100 == 0:
             print(f"step {step} loss {loss.item():.4f} dice-loss {soft_dice.item():.3f} t {time.time() - start:.0f}s", flush=True)
@@ -290,6 +333,7 @@ def train(args):
     save_weights(net, args.weights)
     with open(args.weights + ".json", "w") as f:
         json.dump({"steps": last, "schedule_steps": args.steps, "batch": args.batch, "train_patch": list(args.train_patch),
+                   "strong_augment": args.strong_augment, "weight_decay": args.weight_decay,
                    "seconds": round(time.time() - start), "lr": args.lr,
                    "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu", "torch": torch.__version__,
                    "parameters": sum(p.numel() for p in net.parameters())}, f)
@@ -438,6 +482,7 @@ def evaluate(args):
         "threshold_selection_training_mean_dice": round(best, 4),
         "training_steps": training["steps"], "batch": training["batch"], "training_patch": training.get("train_patch"),
         "training_seconds": training["seconds"], "training_device": training.get("device"),
+        "strong_augment": training.get("strong_augment", False), "weight_decay": training.get("weight_decay", 0.0),
         "training_torch": training.get("torch"), "parameters": training["parameters"], "seed": args.seed, "patients": per,
     }
     sha = write_manifest(args.out, threshold, min_volume)
@@ -510,6 +555,9 @@ def main():
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--train-patch", type=int, nargs=3, default=list(TRAIN_PATCH), help="x y z voxels")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--strong-augment", action="store_true", help="rotations, noise, wider intensity jitter, more background")
+    ap.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (0: Adam)")
+    ap.add_argument("--budget-seconds", type=float, default=0, help="choose --steps to fit this training time (timed first)")
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--stop-after", type=int, default=0, help="end after this step, keeping the --steps schedule")
     ap.add_argument("--batch", type=int, default=2)

@@ -49,6 +49,7 @@ public static class DimseServiceCollectionExtensions
             sp.GetRequiredService<ILogger<DicomServer>>())
         {
             StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
+            StorageCommitmentReports = sp.GetService<IStorageCommitmentReportHandler>(),
             QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations(), sp.GetService<IAuditSink>()),
             AssociationObserver = sp.GetService<IAssociationObserver>(),
             SecurityEvents = sp.GetService<IAuditTrail>() is { } audit ? new DimseSecurityAudit(audit, settings.AeTitle) : null,

@@ -46,6 +46,8 @@ public static class LoopServiceCollectionExtensions
         var jobOptions = configuration.GetSection("MedNode:Jobs").Get<JobOptions>() ?? new JobOptions();
         if (jobOptions.Workers < 0) throw new InvalidOperationException("MedNode:Jobs:Workers must not be negative.");
         var exportOptions = configuration.GetSection("MedNode:Export").Get<ExportOptions>() ?? new ExportOptions();
+        if (exportOptions.CommitmentTimeout <= TimeSpan.Zero || exportOptions.CommitmentReportWait < TimeSpan.Zero)
+            throw new InvalidOperationException("MedNode:Export:CommitmentTimeout must be positive and MedNode:Export:CommitmentReportWait not negative.");
         var models = configuration.GetSection(ModelSettings.Section).Get<ModelSettings>() ?? new ModelSettings();
         var analysis = configuration.GetSection(AnalysisSettings.Section).Get<AnalysisSettings>() ?? new AnalysisSettings();
 
@@ -66,8 +68,10 @@ public static class LoopServiceCollectionExtensions
         services.AddSingleton(sp => new DestinationTester(sp.GetRequiredService<IHttpClientFactory>().CreateClient("destinations")));
         services.AddSingleton<IExportSender, DimseExportSender>();
         services.AddSingleton<IExportSender>(sp => new StowExportSender(sp.GetRequiredService<IHttpClientFactory>().CreateClient("stow")));
+        services.AddSingleton(sp => new ExportCommitment(sp.GetRequiredService<IOutbox>(), catalog, exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportCommitment>>()));
+        services.AddSingleton<IStorageCommitmentReportHandler>(sp => sp.GetRequiredService<ExportCommitment>());
         services.AddSingleton(sp => new ExportWorker(sp.GetRequiredService<IOutbox>(), catalog, sp.GetServices<IExportSender>(), sp.GetRequiredService<IBlobStore>(),
-            sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>()));
+            sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>(), sp.GetRequiredService<ExportCommitment>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(),
             sp.GetRequiredService<IJobQueue>(), sp.GetRequiredService<IAnalysisRunner>(), sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<LoopHostedService>();

@@ -29,6 +29,12 @@ public sealed record OrthancPeerOptions
     /// <summary>Whether to load the DICOMweb plugin (needed for <c>/dicom-web/</c> and <see cref="DicomWebServers"/>).</summary>
     public bool DicomWeb { get; init; } = true;
 
+    /// <summary>
+    /// HTTP basic authentication (<c>AuthenticationEnabled</c> with <c>RegisteredUsers</c>, user → password); empty leaves
+    /// it off. The fixture's own <see cref="OrthancPeer.Http"/> uses the first user.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RegisteredUsers { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Further top-level configuration options (e.g. <c>DicomCheckCalledAet</c>), set last.</summary>
     public IReadOnlyDictionary<string, JsonNode> Extra { get; init; } = new Dictionary<string, JsonNode>();
 
@@ -64,6 +70,8 @@ public sealed class OrthancPeer : IAsyncDisposable
         Options = options;
         HttpPort = FreePort();
         DicomPort = options.DicomPort ?? FreePort();
+        if (options.RegisteredUsers.FirstOrDefault() is { Key: { } user, Value: var password })
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
     }
 
     public OrthancPeerOptions Options { get; }
@@ -175,6 +183,13 @@ public sealed class OrthancPeer : IAsyncDisposable
         {
             root["Plugins"] = new JsonArray(DicomWebPlugin);
             root["DicomWeb"] = new JsonObject { ["Enable"] = true, ["Root"] = "/dicom-web/", ["Servers"] = servers };
+        }
+        if (Options.RegisteredUsers.Count > 0)
+        {
+            root["AuthenticationEnabled"] = true;
+            var users = new JsonObject();
+            foreach (var (user, password) in Options.RegisteredUsers) users[user] = password;
+            root["RegisteredUsers"] = users;
         }
         foreach (var (name, value) in Options.Extra) root[name] = value.DeepClone();
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

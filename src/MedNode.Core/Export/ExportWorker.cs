@@ -16,13 +16,21 @@ public sealed class ExportOptions
     public int MaxAttempts { get; set; } = 50;
 
     public int BatchSize { get; set; } = 64;
+
+    /// <summary>How long a storage commitment report may take (PS3.4 J.3.3) before the request is recorded as timed out.</summary>
+    public TimeSpan CommitmentTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long the storage commitment request's association stays open for a report on it before it is released;
+    /// a report after that comes on a new association to the DIMSE listener.</summary>
+    public TimeSpan CommitmentReportWait { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
 /// Delivers the outbox: due items are sent per destination; delivered items are recorded, transient failures retried
 /// with capped exponential backoff and jitter, permanent ones dead-lettered. When a destination refuses the
 /// Segmentation SOP class and allows the fallback, the job's standby Secondary Capture and Key Object Selection items
-/// are released instead. Items keep their SOP Instance UIDs across retries and replays, so a destination never holds
+/// are released instead. After a DIMSE push to a destination with Storage Commitment, the delivered instances' commitment
+/// is requested (<see cref="ExportCommitment"/>). Items keep their SOP Instance UIDs across retries and replays, so a destination never holds
 /// two copies of a result.
 /// </summary>
 public sealed class ExportWorker(
@@ -33,7 +41,8 @@ public sealed class ExportWorker(
     IAuditTrail? audit = null,
     ExportOptions? options = null,
     TimeProvider? timeProvider = null,
-    ILogger<ExportWorker>? logger = null)
+    ILogger<ExportWorker>? logger = null,
+    ExportCommitment? commitment = null)
 {
     private readonly ExportOptions _options = options ?? new ExportOptions();
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
@@ -44,6 +53,7 @@ public sealed class ExportWorker(
     /// <summary>Sends what is due now; returns the number of items attempted.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
+        if (commitment != null) await commitment.SweepAsync(cancellationToken);
         var now = _time.GetUtcNow();
         var due = await outbox.DueAsync(now, _options.BatchSize, cancellationToken);
         foreach (var group in due.GroupBy(i => i.Destination, StringComparer.OrdinalIgnoreCase))
@@ -80,13 +90,16 @@ public sealed class ExportWorker(
     {
         var now = _time.GetUtcNow();
         var delivered = 0;
+        var toCommit = new List<OutboxItem>();
         foreach (var item in items)
         {
             var outcome = outcomes.FirstOrDefault(o => o.ItemId == item.Id) ?? new SendOutcome(item.Id, false, "the sender reported nothing for this item", ExportFailureKind.Transient);
             if (outcome.Delivered)
             {
                 delivered++;
-                await outbox.UpdateAsync(item with { State = OutboxState.Delivered, Attempts = item.Attempts + 1, DeliveredAt = now, LastError = null }, ct);
+                var done = item with { State = OutboxState.Delivered, Attempts = item.Attempts + 1, DeliveredAt = now, LastError = null };
+                await outbox.UpdateAsync(done, ct);
+                toCommit.Add(done);
             }
             else if (outcome.SopClassRefused && item.Kind == ResultKind.Segmentation && destination.AllowFallback)
             {
@@ -104,6 +117,8 @@ public sealed class ExportWorker(
             }
         }
         _log.LogInformation("Export to {Destination}: {Delivered} of {Count} delivered", destination.Name, delivered, items.Count);
+        if (commitment != null && destination.StorageCommitment && destination.Kind == DestinationKind.Dimse && toCommit.Count > 0)
+            await commitment.RequestAsync(destination, toCommit, ct);
         if (audit != null && delivered > 0)
         {
             await audit.AppendAsync(new AuditEvent(AuditEventType.DicomInstancesTransferred, AuditAction.R, delivered == items.Count ? AuditOutcome.Success : AuditOutcome.MinorFailure,

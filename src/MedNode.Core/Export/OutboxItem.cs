@@ -35,8 +35,33 @@ public sealed record OutboxItem
     public string? LastError { get; init; }
     public DateTimeOffset? DeliveredAt { get; init; }
 
-    /// <summary>Storage Commitment outcome after delivery: null when not requested, else true when committed.</summary>
-    public bool? Committed { get; init; }
+    /// <summary>Storage Commitment of a delivered instance (PS3.4 Annex J): null when not requested.</summary>
+    public CommitmentState? Commitment { get; init; }
+
+    /// <summary>The Transaction UID (0008,1195) of the storage commitment request that named this instance.</summary>
+    public string? CommitmentTransactionUid { get; init; }
+
+    /// <summary>When the N-ACTION-RQ was sent; the commitment times out <c>Export:CommitmentTimeout</c> later.</summary>
+    public DateTimeOffset? CommitmentRequestedAt { get; init; }
+
+    /// <summary>The Failure Reason (0008,1197) the destination gave for this instance (PS3.4 J.3.3.1.1).</summary>
+    public int? CommitmentFailureReason { get; init; }
+}
+
+/// <summary>Where a delivered instance stands with the destination's Storage Commitment SCP (PS3.4 J.3).</summary>
+public enum CommitmentState
+{
+    /// <summary>N-ACTION-RQ sent (or about to be); no N-EVENT-REPORT yet.</summary>
+    Requested,
+
+    /// <summary>Named in the report's Referenced SOP Sequence (0008,1199): the destination took responsibility for it.</summary>
+    Committed,
+
+    /// <summary>Named in the Failed SOP Sequence (0008,1198), or the request itself was refused (see LastError).</summary>
+    Failed,
+
+    /// <summary>No report within <c>Export:CommitmentTimeout</c>. The instance is not sent again; a late report still counts.</summary>
+    TimedOut,
 }
 
 /// <summary>The outbox: per-destination delivery state of result instances.</summary>
@@ -53,6 +78,13 @@ public interface IOutbox
     Task<IReadOnlyList<OutboxItem>> ForJobAsync(Guid jobId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Items awaiting a storage commitment report: with <paramref name="transactionUid"/>, that transaction's items that are
+    /// <see cref="CommitmentState.Requested"/> or <see cref="CommitmentState.TimedOut"/> (a late report still counts);
+    /// without, every <see cref="CommitmentState.Requested"/> item.
+    /// </summary>
+    Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken);
 
     /// <summary>Puts a dead letter back to pending, due now; false when it is not a dead letter.</summary>
     Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken);
@@ -96,6 +128,16 @@ public sealed class InMemoryOutbox : IOutbox
     public Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken)
     {
         lock (_gate) return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => state == null || i.State == state).ToList());
+    }
+
+    public Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => transactionUid == null
+                ? i.Commitment == CommitmentState.Requested
+                : i.CommitmentTransactionUid == transactionUid && (i.Commitment is CommitmentState.Requested or CommitmentState.TimedOut)).ToList());
+        }
     }
 
     public Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)

@@ -63,6 +63,68 @@ public sealed partial class DicomClient
         }
     }
 
+    /// <summary>
+    /// Requests storage commitment under a Transaction UID the caller chose and recorded (N-ACTION-RQ, PS3.4 J.3.2), then
+    /// keeps the association open for <paramref name="reportWait"/> in case the SCP reports on it (PS3.4 J.3.3). Returns
+    /// the report when it came on this association; null when it did not, in which case the SCP sends it later on a new
+    /// association to this node's listener, where the caller matches it by Transaction UID. A zero wait releases the
+    /// association right after the N-ACTION-RSP.
+    /// </summary>
+    /// <exception cref="DimseStatusException">The N-ACTION-RSP was not a success.</exception>
+    public async Task<StorageCommitmentResult?> RequestStorageCommitmentAsync(string transactionUid, IReadOnlyList<StorageCommitmentReference> instances, TimeSpan reportWait, CancellationToken cancellationToken = default)
+    {
+        if (instances.Count == 0) throw new ArgumentException("Storage commitment needs at least one instance (PS3.4 Table J.3-1).", nameof(instances));
+        var request = new AssociationRequest(CalledAeTitle, CallingAeTitle, [new PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, UncompressedSyntaxes)]);
+        await using var association = await ConnectAsync(request, cancellationToken);
+        var pc = association.PresentationContexts.FirstOrDefault(p => p.IsAccepted)
+            ?? throw new InvalidOperationException("The peer accepted no Storage Commitment Push Model presentation context.");
+        var rq = new NActionRq
+        {
+            RequestedSopClassUid = StorageCommitment.PushModelSopClassUid,
+            RequestedSopInstanceUid = StorageCommitment.PushModelSopInstanceUid,
+            ActionTypeId = StorageCommitment.RequestStorageCommitmentAction,
+            MessageId = NextMessageId(),
+            HasDataSet = true,
+        };
+        await association.SendMessageAsync(pc.Id, rq.Encode(), StorageCommitment.Encode(StorageCommitment.BuildActionInformation(transactionUid, instances), pc.TransferSyntax!), cancellationToken);
+        var rsp = await ReceiveResponseAsync<NActionRsp>(association, cancellationToken);
+        if (DimseStatus.Categorize(rsp.Status) is not (DimseStatusCategory.Success or DimseStatusCategory.Warning))
+            throw new DimseStatusException(rsp.Status, rsp.ErrorComment, "The storage commitment request was refused");
+
+        if (reportWait <= TimeSpan.Zero)
+        {
+            await association.ReleaseAsync(cancellationToken);
+            return null;
+        }
+        DimseMessage? message;
+        using (var window = new CancellationTokenSource(reportWait, Options.TimeProvider))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, window.Token))
+        {
+            try
+            {
+                message = await association.ReceiveMessageAsync(linked.Token);
+            }
+            catch (OperationCanceledException) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // No report on this association: the SCP reports on a new one (PS3.4 J.3.3).
+                await association.ReleaseAsync(cancellationToken);
+                return null;
+            }
+        }
+        if (message == null)
+        {
+            await association.SendReleaseResponseAsync(cancellationToken);
+            return null;
+        }
+        if (message.DecodeCommand() is not NEventReportRq report) throw new InvalidOperationException("Expected an N-EVENT-REPORT-RQ, got another command.");
+        var result = StorageCommitment.ReadEventInformation(await StorageCommitment.ReadDataSetAsync(message, cancellationToken));
+        var status = result.TransactionUid == transactionUid ? DimseStatus.Success : DimseStatus.InvalidArgumentValue;
+        await association.SendCommandAsync(message.PresentationContextId, report.CreateResponse(status), cancellationToken);
+        await association.ReleaseAsync(cancellationToken);
+        if (status != DimseStatus.Success) throw new InvalidOperationException("The storage commitment report names another transaction.");
+        return result;
+    }
+
     private static async Task<StorageCommitmentResult> ReceiveReportAsync(Association association, string transactionUid, CancellationToken ct)
     {
         var message = await association.ReceiveMessageAsync(ct)

@@ -60,6 +60,7 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
         o.HasIndex(e => new { e.Destination, e.SopInstanceUid }).IsUnique();
         o.HasIndex(e => new { e.State, e.NextAttemptAtMs });
         o.HasIndex(e => e.JobId);
+        o.HasIndex(e => e.Commitment);
 
         var a = modelBuilder.Entity<AuditEntity>();
         a.ToTable("Audit");

@@ -48,6 +48,16 @@ public sealed class EfOutbox(IDbContextFactory<MedNodeDbContext> factory) : IOut
         return (await q.OrderBy(o => o.NextAttemptAtMs).Take(1000).ToListAsync(cancellationToken)).Select(ToItem).ToList();
     }
 
+    public async Task<IReadOnlyList<OutboxItem>> AwaitingCommitmentAsync(string? transactionUid, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        int requested = (int)CommitmentState.Requested, timedOut = (int)CommitmentState.TimedOut;
+        var q = transactionUid == null
+            ? db.Outbox.AsNoTracking().Where(o => o.Commitment == requested)
+            : db.Outbox.AsNoTracking().Where(o => (o.Commitment == requested || o.Commitment == timedOut) && o.CommitmentTransactionUid == transactionUid);
+        return (await q.ToListAsync(cancellationToken)).Select(ToItem).ToList();
+    }
+
     public async Task<bool> ReplayAsync(Guid id, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
@@ -60,7 +70,9 @@ public sealed class EfOutbox(IDbContextFactory<MedNodeDbContext> factory) : IOut
     {
         Id = i.Id, JobId = i.JobId, Destination = i.Destination, Kind = (int)i.Kind, SopClassUid = i.SopClassUid, SopInstanceUid = i.SopInstanceUid,
         StudyInstanceUid = i.StudyInstanceUid, BlobKey = i.BlobKey, State = (int)i.State, Attempts = i.Attempts, NextAttemptAtMs = i.NextAttemptAt.ToUnixTimeMilliseconds(),
-        LastError = i.LastError, DeliveredAtMs = i.DeliveredAt?.ToUnixTimeMilliseconds(), Committed = i.Committed,
+        LastError = i.LastError, DeliveredAtMs = i.DeliveredAt?.ToUnixTimeMilliseconds(),
+        Commitment = (int?)i.Commitment, CommitmentTransactionUid = i.CommitmentTransactionUid, CommitmentRequestedAtMs = i.CommitmentRequestedAt?.ToUnixTimeMilliseconds(),
+        CommitmentFailureReason = i.CommitmentFailureReason,
     };
 
     private static OutboxItem ToItem(OutboxEntity e) => new()
@@ -68,6 +80,8 @@ public sealed class EfOutbox(IDbContextFactory<MedNodeDbContext> factory) : IOut
         Id = e.Id, JobId = e.JobId, Destination = e.Destination, Kind = (ResultKind)e.Kind, SopClassUid = e.SopClassUid, SopInstanceUid = e.SopInstanceUid,
         StudyInstanceUid = e.StudyInstanceUid, BlobKey = e.BlobKey, State = (OutboxState)e.State, Attempts = e.Attempts,
         NextAttemptAt = DateTimeOffset.FromUnixTimeMilliseconds(e.NextAttemptAtMs), LastError = e.LastError,
-        DeliveredAt = e.DeliveredAtMs is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d) : null, Committed = e.Committed,
+        DeliveredAt = e.DeliveredAtMs is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d) : null,
+        Commitment = (CommitmentState?)e.Commitment, CommitmentTransactionUid = e.CommitmentTransactionUid,
+        CommitmentRequestedAt = e.CommitmentRequestedAtMs is { } r ? DateTimeOffset.FromUnixTimeMilliseconds(r) : null, CommitmentFailureReason = e.CommitmentFailureReason,
     };
 }

@@ -44,7 +44,12 @@ public sealed class OutboxEntity
     public long NextAttemptAtMs { get; set; }
     public string? LastError { get; set; }
     public long? DeliveredAtMs { get; set; }
-    public bool? Committed { get; set; }
+
+    /// <summary>A <c>CommitmentState</c>; null when storage commitment was not requested.</summary>
+    public int? Commitment { get; set; }
+    public string? CommitmentTransactionUid { get; set; }
+    public long? CommitmentRequestedAtMs { get; set; }
+    public int? CommitmentFailureReason { get; set; }
 }
 
 /// <summary>A row of the append-only Audit table (hash-chained; UPDATE and DELETE are refused by triggers).</summary>

@@ -14,7 +14,8 @@ internal static partial class MediaTypes
     /// <summary>The Accept header's media ranges, highest q first (q=0 dropped); <c>*/*</c> when absent.</summary>
     public static IReadOnlyList<MediaTypeHeaderValue> Accepted(HttpRequest request)
     {
-        var raw = request.Headers.Accept.ToString();
+        // PS3.18 §8.3.3.1: the accept query parameter, when present, overrides the Accept header field.
+        var raw = request.Query.TryGetValue("accept", out var query) ? string.Join(", ", query.ToArray()) : request.Headers.Accept.ToString();
         if (string.IsNullOrWhiteSpace(raw)) return [new MediaTypeHeaderValue("*/*")];
         // OHIF and cornerstone send type=application/octet-stream unquoted ('/' is not a token character, RFC 9110 §5.6.2),
         // which the strict parser drops; such values are quoted before parsing.

@@ -14,7 +14,8 @@ namespace MedNode.Web.DicomWeb;
 /// <summary>
 /// WADO-RS rendered and thumbnail resources (PS3.18 §10.4 (rendered and thumbnail resources) and §8.3.5): frames rendered through the Modality
 /// and VOI LUTs to image/jpeg or image/png, with the <c>window</c>, <c>viewport</c> and <c>quality</c> query parameters.
-/// A rendered study or series is one part per instance (its first frame); a rendered instance is its first frame; a thumbnail
+/// A rendered study or series is one part per instance (its first frame); a rendered instance is its first frame as a single
+/// image, or every frame when multipart/related is accepted; a thumbnail
 /// is one image (for a study or series, the middle instance).
 /// </summary>
 internal static class RenderedHandler
@@ -38,8 +39,21 @@ internal static class RenderedHandler
         var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
         int frames = DicomPixelData.Create(file.Dataset)?.NumberOfFrames
             ?? throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance has no pixel data.");
-        var list = frameList == null ? [1] : FramesHandler.ParseFrameList(frameList, frames);
-        var (mediaType, multipart) = Choose(http.Request, multiple: list.Count > 1);
+        IReadOnlyList<int> list;
+        string mediaType;
+        bool multipart;
+        if (frameList == null)
+        {
+            // PS3.18 §10.4 (rendered instance resource): a multi-frame instance is rendered as all its frames; image/jpeg and image/png hold one frame,
+            // so all frames come back when the client accepts multipart/related of them; a single image is the first frame.
+            (mediaType, multipart) = Choose(http.Request, multiple: false);
+            list = multipart ? [.. Enumerable.Range(1, frames)] : [1];
+        }
+        else
+        {
+            list = FramesHandler.ParseFrameList(frameList, frames);
+            (mediaType, multipart) = Choose(http.Request, multiple: list.Count > 1);
+        }
         return await WriteImagesAsync(http, mediaType, multipart, list.Select(f => (records[0], f)), blobs, parameters);
     }
 
@@ -79,10 +93,22 @@ internal static class RenderedHandler
             {
                 var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
                 var rendered = DicomRenderer.Render(file.Dataset, file.TransferSyntax, frame - 1, parameters.Window);
+                if (parameters.Source is { } s)
+                {
+                    int sw = s.Width ?? (rendered.Width - s.X), sh = s.Height ?? (rendered.Height - s.Y);
+                    try
+                    {
+                        rendered = DicomRenderer.Crop(rendered, s.X, s.Y, sw, sh);
+                    }
+                    catch (ArgumentOutOfRangeException e) when (!http.Response.HasStarted)
+                    {
+                        throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid rendering parameter", e.Message);
+                    }
+                }
                 if (parameters.Viewport is { } v) rendered = DicomRenderer.Fit(rendered, v.Width, v.Height);
                 image = mediaType == Png ? PngImageEncoder.Encode(rendered) : JpegImageEncoder.Encode(rendered, parameters.Quality);
             }
-            catch (Exception e) when (e is NotSupportedException or DicomCodecException or DicomCodecNotSupportedException or DicomValueException or DicomParseException)
+            catch (Exception e) when (e is ArgumentOutOfRangeException or NotSupportedException or DicomCodecException or DicomCodecNotSupportedException or DicomValueException or DicomParseException)
             {
                 if (!http.Response.HasStarted)
                     throw new DicomWebException(StatusCodes.Status406NotAcceptable, "Not acceptable", $"The image cannot be rendered: {e.Message}");
@@ -131,8 +157,11 @@ internal static class RenderedHandler
     }
 }
 
+/// <summary>The source region of a viewport (PS3.18 §8.3.5.1.3); a null width or height runs to the image's edge.</summary>
+internal sealed record SourceRegion(int X, int Y, int? Width, int? Height);
+
 /// <summary>The rendering query parameters of PS3.18 §8.3.5.</summary>
-internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Height)? Viewport, int Quality)
+internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Height)? Viewport, int Quality, SourceRegion? Source = null)
 {
     private const int MaxViewport = 4096;
 
@@ -156,18 +185,36 @@ internal sealed record RenderParameters(VoiWindow? Window, (int Width, int Heigh
             window = new VoiWindow(center, width, function);
         }
         var viewport = defaultViewport;
+        SourceRegion? source = null;
         if (query.TryGetValue("viewport", out var v))
         {
-            // §8.3.5 (viewport): viewport=vw,vh (the source-region form vw,vh,sx,sy,sw,sh is not supported).
+            // §8.3.5.1.3 (viewport): viewport=vw,vh[,sx,sy,sw,sh]; sx, sy default to 0 and sw, sh to the rest of the image; a
+            // negative sw or sh mirrors the region.
             var parts = v.ToString().Split(',');
-            if (parts.Length != 2 || !TryInt(parts[0], out int vw) || !TryInt(parts[1], out int vh) || vw is < 1 or > MaxViewport || vh is < 1 or > MaxViewport)
-                throw Bad($"viewport is width,height, each 1..{MaxViewport}.");
+            if (parts.Length is not (2 or 6) || !TryInt(parts[0], out int vw) || !TryInt(parts[1], out int vh) || vw is < 1 or > MaxViewport || vh is < 1 or > MaxViewport)
+                throw Bad($"viewport is vw,vh[,sx,sy,sw,sh] with vw and vh 1..{MaxViewport}.");
             viewport = (vw, vh);
+            if (parts.Length == 6)
+            {
+                if (!TryOptional(parts[2], out int? sx, false) || !TryOptional(parts[3], out int? sy, false)
+                    || !TryOptional(parts[4], out int? sw, true) || !TryOptional(parts[5], out int? sh, true) || sw == 0 || sh == 0)
+                    throw Bad("the source region sx,sy,sw,sh is integers (sx, sy not negative; sw, sh not zero), each may be empty.");
+                source = new SourceRegion(sx ?? 0, sy ?? 0, sw, sh);
+            }
         }
         int quality = 90;
         if (query.TryGetValue("quality", out var q) && (!TryInt(q.ToString(), out quality) || quality is < 1 or > 100))
             throw Bad("quality is an integer 1..100.");
-        return new RenderParameters(window, viewport, quality);
+        return new RenderParameters(window, viewport, quality, source);
+    }
+
+    private static bool TryOptional(string s, out int? value, bool signed)
+    {
+        value = null;
+        if (string.IsNullOrWhiteSpace(s)) return true;
+        if (!int.TryParse(s.Trim(), signed ? NumberStyles.AllowLeadingSign : NumberStyles.None, CultureInfo.InvariantCulture, out int v)) return false;
+        value = v;
+        return true;
     }
 
     private static bool TryDouble(string s, out double value) =>

@@ -29,6 +29,7 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
             new PhantomEllipsoid(new Vec3(20, 15, 5), new Vec3(8, 8, 8), 120),
             new PhantomEllipsoid(new Vec3(-15, 25, 15), new Vec3(6, 5, 5), 140),
             new PhantomEllipsoid(new Vec3(30, -20, -15), new Vec3(4, 4, 3.5), 125),
+            new PhantomEllipsoid(new Vec3(35, 30, 20), new Vec3(2.5, 2.5, 2.5), 130),
         ],
     };
 
@@ -70,16 +71,22 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lesion {i} radii {truthLesion.Radii}: Dice {dices[i]:F4}, centroid error {centroidErrors[i]:F2} mm, mesh volume {match.Measurements.VolumeMesh:F1} vs {truthLesion.Volume:F1} mm³ ({volumeErrors[i]:P2}), voxel volume {match.Measurements.VolumeVoxelCounting:F1}"));
         }
 
-        // Issue targets: every lesion ≥ 5 mm found (met, the 8 mm one included), Dice ≥ 0.9 (met overall and for each
-        // lesion with radii ≥ 5 mm) and volumes within 5 % (not met: −7 % to +9 % for radii ≥ 5 mm; the 8 mm lesion is
-        // found but under-segmented, Dice about 0.3). The bars are what the committed model reaches, with a margin, so a
-        // regression fails; the measured values are in models/phantom-lesion/MODEL_CARD.md.
-        overall.Should().BeGreaterThanOrEqualTo(0.9);
-        centroidErrors.Should().OnlyContain(e => e < 1.0);
+        // Issue targets: every lesion ≥ 5 mm found, Dice ≥ 0.9 and volumes within 5 %. All five lesions, down to 5 mm
+        // across, are found. Dice ≥ 0.9 and volumes within 5 % hold for every lesion with radii ≥ 5 mm (≥ 10 mm across,
+        // RECIST-measurable). The 8 mm and 5 mm lesions (under three 1.5 mm model voxels in radius) reach Dice about
+        // 0.89–0.90 but are under-segmented by 12–18 % (voxels) and 15–24 % (mesh); their bars are looser.
+        // Measured values: models/phantom-lesion/MODEL_CARD.md.
+        overall.Should().BeGreaterThanOrEqualTo(0.95);
+        centroidErrors.Should().OnlyContain(e => e < 0.5);
         for (var i = 0; i < Spec.Lesions.Count; i++)
         {
             var r = Spec.Lesions[i].Radii;
-            if (Math.Min(r.X, Math.Min(r.Y, r.Z)) < 5) continue;
+            if (Math.Min(r.X, Math.Min(r.Y, r.Z)) < 5)
+            {
+                dices[i].Should().BeGreaterThanOrEqualTo(SmallLesionDiceFloor, $"lesion {i}");
+                Math.Abs(volumeErrors[i]).Should().BeLessThanOrEqualTo(SmallLesionVolumeTolerance, $"lesion {i}");
+                continue;
+            }
             dices[i].Should().BeGreaterThanOrEqualTo(DiceFloor, $"lesion {i}");
             Math.Abs(volumeErrors[i]).Should().BeLessThanOrEqualTo(VolumeTolerance, $"lesion {i}");
         }
@@ -130,7 +137,9 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
     }
 
     private const double DiceFloor = 0.9;
-    private const double VolumeTolerance = 0.12;
+    private const double VolumeTolerance = 0.05;
+    private const double SmallLesionDiceFloor = 0.85;
+    private const double SmallLesionVolumeTolerance = 0.3;
 
     private static void Paste(Volume<byte> target, DetectedLesion lesion)
     {

@@ -41,10 +41,10 @@ public class StsCtModelTests(ITestOutputHelper output)
     /// <summary>Validation patients (never trained on, models/sts-ct/MODEL_CARD.md): Dice at least the floor and
     /// within <see cref="ReproductionTolerance"/> of the training script's value.</summary>
     [RequiresTheory(StsCt.Data)]
-    // Floors about 0.1 below the training script's Dice for these patients (0.70 and 0.50, metrics.json). The model's
-    // validation mean is only 0.27 (MODEL_CARD.md): these two are the validation patients it segments at all well.
-    [InlineData("STS_027", 0.6)]
-    [InlineData("STS_047", 0.4)]
+    // Floors about 0.1 below the training script's Dice for these patients (0.84 and 0.73, metrics.json). The model's
+    // validation mean is only 0.38 (MODEL_CARD.md): it misses the three small tumours entirely.
+    [InlineData("STS_027", 0.74)]
+    [InlineData("STS_047", 0.63)]
     public void AnalyzeFiles_ValidationPatient_ReproducesScriptDice(string patient, double floor) => Check(patient, floor, "validation");
 
     /// <summary>Issue #6's smoke test: three training patients, Dice above 0.5.</summary>

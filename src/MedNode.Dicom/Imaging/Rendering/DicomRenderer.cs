@@ -30,8 +30,10 @@ public sealed record RenderedImage(int Width, int Height, int Channels, byte[] P
 /// Renders one frame to 8-bit presentation values: for monochrome images the Modality LUT (Rescale Slope/Intercept, PS3.3 C.11.1),
 /// then the VOI window (the one asked for, else the first Window Center/Width of the data set, else the frame's min–max), then
 /// MONOCHROME1 inversion (PS3.3 C.7.6.3.1.2); colour images (RGB, YBR_FULL) are converted to RGB. Compressed frames are decoded
-/// through <see cref="DicomCodecRegistry"/>. Not handled: the VOI LUT Sequence and Modality LUT Sequence, PALETTE COLOR, and
-/// presentation states.
+/// through <see cref="DicomCodecRegistry"/>. The Modality LUT Sequence replaces Rescale Slope/Intercept (PS3.3 C.11.1); the
+/// first VOI LUT Sequence item is used when neither a window is asked for nor the data set has one (PS3.3 C.11.2); PALETTE
+/// COLOR is mapped through the Red, Green and Blue Palette Color Lookup Tables (PS3.3 C.7.6.3.1.5). Not handled: segmented
+/// palettes, the Presentation LUT, and presentation states.
 /// </summary>
 public static class DicomRenderer
 {
@@ -55,6 +57,7 @@ public static class DicomRenderer
         return info.PhotometricInterpretation switch
         {
             "MONOCHROME1" or "MONOCHROME2" when info.SamplesPerPixel == 1 => RenderMonochrome(ds, pixels, bytes, info, window),
+            "PALETTE COLOR" when info.SamplesPerPixel == 1 => RenderPalette(ds, pixels, bytes, info),
             "RGB" or "YBR_FULL" when info.SamplesPerPixel == 3 && info.BitsAllocated == 8 => RenderColour(bytes, info),
             var p => throw new NotSupportedException($"Photometric Interpretation {p} with {info.SamplesPerPixel} samples is not rendered"),
         };
@@ -72,17 +75,51 @@ public static class DicomRenderer
 
     private static RenderedImage RenderMonochrome(DicomDataset ds, DicomPixelData pixels, byte[] frame, FrameInfo info, VoiWindow? window)
     {
-        var values = pixels.GetModalityValues(frame);
-        var w = window ?? DatasetWindow(ds) ?? MinMaxWindow(values);
+        var values = ModalityValues(ds, pixels, frame, info);
+        var w = window ?? DatasetWindow(ds);
+        var voiLut = w == null ? DicomLut.FromSequence(ds, DicomTags.VOILUTSequence, info.IsSigned) : null;
+        w ??= MinMaxWindow(values);
         bool invert = info.PhotometricInterpretation == "MONOCHROME1";
         var output = new byte[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
-            double y = Apply(w, values[i]);
+            double y = voiLut != null
+                ? voiLut[(int)Math.Round(values[i], MidpointRounding.AwayFromZero)] * 255.0 / voiLut.MaxOutput
+                : Apply(w, values[i]);
             byte b = (byte)Math.Clamp((int)Math.Round(y, MidpointRounding.AwayFromZero), 0, 255);
             output[i] = invert ? (byte)(255 - b) : b;
         }
         return new RenderedImage(info.Columns, info.Rows, 1, output);
+    }
+
+    /// <summary>The Modality LUT output (PS3.3 C.11.1): through the Modality LUT Sequence when present, else Rescale Slope/Intercept.</summary>
+    private static double[] ModalityValues(DicomDataset ds, DicomPixelData pixels, byte[] frame, FrameInfo info)
+    {
+        if (DicomLut.FromSequence(ds, DicomTags.ModalityLUTSequence, info.IsSigned) is not { } lut) return pixels.GetModalityValues(frame);
+        var stored = pixels.GetStoredValues(frame);
+        var values = new double[stored.Length];
+        for (int i = 0; i < stored.Length; i++) values[i] = lut[stored[i]];
+        return values;
+    }
+
+    /// <summary>PALETTE COLOR to RGB (PS3.3 C.7.6.3.1.5): each stored value indexes the three palette LUTs, scaled to 8 bits.</summary>
+    private static RenderedImage RenderPalette(DicomDataset ds, DicomPixelData pixels, byte[] frame, FrameInfo info)
+    {
+        if (ds.Contains(DicomTags.SegmentedRedPaletteColorLookupTableData))
+            throw new NotSupportedException("segmented palette color lookup tables are not rendered");
+        var luts = new[]
+        {
+            DicomLut.Read(ds, DicomTags.RedPaletteColorLookupTableDescriptor, DicomTags.RedPaletteColorLookupTableData, info.IsSigned),
+            DicomLut.Read(ds, DicomTags.GreenPaletteColorLookupTableDescriptor, DicomTags.GreenPaletteColorLookupTableData, info.IsSigned),
+            DicomLut.Read(ds, DicomTags.BluePaletteColorLookupTableDescriptor, DicomTags.BluePaletteColorLookupTableData, info.IsSigned),
+        };
+        if (luts.Any(l => l == null)) throw new NotSupportedException("PALETTE COLOR without Red, Green and Blue Palette Color Lookup Table Data");
+        var stored = pixels.GetStoredValues(frame);
+        var rgb = new byte[stored.Length * 3];
+        for (int i = 0; i < stored.Length; i++)
+            for (int c = 0; c < 3; c++)
+                rgb[(3 * i) + c] = (byte)Math.Round(luts[c]![stored[i]] * 255.0 / luts[c]!.MaxOutput, MidpointRounding.AwayFromZero);
+        return new RenderedImage(info.Columns, info.Rows, 3, rgb);
     }
 
     private static VoiWindow MinMaxWindow(double[] values)
@@ -138,6 +175,28 @@ public static class DicomRenderer
     }
 
     private static int Clamp(double v) => Math.Clamp((int)Math.Round(v), 0, 255);
+
+    /// <summary>
+    /// The source region of PS3.18 §8.3.5.1.3 (viewport=vw,vh,sx,sy,sw,sh): columns sx..sx+|sw|−1 and rows sy..sy+|sh|−1, mirrored
+    /// left to right when <paramref name="sw"/> is negative and top to bottom when <paramref name="sh"/> is negative.
+    /// </summary>
+    public static RenderedImage Crop(RenderedImage image, int sx, int sy, int sw, int sh)
+    {
+        int w = Math.Abs(sw), h = Math.Abs(sh), ch = image.Channels;
+        if (sx < 0 || sy < 0 || w == 0 || h == 0 || (long)sx + w > image.Width || (long)sy + h > image.Height)
+            throw new ArgumentOutOfRangeException(nameof(sx), $"the source region {sx},{sy},{sw},{sh} is not inside the {image.Width}×{image.Height} image");
+        var output = new byte[w * h * ch];
+        for (int y = 0; y < h; y++)
+        {
+            int from = sy + (sh < 0 ? h - 1 - y : y);
+            for (int x = 0; x < w; x++)
+            {
+                int fromX = sx + (sw < 0 ? w - 1 - x : x);
+                Array.Copy(image.Pixels, ((from * image.Width) + fromX) * ch, output, ((y * w) + x) * ch, ch);
+            }
+        }
+        return new RenderedImage(w, h, ch, output);
+    }
 
     /// <summary>
     /// Scales the image to fit inside <paramref name="maxWidth"/> × <paramref name="maxHeight"/> keeping its aspect ratio: area

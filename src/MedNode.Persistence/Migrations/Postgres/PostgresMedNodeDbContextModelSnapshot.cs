@@ -417,8 +417,18 @@ namespace MedNode.Persistence.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
-                    b.Property<bool?>("Committed")
-                        .HasColumnType("boolean");
+                    b.Property<int?>("Commitment")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("CommitmentFailureReason")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("CommitmentRequestedAtMs")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CommitmentTransactionUid")
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<long?>("DeliveredAtMs")
                         .HasColumnType("bigint");
@@ -460,6 +470,8 @@ namespace MedNode.Persistence.Migrations.Postgres
                         .UseCollation("C");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Commitment");
 
                     b.HasIndex("JobId");
 

@@ -357,8 +357,17 @@ namespace MedNode.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<bool?>("Committed")
+                    b.Property<int?>("Commitment")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int?>("CommitmentFailureReason")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("CommitmentRequestedAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CommitmentTransactionUid")
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("DeliveredAtMs")
                         .HasColumnType("INTEGER");
@@ -395,6 +404,8 @@ namespace MedNode.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Commitment");
 
                     b.HasIndex("JobId");
 
