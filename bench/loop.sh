@@ -3,7 +3,7 @@
 # `mednode serve`; the series completes on the association's release (MedNode:Completion:CompleteOnAssociationRelease);
 # a CT rule runs the bundled sts-ct model on the CPU; the SEG and the SR go back by C-STORE to Orthanc 1.10.1, the PACS.
 # Latency = from storescu's exit (every instance acknowledged, association released) to the moment Orthanc's REST API
-# lists both results of that study (polled every 50 ms). Then STUDIES studies back to back: each sent as soon as the
+# lists both results of that study (polled every 250 ms). Then STUDIES studies back to back: each sent as soon as the
 # previous send ended; per-study latency and the time from the last send to the last result.
 # usage: bench/loop.sh            (REPS=3 STUDIES=10 WORK=/tmp/mednode-bench-loop; SKIP_BUILD=1 to reuse the builds)
 set -euo pipefail
@@ -33,7 +33,7 @@ wait_results() { # STUDY_UID -> prints the time the poller first saw both result
   done
   echo "no results for $1 after 120 s" >&2; return 1
 }
-# Polls Orthanc every 50 ms and writes "STUDY_UID EPOCH_SECONDS" the first time a study holds two series (SEG and SR).
+# Polls Orthanc every 250 ms and writes "STUDY_UID EPOCH_SECONDS" the first time a study holds two series (SEG and SR).
 write_poller() {
   cat >"$d/poll.py" <<'PY'
 import json, sys, time, urllib.request
@@ -44,7 +44,7 @@ while True:
     try:
         studies = json.load(urllib.request.urlopen(req, timeout=5))
     except OSError:
-        time.sleep(0.05)
+        time.sleep(0.25)
         continue
     t = time.time()
     with open(out, "a") as f:
@@ -53,7 +53,7 @@ while True:
             if uid not in seen and len(s["Series"]) >= 2:
                 seen.add(uid)
                 f.write(f"{uid} {t:.3f}\n")
-    time.sleep(0.05)
+    time.sleep(0.25)
 PY
 }
 
