@@ -143,6 +143,26 @@ public sealed class UploadApiTests : IAsyncLifetime
         ValidIod(path);
     }
 
+    /// <summary>A plain DICOM Part 10 file is stored as it is, under its own UIDs (no conversion, no new identity),
+    /// and a named model queues a job on it. Read back with pydicom.</summary>
+    [RequiresFact("corpus", "/usr/bin/python3")]
+    public async Task Upload_PlainDicomFile_IsStoredUnderItsOwnUidsWithTheSamePixels()
+    {
+        var source = Corpus.FullPath(JpegSource);
+
+        var result = await UploadAsync(source, "?model=phantom-lesion", HttpStatusCode.Accepted);
+
+        result.GetProperty("format").GetString().Should().Be("Dicom");
+        var sops = result.GetProperty("sopInstanceUids").EnumerateArray().Select(e => e.GetString()!).ToList();
+        sops.Should().Equal(Pydicom("ds.SOPInstanceUID", source));
+        result.GetProperty("studyInstanceUid").GetString().Should().Be(Pydicom("ds.StudyInstanceUID", source));
+        var path = StoredPath(sops[0]);
+        Pydicom("ds.file_meta.TransferSyntaxUID", path).Should().Be(Pydicom("ds.file_meta.TransferSyntaxUID", source));
+        Pydicom("hashlib.sha256(ds.PixelData).hexdigest()", path).Should().Be(Pydicom("hashlib.sha256(ds.PixelData).hexdigest()", source));
+        Pydicom("(ds.PatientID, ds.SeriesInstanceUID)", path).Should().Be(Pydicom("(ds.PatientID, ds.SeriesInstanceUID)", source));
+        result.GetProperty("jobId").ValueKind.Should().Be(JsonValueKind.String, "a model was named");
+    }
+
     [RequiresFact("corpus", "/usr/bin/python3", "dciodvfy", "dcmdjpeg")]
     public async Task Upload_Jpeg_IsEncapsulatedAndDecodesLikeTheSource()
     {
