@@ -34,6 +34,8 @@ import time
 
 import numpy as np
 
+from sts_ct import load_weights, save_weights, steps_for_budget  # one copy of the training helpers
+
 SPACING = 1.5
 PATCH = 32                 # training and validation patches, voxels at 1.5 mm
 A_MIN, A_MAX = -200.0, 300.0
@@ -164,16 +166,6 @@ def build_net():
     return PhantomUNet()
 
 
-def save_weights(net, path):
-    np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
-
-
-def load_weights(net, path):
-    import torch
-    z = np.load(path)
-    net.load_state_dict({k: torch.from_numpy(z[k]) for k in z.files})
-
-
 def manifest(sha, threshold, model_file="model.onnx"):
     """The model.json the C# loader reads (MedNode.Analysis.Models.ModelManifest)."""
     return {
@@ -241,7 +233,6 @@ def train(args):
         return loss, soft_dice
 
     if args.budget_seconds:
-        from sts_ct import steps_for_budget
         args.steps = steps_for_budget(lambda: build_net().to(dev), one_step, args.budget_seconds, dev)
         torch.manual_seed(args.seed)
         rng = np.random.default_rng(args.seed)

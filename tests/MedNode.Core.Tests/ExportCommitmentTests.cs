@@ -26,24 +26,16 @@ public sealed class ExportCommitmentTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private sealed class PathBlobs(string temp) : IBlobStore
-    {
-        public string TempDirectory => temp;
-
-        public Task<BlobInfo> CommitAsync(string tempFilePath, string studyUid, string seriesUid, string sopInstanceUid, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public bool Exists(string key) => File.Exists(key);
-
-        public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
-
-        public string GetPath(string key) => key;
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public long AvailableBytes => long.MaxValue;
-    }
 
     /// <summary>Takes nothing by C-STORE: the listener is there for storage commitment reports (or, as SCP, requests).</summary>
+    /// <summary>Orthanc as the Storage Commitment SCP on <paramref name="dicomPort"/>, reporting to MEDNODE at <paramref name="reportPort"/>.</summary>
+    private static Task<OrthancPeer> OrthancReportingToAsync(int dicomPort, int reportPort) => OrthancPeer.StartAsync(new OrthancPeerOptions
+    {
+        DicomPort = dicomPort,
+        DicomWeb = false,
+        Modalities = new Dictionary<string, OrthancModality> { ["mednode"] = new("MEDNODE", "127.0.0.1", reportPort) },
+    });
+
     private sealed class NoStore(string temp) : IStoreScpHandler
     {
         public string TempDirectory => temp;
@@ -117,12 +109,7 @@ public sealed class ExportCommitmentTests : IDisposable
         var destination = Dest("ORTHANC", OrthancPeer.FreePort());
         var (worker, commitment) = Create(destination, new ExportOptions { CommitmentReportWait = TimeSpan.FromSeconds(1) }, TimeProvider.System);
         await using var listener = await ListenerAsync(commitment);
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
-        {
-            DicomPort = destination.Port,
-            DicomWeb = false,
-            Modalities = new Dictionary<string, OrthancModality> { ["mednode"] = new("MEDNODE", "127.0.0.1", listener.Port) },
-        });
+        await using var orthanc = await OrthancReportingToAsync(destination.Port, listener.Port);
         await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, DateTimeOffset.UtcNow), default);
 
         await worker.RunOnceAsync(default);
@@ -142,12 +129,7 @@ public sealed class ExportCommitmentTests : IDisposable
         var destination = Dest("ORTHANC", OrthancPeer.FreePort());
         var (worker, commitment) = Create(destination, new ExportOptions { CommitmentReportWait = TimeSpan.Zero }, TimeProvider.System);
         await using var listener = await ListenerAsync(commitment);
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
-        {
-            DicomPort = destination.Port,
-            DicomWeb = false,
-            Modalities = new Dictionary<string, OrthancModality> { ["mednode"] = new("MEDNODE", "127.0.0.1", listener.Port) },
-        });
+        await using var orthanc = await OrthancReportingToAsync(destination.Port, listener.Port);
         await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, DateTimeOffset.UtcNow), default);
         await worker.RunOnceAsync(default);
         (await SettledAsync(TimeSpan.FromSeconds(60))).Should().OnlyContain(i => i.Commitment == CommitmentState.Committed, orthanc.Log);
@@ -177,12 +159,7 @@ public sealed class ExportCommitmentTests : IDisposable
         var options = new ExportOptions { CommitmentReportWait = TimeSpan.Zero, CommitmentTimeout = TimeSpan.FromMinutes(10) };
         var (worker, _) = Create(destination, options, clock);
         // Orthanc reports to a port where nobody listens: the report never arrives.
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
-        {
-            DicomPort = destination.Port,
-            DicomWeb = false,
-            Modalities = new Dictionary<string, OrthancModality> { ["mednode"] = new("MEDNODE", "127.0.0.1", OrthancPeer.FreePort()) },
-        });
+        await using var orthanc = await OrthancReportingToAsync(destination.Port, OrthancPeer.FreePort());
         await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, clock.GetUtcNow()), default);
 
         await worker.RunOnceAsync(default);

@@ -21,23 +21,6 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
     private readonly InMemoryOutbox _outbox = new();
     private readonly Guid _job = Guid.NewGuid();
 
-    /// <summary>Blobs are the test's own files: the key is the path.</summary>
-    private sealed class PathBlobs(string temp) : IBlobStore
-    {
-        public string TempDirectory => temp;
-
-        public Task<BlobInfo> CommitAsync(string tempFilePath, string studyUid, string seriesUid, string sopInstanceUid, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public bool Exists(string key) => File.Exists(key);
-
-        public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
-
-        public string GetPath(string key) => key;
-
-        public Task DeleteAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public long AvailableBytes => long.MaxValue;
-    }
 
     public void Dispose() => _dir.Dispose();
 

@@ -32,21 +32,6 @@ public sealed class AuditEventsServeTests : IDisposable
         return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
     }
 
-    private static bool Listening(int port)
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            s.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            Thread.Sleep(200);
-            return false;
-        }
-    }
-
     /// <summary>The audit rows of one event code, polled until <paramref name="count"/> are there (events are appended off the request path).</summary>
     private static async Task<List<JsonElement>> RowsAsync(HttpClient http, string baseUrl, string code, int count, Func<JsonElement, bool>? where = null)
     {
@@ -78,7 +63,7 @@ public sealed class AuditEventsServeTests : IDisposable
         var received = Directory.CreateDirectory(_dir.File("storescp")).FullName;
         var storescp = Process.Start(new ProcessStartInfo(Tools.Find("storescp")!, ["-aet", "STORESCP", "-od", received, P(scpPort)]) { Environment = { ["TCP_NODELAY"] = "1" } })!;
         _processes.Add(storescp);
-        SpinWait.SpinUntil(() => Listening(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
+        SpinWait.SpinUntil(() => StorescpProcess.CanConnect(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
         _node = NodeProcess.Start(_dir.Path, ["--MedNode:Dimse:MoveDestinations:0:AeTitle=STORESCP", "--MedNode:Dimse:MoveDestinations:0:Host=127.0.0.1",
             $"--MedNode:Dimse:MoveDestinations:0:Port={P(scpPort)}"]);
         var port = _node.DimsePortText;

@@ -35,21 +35,6 @@ public class QueryRetrieveServeTests : IDisposable
         return p;
     }
 
-    private static bool Listening(int port)
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            s.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            Thread.Sleep(200);
-            return false;
-        }
-    }
-
     /// <summary>dcmdump's print of the data set (after "# Dicom-Data-Set"), the meta group left out.</summary>
     private static string[] DumpDataSet(string path)
     {
@@ -79,11 +64,11 @@ public class QueryRetrieveServeTests : IDisposable
         var received = Directory.CreateDirectory(_dir.File("storescp")).FullName;
         var scpPort = NodeProcess.FreePort();
         Launch(Tools.Find("storescp")!, _dir.Path, "-aet", "STORESCP", "-od", received, P(scpPort));
-        SpinWait.SpinUntil(() => Listening(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
+        SpinWait.SpinUntil(() => StorescpProcess.CanConnect(scpPort), TimeSpan.FromSeconds(20)).Should().BeTrue("storescp listens");
         var dimse = NodeProcess.FreePort();
         var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(NodeProcess.FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1",
             "--MedNode:Dimse:MoveDestinations:0:AeTitle=STORESCP", "--MedNode:Dimse:MoveDestinations:0:Host=127.0.0.1", $"--MedNode:Dimse:MoveDestinations:0:Port={P(scpPort)}", .. DatabaseArguments()]);
-        SpinWait.SpinUntil(() => node.HasExited || Listening(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
+        SpinWait.SpinUntil(() => node.HasExited || StorescpProcess.CanConnect(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
         node.HasExited.Should().BeFalse("mednode serve keeps running");
         var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", P(dimse), source], env: Env);
         store.ExitCode.Should().Be(0, store.StdErr);
@@ -118,7 +103,7 @@ public class QueryRetrieveServeTests : IDisposable
         string patient = Value(source, "0010,0020"), study = Value(source, "0020,000d"), series = Value(source, "0020,000e"), sop = Value(source, "0008,0018");
         var dimse = NodeProcess.FreePort();
         var node = Launch("dotnet", _dir.Path, [Mednode.Dll, "serve", "--urls", $"http://127.0.0.1:{P(NodeProcess.FreePort())}", $"--MedNode:Dimse:Port={P(dimse)}", "--MedNode:Dimse:BindAddress=127.0.0.1", .. DatabaseArguments()]);
-        SpinWait.SpinUntil(() => node.HasExited || Listening(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
+        SpinWait.SpinUntil(() => node.HasExited || StorescpProcess.CanConnect(dimse), TimeSpan.FromSeconds(60)).Should().BeTrue();
         node.HasExited.Should().BeFalse("mednode serve keeps running");
         var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", P(dimse), source], env: Env);
         store.ExitCode.Should().Be(0, store.StdErr);

@@ -47,7 +47,8 @@ public sealed class StorescpProcess : IDisposable
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
-    private static bool CanConnect(int port)
+    /// <summary>Whether something accepts TCP connections on the loopback <paramref name="port"/> (sleeps 50 ms when not, for polling).</summary>
+    public static bool CanConnect(int port)
     {
         using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try

@@ -52,9 +52,9 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
 
         var g = result.SourceGeometry!;
         var predicted = new Volume<byte>(g);
-        foreach (var lesion in result.Lesions) Paste(predicted, lesion);
+        foreach (var lesion in result.Lesions) LesionMasks.Paste(predicted, lesion);
         var truth = CtPhantom.AnalyticMask(Spec);
-        var overall = Dice(predicted, truth);
+        var overall = LesionMasks.Dice(predicted, truth);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overall Dice {overall:F4}"));
 
         var dices = new double[Spec.Lesions.Count];
@@ -66,9 +66,9 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
             var match = result.Lesions.OrderBy(l => Vec3.Distance(l.Measurements.Centroid, truthLesion.Centre)).First();
             centroidErrors[i] = Vec3.Distance(match.Measurements.Centroid, truthLesion.Centre);
             var lesionMask = new Volume<byte>(g);
-            Paste(lesionMask, match);
+            LesionMasks.Paste(lesionMask, match);
             var truthMask = CtPhantom.AnalyticMask(Spec, i);
-            dices[i] = Dice(lesionMask, truthMask);
+            dices[i] = LesionMasks.Dice(lesionMask, truthMask);
             volumeErrors[i] = (match.Measurements.VolumeMesh - truthLesion.Volume) / truthLesion.Volume;
             // The analytic mask's own mesh volume: what a perfect segmentation on this grid would report (IBSI mesh volume
             // of a voxel mask cuts corners, most for small objects).
@@ -145,32 +145,4 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
     private const double VolumeTolerance = 0.05;
     private const double SmallLesionDiceFloor = 0.85;
     private const double SmallLesionVolumeTolerance = 0.3;
-
-    private static void Paste(Volume<byte> target, DetectedLesion lesion)
-    {
-        var b = lesion.BoxInSource;
-        for (var z = 0; z < lesion.Mask.SizeZ; z++)
-        {
-            for (var y = 0; y < lesion.Mask.SizeY; y++)
-            {
-                for (var x = 0; x < lesion.Mask.SizeX; x++)
-                {
-                    if (lesion.Mask[x, y, z] != 0) target[x + b.MinX, y + b.MinY, z + b.MinZ] = 1;
-                }
-            }
-        }
-    }
-
-    private static double Dice(Volume<byte> a, Volume<byte> b)
-    {
-        long both = 0, sum = 0;
-        for (var i = 0; i < a.Data.Length; i++)
-        {
-            var x = a.Data[i] != 0;
-            var y = b.Data[i] != 0;
-            if (x && y) both++;
-            sum += (x ? 1 : 0) + (y ? 1 : 0);
-        }
-        return sum == 0 ? 1 : 2.0 * both / sum;
-    }
 }

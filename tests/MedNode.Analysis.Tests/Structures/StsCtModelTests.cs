@@ -65,8 +65,8 @@ public class StsCtModelTests(ITestOutputHelper output)
         var series = StsCt.Series(patient);
         var truth = StsCt.GtvMask(patient, series);
         var predicted = new Volume<byte>(result.SourceGeometry!);
-        foreach (var lesion in result.Lesions) Paste(predicted, lesion);
-        var dice = Dice(predicted, truth);
+        foreach (var lesion in result.Lesions) LesionMasks.Paste(predicted, lesion);
+        var dice = LesionMasks.Dice(predicted, truth);
         var record = Metrics().RootElement.GetProperty("patients").GetProperty(patient);
         var scriptDice = record.GetProperty("dice").GetDouble();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{patient}: C# Dice {dice:F4}, training script {scriptDice:F4}, lesions {result.Lesions.Count}"));
@@ -77,32 +77,4 @@ public class StsCtModelTests(ITestOutputHelper output)
     }
 
     private static JsonDocument Metrics() => JsonDocument.Parse(File.ReadAllText(Path.Combine(ModelDir, "metrics.json")));
-
-    private static void Paste(Volume<byte> target, DetectedLesion lesion)
-    {
-        var b = lesion.BoxInSource;
-        for (var z = 0; z < lesion.Mask.SizeZ; z++)
-        {
-            for (var y = 0; y < lesion.Mask.SizeY; y++)
-            {
-                for (var x = 0; x < lesion.Mask.SizeX; x++)
-                {
-                    if (lesion.Mask[x, y, z] != 0) target[x + b.MinX, y + b.MinY, z + b.MinZ] = 1;
-                }
-            }
-        }
-    }
-
-    private static double Dice(Volume<byte> a, Volume<byte> b)
-    {
-        long both = 0, sum = 0;
-        for (var i = 0; i < a.Data.Length; i++)
-        {
-            var x = a.Data[i] != 0;
-            var y = b.Data[i] != 0;
-            if (x && y) both++;
-            sum += (x ? 1 : 0) + (y ? 1 : 0);
-        }
-        return sum == 0 ? 1 : 2.0 * both / sum;
-    }
 }

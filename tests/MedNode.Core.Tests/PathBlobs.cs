@@ -1,0 +1,21 @@
+using MedNode.Core.Storage;
+
+namespace MedNode.Core.Tests;
+
+/// <summary>Blobs are the test's own files: the key is the path.</summary>
+internal sealed class PathBlobs(string temp) : IBlobStore
+{
+    public string TempDirectory => temp;
+
+    public Task<BlobInfo> CommitAsync(string tempFilePath, string studyUid, string seriesUid, string sopInstanceUid, bool overwrite, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public bool Exists(string key) => File.Exists(key);
+
+    public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
+
+    public string GetPath(string key) => key;
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public long AvailableBytes => long.MaxValue;
+}
