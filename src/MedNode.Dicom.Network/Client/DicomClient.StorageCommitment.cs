@@ -26,23 +26,7 @@ public sealed partial class DicomClient
         if (instances.Count == 0) throw new ArgumentException("Storage commitment needs at least one instance (PS3.4 Table J.3-1).", nameof(instances));
         var transactionUid = StorageCommitment.NewTransactionUid();
         reports?.Register(transactionUid);
-        var request = new AssociationRequest(CalledAeTitle, CallingAeTitle, [new PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, UncompressedSyntaxes)]);
-        await using var association = await ConnectAsync(request, cancellationToken);
-        var pc = association.PresentationContexts.FirstOrDefault(p => p.IsAccepted)
-            ?? throw new InvalidOperationException("The peer accepted no Storage Commitment Push Model presentation context.");
-        var rq = new NActionRq
-        {
-            RequestedSopClassUid = StorageCommitment.PushModelSopClassUid,
-            RequestedSopInstanceUid = StorageCommitment.PushModelSopInstanceUid,
-            ActionTypeId = StorageCommitment.RequestStorageCommitmentAction,
-            MessageId = NextMessageId(),
-            HasDataSet = true,
-        };
-        var information = StorageCommitment.BuildActionInformation(transactionUid, instances);
-        await association.SendMessageAsync(pc.Id, rq.Encode(), StorageCommitment.Encode(information, pc.TransferSyntax!), cancellationToken);
-        var rsp = await ReceiveResponseAsync<NActionRsp>(association, cancellationToken);
-        if (DimseStatus.Categorize(rsp.Status) is not (DimseStatusCategory.Success or DimseStatusCategory.Warning))
-            throw new DimseStatusException(rsp.Status, rsp.ErrorComment, "The storage commitment request was refused");
+        await using var association = await SendCommitmentRequestAsync(transactionUid, instances, cancellationToken);
 
         using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2), Options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
@@ -73,23 +57,7 @@ public sealed partial class DicomClient
     /// <exception cref="DimseStatusException">The N-ACTION-RSP was not a success.</exception>
     public async Task<StorageCommitmentResult?> RequestStorageCommitmentAsync(string transactionUid, IReadOnlyList<StorageCommitmentReference> instances, TimeSpan reportWait, CancellationToken cancellationToken = default)
     {
-        if (instances.Count == 0) throw new ArgumentException("Storage commitment needs at least one instance (PS3.4 Table J.3-1).", nameof(instances));
-        var request = new AssociationRequest(CalledAeTitle, CallingAeTitle, [new PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, UncompressedSyntaxes)]);
-        await using var association = await ConnectAsync(request, cancellationToken);
-        var pc = association.PresentationContexts.FirstOrDefault(p => p.IsAccepted)
-            ?? throw new InvalidOperationException("The peer accepted no Storage Commitment Push Model presentation context.");
-        var rq = new NActionRq
-        {
-            RequestedSopClassUid = StorageCommitment.PushModelSopClassUid,
-            RequestedSopInstanceUid = StorageCommitment.PushModelSopInstanceUid,
-            ActionTypeId = StorageCommitment.RequestStorageCommitmentAction,
-            MessageId = NextMessageId(),
-            HasDataSet = true,
-        };
-        await association.SendMessageAsync(pc.Id, rq.Encode(), StorageCommitment.Encode(StorageCommitment.BuildActionInformation(transactionUid, instances), pc.TransferSyntax!), cancellationToken);
-        var rsp = await ReceiveResponseAsync<NActionRsp>(association, cancellationToken);
-        if (DimseStatus.Categorize(rsp.Status) is not (DimseStatusCategory.Success or DimseStatusCategory.Warning))
-            throw new DimseStatusException(rsp.Status, rsp.ErrorComment, "The storage commitment request was refused");
+        await using var association = await SendCommitmentRequestAsync(transactionUid, instances, cancellationToken);
 
         if (reportWait <= TimeSpan.Zero)
         {
@@ -116,19 +84,54 @@ public sealed partial class DicomClient
             await association.SendReleaseResponseAsync(cancellationToken);
             return null;
         }
-        if (message.DecodeCommand() is not NEventReportRq report) throw new InvalidOperationException("Expected an N-EVENT-REPORT-RQ, got another command.");
-        var result = StorageCommitment.ReadEventInformation(await StorageCommitment.ReadDataSetAsync(message, cancellationToken));
-        var status = result.TransactionUid == transactionUid ? DimseStatus.Success : DimseStatus.InvalidArgumentValue;
-        await association.SendCommandAsync(message.PresentationContextId, report.CreateResponse(status), cancellationToken);
+        var result = await AnswerReportAsync(association, message, transactionUid, cancellationToken);
         await association.ReleaseAsync(cancellationToken);
-        if (status != DimseStatus.Success) throw new InvalidOperationException("The storage commitment report names another transaction.");
         return result;
+    }
+
+    /// <summary>Connects, sends the N-ACTION-RQ for <paramref name="instances"/> under <paramref name="transactionUid"/>
+    /// (PS3.4 J.3.2) and checks the N-ACTION-RSP; returns the association, still open, for the report.</summary>
+    private async Task<Association> SendCommitmentRequestAsync(string transactionUid, IReadOnlyList<StorageCommitmentReference> instances, CancellationToken cancellationToken)
+    {
+        if (instances.Count == 0) throw new ArgumentException("Storage commitment needs at least one instance (PS3.4 Table J.3-1).", nameof(instances));
+        var request = new AssociationRequest(CalledAeTitle, CallingAeTitle, [new PresentationContextRq(1, StorageCommitment.PushModelSopClassUid, UncompressedSyntaxes)]);
+        var association = await ConnectAsync(request, cancellationToken);
+        var pc = association.PresentationContexts.FirstOrDefault(p => p.IsAccepted)
+            ?? throw new InvalidOperationException("The peer accepted no Storage Commitment Push Model presentation context.");
+        var rq = new NActionRq
+        {
+            RequestedSopClassUid = StorageCommitment.PushModelSopClassUid,
+            RequestedSopInstanceUid = StorageCommitment.PushModelSopInstanceUid,
+            ActionTypeId = StorageCommitment.RequestStorageCommitmentAction,
+            MessageId = NextMessageId(),
+            HasDataSet = true,
+        };
+        try
+        {
+            await association.SendMessageAsync(pc.Id, rq.Encode(), StorageCommitment.Encode(StorageCommitment.BuildActionInformation(transactionUid, instances), pc.TransferSyntax!), cancellationToken);
+            var rsp = await ReceiveResponseAsync<NActionRsp>(association, cancellationToken);
+            if (DimseStatus.Categorize(rsp.Status) is not (DimseStatusCategory.Success or DimseStatusCategory.Warning))
+                throw new DimseStatusException(rsp.Status, rsp.ErrorComment, "The storage commitment request was refused");
+            return association;
+        }
+        catch
+        {
+            await association.DisposeAsync();
+            throw;
+        }
     }
 
     private static async Task<StorageCommitmentResult> ReceiveReportAsync(Association association, string transactionUid, CancellationToken ct)
     {
         var message = await association.ReceiveMessageAsync(ct)
             ?? throw new InvalidOperationException("The peer released the association without a storage commitment report; it reports on a new association, so pass a listener.");
+        return await AnswerReportAsync(association, message, transactionUid, ct);
+    }
+
+    /// <summary>Reads the N-EVENT-REPORT-RQ in <paramref name="message"/> and answers it: success when it reports
+    /// <paramref name="transactionUid"/>, else Invalid Argument Value and an exception.</summary>
+    private static async Task<StorageCommitmentResult> AnswerReportAsync(Association association, DimseMessage message, string transactionUid, CancellationToken ct)
+    {
         if (message.DecodeCommand() is not NEventReportRq report) throw new InvalidOperationException("Expected an N-EVENT-REPORT-RQ, got another command.");
         var result = StorageCommitment.ReadEventInformation(await StorageCommitment.ReadDataSetAsync(message, ct));
         var status = result.TransactionUid == transactionUid ? DimseStatus.Success : DimseStatus.InvalidArgumentValue;
