@@ -8,8 +8,9 @@ namespace MedNode.Analysis.Inference;
 
 /// <summary>
 /// Series → volume → quality gate → resample to the model's spacing → normalise → sliding window → probability back
-/// on the source grid → threshold → 26-connected components → drop those below the minimum volume → IBSI
-/// measurements per lesion. Unsuitable series are skipped with a reason and non-finite outputs fail the analysis;
+/// on the source grid → threshold → 26-connected components → (when the model asks for it) a finer second pass
+/// around each component (<see cref="LesionRefiner"/>) → drop those below the minimum volume → IBSI measurements per
+/// lesion. Unsuitable series are skipped with a reason and non-finite outputs fail the analysis;
 /// no exception escapes except <see cref="OperationCanceledException"/>.
 /// </summary>
 public sealed class AnalysisPipeline(TimeProvider timeProvider)
@@ -57,15 +58,32 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
         Stage("inference", ref t);
 
         var lesions = new List<DetectedLesion>();
+        var refineTicks = TimeSpan.Zero;
         for (var c = 0; c < m.Classes.Count; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             // Probabilities are interpolated back to the source grid and thresholded there, which keeps sub-voxel
             // boundary information that thresholding on the coarse grid and copying the nearest voxel would lose.
             var onSource = Resampler.Trilinear(new Volume<float>(grid, probabilities[c]), source.Geometry, cancellationToken);
-            var mask = new byte[source.Geometry.VoxelCount];
-            for (var i = 0; i < mask.Length; i++) mask[i] = onSource.Data[i] >= m.Threshold ? (byte)1 : (byte)0;
-            var labeling = ConnectedComponents.Label(new Volume<byte>(source.Geometry, mask));
+            var labeling = Label(onSource, m.Threshold);
+            if (m.Refinement != null)
+            {
+                var since = timeProvider.GetTimestamp();
+                // Candidates down to half the minimum volume: a small lesion the coarse pass under-segments may still
+                // reach the minimum once refined.
+                var candidates = labeling.Components.Where(k => k.VolumeMm3 >= m.MinLesionVolumeMm3 / 2).Select(k => k.Box).ToList();
+                try
+                {
+                    if (candidates.Count > 0 && LesionRefiner.Refine(source, onSource, c, candidates, model, pad, cancellationToken) > 0)
+                        labeling = Label(onSource, m.Threshold);
+                }
+                catch (NonFiniteOutputException e)
+                {
+                    timings.Add(new StageTiming("refine", refineTicks + timeProvider.GetElapsedTime(since)));
+                    return Result(AnalysisStatus.Failed, model, "refinement: " + e.Message, quality, series, [], timings);
+                }
+                refineTicks += timeProvider.GetElapsedTime(since);
+            }
             foreach (var component in labeling.Components)
             {
                 if (component.VolumeMm3 < m.MinLesionVolumeMm3) continue;
@@ -74,7 +92,15 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
                 lesions.Add(new DetectedLesion(lesions.Count + 1, m.Classes[c], lesionMask, component.Box, MeanInside(onSource, lesionMask, component.Box), measurements));
             }
         }
-        Stage("postprocess", ref t);
+        if (m.Refinement != null)
+        {
+            timings.Add(new StageTiming("refine", refineTicks));
+            timings.Add(new StageTiming("postprocess", timeProvider.GetElapsedTime(t) - refineTicks));
+        }
+        else
+        {
+            Stage("postprocess", ref t);
+        }
         return Result(AnalysisStatus.Completed, model, null, quality, series, lesions, timings);
 
         void Stage(string name, ref long since)
@@ -82,6 +108,13 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
             timings.Add(new StageTiming(name, timeProvider.GetElapsedTime(since)));
             since = timeProvider.GetTimestamp();
         }
+    }
+
+    private static ComponentLabeling Label(Volume<float> probability, double threshold)
+    {
+        var mask = new byte[probability.Geometry.VoxelCount];
+        for (var i = 0; i < mask.Length; i++) mask[i] = probability.Data[i] >= threshold ? (byte)1 : (byte)0;
+        return ConnectedComponents.Label(new Volume<byte>(probability.Geometry, mask));
     }
 
     private static double MeanInside(Volume<float> probability, Volume<byte> mask, VoxelBox box)

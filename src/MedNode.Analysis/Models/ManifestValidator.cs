@@ -25,6 +25,12 @@ internal static class ManifestValidator
         if (m.Classes.Count == 0) Fail(id, "at least one class is needed");
         if (!(m.Threshold > 0 && m.Threshold < 1)) Fail(id, "threshold must be in (0, 1)");
         if (m.MinLesionVolumeMm3 < 0) Fail(id, "minLesionVolumeMm3 must not be negative");
+        if (m.Refinement is { } r)
+        {
+            if (!(r.Zoom > 1 && r.Zoom <= 4)) Fail(id, "refinement.zoom must be above 1 and at most 4");
+            if (!(r.MarginMm >= 0 && r.MarginMm <= 200)) Fail(id, "refinement.marginMm must be between 0 and 200");
+            if (r.MaxVoxels < 1) Fail(id, "refinement.maxVoxels must be positive");
+        }
     }
 
     /// <summary>The output channels the graph must have: one per class, plus background for softmax.</summary>

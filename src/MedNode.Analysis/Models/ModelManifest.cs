@@ -52,6 +52,27 @@ public sealed record ModelManifest
 
     /// <summary>Connected components smaller than this (mm³) are dropped.</summary>
     public double MinLesionVolumeMm3 { get; init; }
+
+    /// <summary>Optional second pass around each lesion found by the first, on a finer grid; none when absent.</summary>
+    public LesionRefinement? Refinement { get; init; }
+}
+
+/// <summary>
+/// A second inference pass around each lesion candidate: the source is cropped around the candidate, resampled at
+/// <see cref="ModelManifest.TargetSpacing"/> / <see cref="Zoom"/> and predicted again, and those probabilities replace
+/// the first pass's inside the crop. A lesion a few model voxels across then spans <see cref="Zoom"/> times as many,
+/// and its boundary is placed more accurately; what a model gains from it is measured in its model card.
+/// </summary>
+public sealed record LesionRefinement
+{
+    /// <summary>How much finer than the model spacing the second pass samples (above 1, at most 4).</summary>
+    public double Zoom { get; init; } = 2;
+
+    /// <summary>Context kept around each candidate's bounding box, in mm; the crop is also at least one patch wide.</summary>
+    public double MarginMm { get; init; } = 12;
+
+    /// <summary>A crop whose fine grid would exceed this many voxels keeps the first pass's probabilities.</summary>
+    public int MaxVoxels { get; init; } = 8_000_000;
 }
 
 /// <summary>The network input: tensor name, axis layout and patient orientation of the grid.</summary>

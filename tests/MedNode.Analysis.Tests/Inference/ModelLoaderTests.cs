@@ -31,6 +31,21 @@ public class ModelLoaderTests
             .WithMessage($"model phantom-lesion: SHA-256 mismatch: model.onnx hashes to *, but model.json says {new string('0', 64)}");
     }
 
+    [Theory]
+    [InlineData("zoom", 1.0, "refinement.zoom must be above 1 and at most 4")]
+    [InlineData("zoom", 8.0, "refinement.zoom must be above 1 and at most 4")]
+    [InlineData("marginMm", -1.0, "refinement.marginMm must be between 0 and 200")]
+    [InlineData("maxVoxels", 0.0, "refinement.maxVoxels must be positive")]
+    public void Load_BadRefinement_RefusedNamingTheSetting(string setting, double value, string message)
+    {
+        using var dir = CopyModel(json => json["refinement"]![setting] = setting == "maxVoxels" ? JsonValue.Create((int)value) : JsonValue.Create(value));
+        var loader = new ModelLoader(new CapturingLogger<ModelLoader>());
+
+        var act = () => loader.Load(dir.Path, new InferenceOptions { Device = InferenceDevice.Cpu });
+
+        act.Should().Throw<ModelLoadException>().WithMessage($"model phantom-lesion: {message}");
+    }
+
     [Fact]
     public void Load_ManifestWithTwoSigmoidClasses_RefusedAsShapeMismatch()
     {

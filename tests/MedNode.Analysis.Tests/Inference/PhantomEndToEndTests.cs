@@ -47,7 +47,7 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
         result.Model.Sha256.Should().Be(model.Manifest.Sha256);
         result.Device.Should().Be("cpu");
         result.Quality!.Passed.Should().BeTrue();
-        result.Timings.Select(t => t.Stage).Should().Equal("assembly", "quality", "resample", "normalise", "inference", "postprocess");
+        result.Timings.Select(t => t.Stage).Should().Equal("assembly", "quality", "resample", "normalise", "inference", "refine", "postprocess");
         result.Lesions.Should().HaveCount(Spec.Lesions.Count);
 
         var g = result.SourceGeometry!;
@@ -55,7 +55,7 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
         foreach (var lesion in result.Lesions) LesionMasks.Paste(predicted, lesion);
         var truth = CtPhantom.AnalyticMask(Spec);
         var overall = LesionMasks.Dice(predicted, truth);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overall Dice {overall:F4}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"overall Dice {overall:F4}; stages: {string.Join(", ", result.Timings.Select(s => $"{s.Stage} {s.Elapsed.TotalSeconds:F2} s"))}"));
 
         var dices = new double[Spec.Lesions.Count];
         var volumeErrors = new double[Spec.Lesions.Count];
@@ -77,10 +77,10 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
         }
 
         // Issue targets: every lesion ≥ 5 mm found, Dice ≥ 0.9 and volumes within 5 %. All five lesions, down to 5 mm
-        // across, are found. Dice ≥ 0.9 and volumes within 5 % hold for every lesion with radii ≥ 5 mm (≥ 10 mm across,
-        // RECIST-measurable). The 8 mm and 5 mm lesions (under three 1.5 mm model voxels in radius) reach Dice about
-        // 0.89–0.90 but are under-segmented by 12–18 % (voxels) and 15–24 % (mesh); their bars are looser.
-        // Measured values: models/phantom-lesion/MODEL_CARD.md.
+        // across, are found, each with Dice ≥ 0.9. Volumes are within 5 % for every lesion with radii ≥ 5 mm (≥ 10 mm
+        // across, RECIST-measurable). The 8 mm and 5 mm lesions are held to 10 %: at these sizes a 0.1 mm shift of the
+        // boundary moves the volume by 5–10 %, and PhantomSweepTests shows single small lesions scattering by up to
+        // about that. Measured values: models/phantom-lesion/MODEL_CARD.md.
         overall.Should().BeGreaterThanOrEqualTo(0.95);
         centroidErrors.Should().OnlyContain(e => e < 0.5);
         for (var i = 0; i < Spec.Lesions.Count; i++)
@@ -143,6 +143,6 @@ public class PhantomEndToEndTests(ITestOutputHelper output)
 
     private const double DiceFloor = 0.9;
     private const double VolumeTolerance = 0.05;
-    private const double SmallLesionDiceFloor = 0.85;
-    private const double SmallLesionVolumeTolerance = 0.3;
+    private const double SmallLesionDiceFloor = 0.9;
+    private const double SmallLesionVolumeTolerance = 0.1;
 }
