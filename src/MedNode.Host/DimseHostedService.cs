@@ -33,13 +33,24 @@ public static class DimseServiceCollectionExtensions
         var settings = configuration.GetSection(DimseSettings.Section).Get<DimseSettings>() ?? new DimseSettings();
         var serverOptions = settings.ToServerOptions(TimeProvider.System);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IBlobStore>(sp => new FileSystemBlobStore(new FileSystemBlobStoreOptions
+        services.AddSingleton<IBlobStore>(sp =>
         {
-            RootPath = settings.StoragePath,
-            MinFreeBytes = settings.MinFreeBytes,
-            UseIngestJournal = settings.IngestJournal,
-            MakeIndexDurableAsync = ct => sp.GetRequiredService<IInstanceIndex>() is IIndexDurability d ? d.MakeDurableAsync(ct) : Task.CompletedTask,
-        }));
+            try
+            {
+                return new FileSystemBlobStore(new FileSystemBlobStoreOptions
+                {
+                    RootPath = settings.StoragePath,
+                    MinFreeBytes = settings.MinFreeBytes,
+                    UseIngestJournal = settings.IngestJournal,
+                    MakeIndexDurableAsync = ct => sp.GetRequiredService<IInstanceIndex>() is IIndexDurability d ? d.MakeDurableAsync(ct) : Task.CompletedTask,
+                });
+            }
+            catch (IngestJournalInUseException e)
+            {
+                throw new InvalidOperationException($"{e.Message} Another node uses MedNode:Dimse:StoragePath ({settings.StoragePath}) with its journal; "
+                    + "give this node its own storage path, or set MedNode:Dimse:IngestJournal=false on every node but the one that receives.", e);
+            }
+        });
         services.AddSingleton(new IngestOptions { DuplicatePolicy = settings.DuplicatePolicy });
         services.AddSingleton<IIngestService>(sp => new IngestService(
             sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IngestOptions>(),

@@ -46,6 +46,38 @@ public sealed class IngestJournalTests : IDisposable
         File.Exists(segment).Should().BeFalse("a recovered segment is deleted");
     }
 
+    [Fact]
+    public async Task Journal_SecondStoreOnTheSameRoot_IsRefused_WithoutTheJournalOrAfterTheFirstIsGone_ItOpens()
+    {
+        var root = _dir.File("store");
+        using (var first = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root }))
+        {
+            var key = (await CommitAsync(first, [1, 2, 3], "1.2.3.4.5")).Key;
+            var second = () => new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root });
+            second.Should().Throw<IngestJournalInUseException>().Which.DirectoryPath.Should().Be(first.Journal!.DirectoryPath);
+            IngestJournal.SegmentPaths(first.Journal!.DirectoryPath).Should().ContainSingle("the refused store created no segment of its own");
+
+            using var withoutJournal = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root, UseIngestJournal = false });
+            File.Exists(withoutJournal.GetPath(key)).Should().BeTrue("a store without the journal shares the root's files");
+        }
+        using var again = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root });
+        again.Journal.Should().NotBeNull("the first owner has gone");
+    }
+
+    /// <summary>Two `mednode serve` on one storage root: the second with the journal stops at start naming the setting; without it, it runs.</summary>
+    [Fact]
+    public void Serve_SecondNodeOnTheSameStorageRootWithTheJournal_StopsNamingTheSetting_WithoutTheJournalItRuns()
+    {
+        var storage = $"--MedNode:Dimse:StoragePath={_dir.File("shared-store")}";
+        string Folder(string name) => Directory.CreateDirectory(_dir.File(name)).FullName;
+        using var first = NodeProcess.Start(Folder("first"), [storage, "--MedNode:Dimse:MinFreeBytes=0"]);
+        var second = () => NodeProcess.Start(Folder("second"), [storage, "--MedNode:Dimse:MinFreeBytes=0"]);
+        second.Should().Throw<InvalidOperationException>().WithMessage("mednode serve exited*")
+            .Which.Message.Should().Contain("is in use by another process").And.Contain("MedNode:Dimse:IngestJournal=false");
+        using var third = NodeProcess.Start(Folder("third"), [storage, "--MedNode:Dimse:MinFreeBytes=0", "--MedNode:Dimse:IngestJournal=false"]);
+        first.Process.HasExited.Should().BeFalse();
+    }
+
     private static Task<BlobInfo> CommitAsync(FileSystemBlobStore store, byte[] bytes, string sop)
     {
         var spool = Path.Combine(store.TempDirectory, Guid.NewGuid().ToString("N") + ".part");

@@ -14,6 +14,7 @@ namespace MedNode.Host.Tests;
 /// The loop of issue #8 with Orthanc 1.10.1 as the PACS: Orthanc sends a synthetic CT study to `mednode serve`; MedNode
 /// notices the series is complete, a routing rule queues an analysis with the bundled phantom-lesion model, and the
 /// SEG and SR arrive in Orthanc, with volumes close to the phantom's analytic ellipsoids; the audit trail verifies.
+/// The late-arrival, crash and destination-down flows are in <see cref="LoopFlowTests"/>, run on SQLite and PostgreSQL.
 /// </summary>
 public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
 {
@@ -115,144 +116,6 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         codes.Should().Contain(["110100", "110104", "ANALYSIS"]);
     }
 
-    /// <summary>
-    /// Late arrival: half the series arrives, completes and is analysed; the other half arrives later. One new version is
-    /// analysed, the first job is marked superseded, and the PACS receives each version's SEG and SR exactly once.
-    /// </summary>
-    [RequiresFact(null, "Orthanc", "storescu")]
-    public async Task LateInstances_NewVersionSupersedesTheFirst_EachResultDeliveredOnce()
-    {
-        var files = Prepare(out var nodeDir, out var orthancDicom).Order(StringComparer.Ordinal).ToList();
-        using var node = NodeProcess.Start(nodeDir,
-        [
-            .. LoopArgs(orthancDicom),
-            "--MedNode:Completion:QuietPeriod=00:00:02",
-        ]);
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
-        var env = new Dictionary<string, string> { ["TCP_NODELAY"] = "1" };
-        using var http = new HttpClient();
-
-        async Task<List<JsonElement>> JobsAsync() => JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/jobs"))).RootElement.EnumerateArray().ToList();
-        async Task WaitAsync(Func<List<JsonElement>, bool> done, string what)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-            while (DateTime.UtcNow < deadline && !done(await JobsAsync())) await Task.Delay(TimeSpan.FromSeconds(1));
-            done(await JobsAsync()).Should().BeTrue($"{what} (jobs: {string.Join(", ", (await JobsAsync()).Select(j => j.GetProperty("state").GetString()))}; log: {Tail(node.Output)})");
-        }
-
-        var first = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files.Take(files.Count / 2)], TimeSpan.FromMinutes(2), env: env);
-        first.ExitCode.Should().Be(0, first.StdErr);
-        await WaitAsync(j => j.Count == 1 && j[0].GetProperty("state").GetString() == "Succeeded", "version 1 is analysed");
-        var second = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files.Skip(files.Count / 2)], TimeSpan.FromMinutes(2), env: env);
-        second.ExitCode.Should().Be(0, second.StdErr);
-        await WaitAsync(j => j.Count == 2 && j.Any(x => x.GetProperty("state").GetString() == "Succeeded" && x.GetProperty("version").GetInt32() == 2), "version 2 is analysed");
-
-        var jobs = await JobsAsync();
-        jobs.Single(j => j.GetProperty("version").GetInt32() == 1).GetProperty("state").GetString().Should().Be("Superseded");
-        jobs.Single(j => j.GetProperty("version").GetInt32() == 2).GetProperty("inputSopInstanceUids").GetArrayLength().Should().Be(files.Count);
-
-        // Both versions' SEG and SR reach the PACS, each once.
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (DateTime.UtcNow < deadline && (await orthanc.ListInstancesAsync()).Count < 4) await Task.Delay(TimeSpan.FromSeconds(1));
-        var ids = await orthanc.ListInstancesAsync();
-        ids.Should().HaveCount(4);
-        var sops = new List<string>();
-        foreach (var id in ids) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
-        sops.Should().OnlyHaveUniqueItems();
-    }
-
-    /// <summary>
-    /// Crash: the node is killed (SIGKILL) while a job is held by a worker that will never finish it (its lease, set in the
-    /// database as a dead worker's would be, runs out). After a restart the job is taken over, runs once more and
-    /// succeeds, and the PACS receives its SEG and SR exactly once.
-    /// </summary>
-    [RequiresFact(null, "Orthanc", "storescu", "/usr/bin/python3")]
-    public async Task Crash_DeadWorkersLeaseExpires_JobCompletesOnceAfterRestart()
-    {
-        var files = Prepare(out var nodeDir, out var orthancDicom);
-        var db = Path.Combine(nodeDir, "index.db");
-        string[] Args(int workers) =>
-        [
-            .. LoopArgs(orthancDicom),
-            $"--MedNode:Database:ConnectionString=Data Source={db}",
-            "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Jobs:Lease=00:00:06",
-            $"--MedNode:Jobs:Workers={workers}",
-        ];
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
-        using var http = new HttpClient();
-
-        using (var first = NodeProcess.Start(nodeDir, Args(workers: 0)))
-        {
-            var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", first.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
-            store.ExitCode.Should().Be(0, store.StdErr);
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (DateTime.UtcNow < deadline && !(await http.GetStringAsync(new Uri($"{first.BaseUrl}/api/v1/jobs"))).Contains("\"Queued\"", StringComparison.Ordinal))
-                await Task.Delay(TimeSpan.FromMilliseconds(500));
-            // A worker leased the job and died: running, attempt 1, lease running out in 3 s.
-            var lease = Tools.Run("/usr/bin/python3", ["-c", "import sqlite3, sys, time\ncon = sqlite3.connect(sys.argv[1])\nn = con.execute('UPDATE Job SET State = 1, Attempts = 1, LeaseOwner = ?, LeaseExpiresAtMs = ? WHERE State = 0', ('dead-worker', int(time.time() * 1000) + 3000)).rowcount\ncon.commit()\nprint(n)", db], TimeSpan.FromSeconds(30));
-            lease.StdOut.Trim().Should().Be("1", lease.StdErr);
-            first.Process.Kill();
-            first.Process.WaitForExit(30_000).Should().BeTrue();
-        }
-        (await orthanc.ListInstancesAsync()).Should().BeEmpty("nothing was exported before the crash");
-
-        using var second = NodeProcess.Start(nodeDir, Args(workers: 1));
-        var until = DateTime.UtcNow + TimeSpan.FromMinutes(4);
-        JsonElement job = default;
-        while (DateTime.UtcNow < until)
-        {
-            job = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{second.BaseUrl}/api/v1/jobs"))).RootElement[0];
-            if (job.GetProperty("state").GetString() == "Succeeded" && (await orthanc.ListInstancesAsync()).Count >= 2) break;
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
-        job.GetProperty("state").GetString().Should().Be("Succeeded", Tail(second.Output));
-        job.GetProperty("attempts").GetInt32().Should().Be(2, "the dead worker's attempt, then the restarted node's");
-        await Task.Delay(TimeSpan.FromSeconds(3)); // let any duplicate delivery show
-        var ids = await orthanc.ListInstancesAsync();
-        ids.Should().HaveCount(2, "SEG and SR, once");
-    }
-
-    /// <summary>
-    /// Destination down: the PACS is not running when the results are ready; the delivery fails as transient (connection
-    /// refused), is retried with backoff, and arrives once after the PACS starts.
-    /// </summary>
-    [RequiresFact(null, "Orthanc", "storescu")]
-    public async Task DestinationDown_ResultsAreRetriedAndDeliveredOnceWhenItComesUp()
-    {
-        var files = Prepare(out var nodeDir, out var orthancDicom);
-        using var node = NodeProcess.Start(nodeDir,
-        [
-            .. LoopArgs(orthancDicom),
-            "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Export:InitialBackoff=00:00:01",
-            "--MedNode:Export:MaxBackoff=00:00:04",
-        ]);
-        using var http = new HttpClient();
-        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
-        store.ExitCode.Should().Be(0, store.StdErr);
-
-        // Wait (bounded) until a delivery has failed at least twice while the PACS is down.
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        List<JsonElement> pending = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            pending = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Pending"))).RootElement.EnumerateArray().ToList();
-            if (pending.Count == 2 && pending.All(p => p.GetProperty("attempts").GetInt32() >= 2)) break;
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
-        }
-        pending.Should().HaveCount(2, Tail(node.Output));
-        pending.Should().OnlyContain(p => p.GetProperty("attempts").GetInt32() >= 2 && p.GetProperty("lastError").GetString()!.Length > 0);
-
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
-        var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (DateTime.UtcNow < until && JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Delivered"))).RootElement.GetArrayLength() < 2)
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
-        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=Delivered"))).RootElement.GetArrayLength().Should().Be(2);
-        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state=DeadLetter"))).RootElement.GetArrayLength().Should().Be(0);
-        (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "SEG and SR, once");
-    }
-
     /// <summary>Writes the phantom series and makes the node's working folder; picks Orthanc's DICOM port.</summary>
     private IReadOnlyList<string> Prepare(out string nodeDir, out int orthancDicom)
     {
@@ -265,7 +128,7 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The node settings every loop test shares: the bundled model on CPU, Orthanc as destination "pacs", one CT rule.</summary>
-    private static string[] LoopArgs(int orthancDicom) =>
+    internal static string[] LoopArgs(int orthancDicom) =>
     [
         "--MedNode:Jobs:PollInterval=00:00:00.500",
         $"--MedNode:Models:Path={ModelsPath}",
@@ -280,5 +143,5 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
     ];
 
-    private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
+    internal static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using MedNode.Core.Audit;
 using MedNode.Core.Jobs;
 using MedNode.Persistence;
@@ -30,7 +31,7 @@ public sealed class LoopPostgresTests(ITestOutputHelper output)
         }).Build())
         .BuildServiceProvider();
 
-    private static Tools.Result Psql(string connectionString, string sql, bool tuplesOnly = false)
+    internal static Tools.Result Psql(string connectionString, string sql, bool tuplesOnly = false)
     {
         var parts = connectionString.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.OrdinalIgnoreCase);
         return Tools.Run(Path.Combine(PostgresPeer.BinDirectory!, "psql"),
@@ -103,6 +104,76 @@ public sealed class LoopPostgresTests(ITestOutputHelper output)
         var cli = Mednode.Run("audit", "verify", "--MedNode:Database:Provider=PostgreSQL", $"--MedNode:Database:ConnectionString={cs}");
         cli.ExitCode.Should().Be(1, cli.StdOut + cli.StdErr);
         cli.StdOut.Should().Contain("row 2").And.Contain("altered");
+    }
+
+    /// <summary>
+    /// Three `mednode serve` processes on one PostgreSQL database and one storage root: the receiver (no workers, the ingest
+    /// journal on) gets N series from DCMTK `storescu`; two worker processes (one worker each, the journal off: a journal
+    /// folder has one owner, since start-up recovery replays and deletes every segment it finds) share its queue. Each job
+    /// is leased once (attempt 1) and succeeds, each study has one "analysis performed" audit row, written by a worker
+    /// process (its participant names its process id), and the audit chain, appended to by three processes, verifies.
+    /// </summary>
+    [RequiresFact(null, "storescu")]
+    public async Task Serve_ThreeProcessesShareOneQueue_EachSeriesIsAnalysedOnceByAWorkerProcess_AndTheAuditChainVerifies()
+    {
+        const int SeriesCount = 4;
+        var cs = await NewDatabaseAsync();
+        using var dir = new TempDir("mednode-pgshare-");
+        var storage = Path.Combine(dir.Path, "store");
+        var files = new List<string>();
+        for (var i = 0; i < SeriesCount; i++)
+            files.AddRange(MedNode.Analysis.Phantoms.CtPhantom.WriteSeries(LoopEndToEndTests.Spec, Path.Combine(dir.Path, string.Create(CultureInfo.InvariantCulture, $"series{i}"))));
+        string[] Args(int workers, bool journal) =>
+        [
+            "--MedNode:Database:Provider=PostgreSQL",
+            $"--MedNode:Database:ConnectionString={cs}",
+            $"--MedNode:Dimse:StoragePath={storage}",
+            $"--MedNode:Dimse:IngestJournal={journal}",
+            $"--MedNode:Jobs:Workers={workers}",
+            "--MedNode:Jobs:PollInterval=00:00:00.500",
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
+            "--MedNode:Analysis:Device=Cpu",
+            "--MedNode:Rules:0:Name=ct",
+            "--MedNode:Rules:0:Match:Modalities:0=CT",
+            "--MedNode:Rules:0:Action:Model=phantom-lesion",
+        ];
+        string NodeDir(string name) => Directory.CreateDirectory(Path.Combine(dir.Path, name)).FullName;
+        // One after the other: the first applies the migrations, the others find them applied.
+        using var receiver = NodeProcess.Start(NodeDir("receiver"), Args(workers: 0, journal: true));
+        using var workerA = NodeProcess.Start(NodeDir("worker-a"), Args(workers: 1, journal: false));
+        using var workerB = NodeProcess.Start(NodeDir("worker-b"), Args(workers: 1, journal: false));
+
+        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", receiver.DimsePortText, .. files], TimeSpan.FromMinutes(3), env: new Dictionary<string, string> { ["TCP_NODELAY"] = "1" });
+        store.ExitCode.Should().Be(0, store.StdErr);
+
+        using var http = new HttpClient();
+        async Task<List<JsonElement>> JobsAsync() => JsonDocument.Parse(await http.GetStringAsync(new Uri($"{receiver.BaseUrl}/api/v1/jobs"))).RootElement.EnumerateArray().ToList();
+        var jobs = await LoopFlowTests.WaitForAsync(JobsAsync, j => j.Count == SeriesCount && j.All(x => x.GetProperty("state").GetString() is "Succeeded" or "Failed"), TimeSpan.FromMinutes(8));
+        var logs = $"receiver: {LoopEndToEndTests.Tail(receiver.Output)}\nworker a: {LoopEndToEndTests.Tail(workerA.Output)}\nworker b: {LoopEndToEndTests.Tail(workerB.Output)}";
+        jobs.Should().HaveCount(SeriesCount, "one job per series ({0})", logs);
+        jobs.Should().OnlyContain(j => j.GetProperty("state").GetString() == "Succeeded" && j.GetProperty("attempts").GetInt32() == 1, "each job is leased once and succeeds ({0})", logs);
+        jobs.Select(j => j.GetProperty("seriesInstanceUid").GetString()).Should().OnlyHaveUniqueItems();
+        jobs.Should().OnlyContain(j => j.GetProperty("inputSopInstanceUids").GetArrayLength() == LoopEndToEndTests.Spec.Slices);
+
+        // Who ran each job: the "analysis performed" row names the worker (host:pid:id).
+        var analyses = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{receiver.BaseUrl}/api/v1/audit?eventCode=ANALYSIS"))).RootElement.EnumerateArray().ToList();
+        analyses.Select(a => a.GetProperty("studyInstanceUid").GetString()).Should().BeEquivalentTo(jobs.Select(j => j.GetProperty("studyInstanceUid").GetString()), "one analysis per study, none twice");
+        var pids = analyses.Select(a => int.Parse(a.GetProperty("participants").GetString()!.Split('|')[0].Split(':')[1], CultureInfo.InvariantCulture)).ToList();
+        pids.Should().OnlyContain(p => p == workerA.Process.Id || p == workerB.Process.Id, "the receiver runs no worker");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"worker a ran {pids.Count(p => p == workerA.Process.Id)} jobs, worker b {pids.Count(p => p == workerB.Process.Id)}"));
+
+        // The results the workers stored under the shared root are in the shared index: a SEG and an SR per study.
+        var results = Psql(cs, "SELECT \"Modality\" || ':' || count(*) FROM \"Instance\" WHERE \"Modality\" IN ('SEG', 'SR') GROUP BY \"Modality\" ORDER BY 1", tuplesOnly: true);
+        results.ExitCode.Should().Be(0, results.StdErr);
+        results.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Should().Equal($"SEG:{SeriesCount}", $"SR:{SeriesCount}");
+
+        // The job list's modality filter on PostgreSQL: the series are CT; the SEG and SR results do not make a job "SEG".
+        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{workerA.BaseUrl}/api/v1/jobs?modality=CT"))).RootElement.GetArrayLength().Should().Be(SeriesCount);
+        JsonDocument.Parse(await http.GetStringAsync(new Uri($"{workerA.BaseUrl}/api/v1/jobs?modality=SEG"))).RootElement.GetArrayLength().Should().Be(0);
+
+        var verify = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{workerB.BaseUrl}/api/v1/audit/verify"))).RootElement;
+        verify.GetProperty("isIntact").GetBoolean().Should().BeTrue(verify.ToString());
     }
 
     [RequiresFact(null, "Orthanc")]

@@ -75,6 +75,7 @@ public sealed class InMemoryJobQueue(TimeProvider? timeProvider = null) : IJobQu
 
     public async IAsyncEnumerable<AnalysisJob> ListAsync(JobFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (filter.Modality != null) throw new NotSupportedException("The in-memory job queue has no index to filter by modality.");
         List<AnalysisJob> snapshot;
         lock (_gate) snapshot = _jobs.Where(filter.Matches).OrderByDescending(j => j.CreatedAt).Take(filter.Limit).ToList();
         foreach (var j in snapshot)

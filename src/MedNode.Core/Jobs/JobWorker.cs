@@ -41,6 +41,9 @@ public sealed class JobWorker(
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
 
+    /// <summary>The ingest channel of the results a worker stores (SEG, SR, fallback), as the index records it.</summary>
+    public const string ResultChannel = "ANALYSIS";
+
     public string WorkerId { get; } = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>Leases and runs one job; returns it (in its final state), or null when none was due.</summary>
@@ -106,7 +109,7 @@ public sealed class JobWorker(
             var stored = new List<StoredResult>();
             foreach (var file in result.Files)
             {
-                var ingested = await ingest.IngestAsync(new IngestRequest(file.TempPath, new IngestSource("ANALYSIS", User: "mednode")), cancellationToken);
+                var ingested = await ingest.IngestAsync(new IngestRequest(file.TempPath, new IngestSource(ResultChannel, User: "mednode")), cancellationToken);
                 if (!ingested.IsSuccess) throw new InvalidOperationException($"A result object could not be stored: {ingested.Reason}");
                 var record = await index.FindInstanceAsync(ingested.SopInstanceUid!, cancellationToken) ?? throw new InvalidOperationException("A stored result is not in the index.");
                 stored.Add(new StoredResult(file.Kind, record.SopClassUid, record.SopInstanceUid, record.StudyInstanceUid, record.BlobKey));

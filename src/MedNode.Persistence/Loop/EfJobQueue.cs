@@ -122,6 +122,14 @@ public sealed class EfJobQueue(IDbContextFactory<MedNodeDbContext> factory, Time
         if (filter.StudyInstanceUid is { } study) q = q.Where(j => j.StudyInstanceUid == study);
         if (filter.From is { } from) { var f = from.ToUnixTimeMilliseconds(); q = q.Where(j => j.CreatedAtMs >= f); }
         if (filter.To is { } to) { var t = to.ToUnixTimeMilliseconds(); q = q.Where(j => j.CreatedAtMs <= t); }
+        if (filter.Modality is { } modality)
+        {
+            // The unit's received instances of that modality: its series, or its whole study (study grouping); the results
+            // the workers store (channel ANALYSIS) do not count, so a SEG filter does not match every analysed study.
+            var m = modality.Trim().ToUpperInvariant();
+            q = q.Where(j => db.Instances.Any(i => i.StudyInstanceUid == j.StudyInstanceUid && (j.SeriesInstanceUid == null || i.SeriesInstanceUid == j.SeriesInstanceUid)
+                && i.Modality == m && i.Channel != JobWorker.ResultChannel));
+        }
         await foreach (var e in q.OrderByDescending(j => j.CreatedAtMs).Take(filter.Limit).AsAsyncEnumerable().WithCancellation(cancellationToken))
             yield return ToJob(e);
     }

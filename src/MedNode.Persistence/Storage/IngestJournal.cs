@@ -35,8 +35,12 @@ public sealed partial class IngestJournal : IDisposable
     private const int HeaderFixed = 4 + 2 + 8;
     private const int TrailerBytes = 32 + 4;
 
+    /// <summary>The lock file that makes this instance the folder's one owner (<see cref="TakeOwnership"/>).</summary>
+    public const string OwnerLockFile = "owner.lock";
+
     private readonly string _dir;
     private readonly long _segmentBytes;
+    private readonly FileStream _owner;
     private readonly SemaphoreSlim _append = new(1, 1);
     private readonly Lock _gate = new();
     private readonly List<Segment> _closed = [];
@@ -46,13 +50,43 @@ public sealed partial class IngestJournal : IDisposable
     private Task? _flush;
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Opens the journal folder; call <see cref="ReadSegments"/> and recover before appending when segments exist.</summary>
+    /// <summary>
+    /// Opens the journal folder; call <see cref="ReadSegments"/> and recover before appending when segments exist. Throws
+    /// <see cref="IngestJournalInUseException"/> when another journal (in this or another process) has the folder.
+    /// </summary>
     public IngestJournal(string directory, long segmentBytes)
     {
         _dir = directory;
         _segmentBytes = segmentBytes;
         Directory.CreateDirectory(_dir);
-        _current = OpenSegment(NextSequence());
+        _owner = TakeOwnership(_dir);
+        try
+        {
+            _current = OpenSegment(NextSequence());
+        }
+        catch
+        {
+            _owner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A journal folder has one owner: the owner replays and then deletes every segment it finds at start-up, and numbers
+    /// its segments after those present, so a second journal on the folder would replay, and delete, the first one's live
+    /// segments. The owner holds <see cref="OwnerLockFile"/> open with <see cref="FileShare.None"/>, which .NET enforces on
+    /// Unix with an exclusive <c>flock</c> (released when the process ends, even by SIGKILL).
+    /// </summary>
+    private static FileStream TakeOwnership(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, OwnerLockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IngestJournalInUseException(directory, e);
+        }
     }
 
     public string DirectoryPath => _dir;
@@ -285,6 +319,7 @@ public sealed partial class IngestJournal : IDisposable
             _current.Handle.Dispose();
         }
         _append.Dispose();
+        _owner.Dispose();
     }
 
     private static partial class NativeMethods
@@ -295,4 +330,11 @@ public sealed partial class IngestJournal : IDisposable
         [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
         internal static partial int fsync(int fd);
     }
+}
+
+/// <summary>Another ingest journal (another node on the same storage root, most likely) owns the journal folder.</summary>
+public sealed class IngestJournalInUseException(string directory, Exception inner)
+    : IOException($"The ingest journal {directory} is in use by another process: only one process may commit through the journal of a storage root.", inner)
+{
+    public string DirectoryPath { get; } = directory;
 }

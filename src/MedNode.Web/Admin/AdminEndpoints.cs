@@ -54,12 +54,15 @@ public static class AdminEndpoints
         return g;
     }
 
-    private static async Task<IResult> ListJobsAsync(IJobQueue jobs, string? status, string? study, string? from, string? to, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListJobsAsync(IJobQueue jobs, string? status, string? study, string? modality, string? from, string? to, int? limit, CancellationToken ct)
     {
         if (!TryParseEnum<JobState>(status, out var state)) return Problem(400, "Invalid status", $"status must be one of {string.Join(", ", Enum.GetNames<JobState>())}.");
         if (!TryParseTime(from, out var f) || !TryParseTime(to, out var t)) return Problem(400, "Invalid date", "from and to must be ISO 8601 dates or date-times.");
         if (limit is < 1 or > 1000) return Problem(400, "Invalid limit", "limit must be 1 to 1000.");
-        var list = await jobs.ListAsync(new JobFilter(state, study, f, t, limit ?? 100), ct).ToListAsync(ct);
+        // Modality is a CS value (PS3.5 §6.2): up to 16 upper-case letters, digits, spaces or underscores.
+        if (modality != null && (modality.Length is 0 or > 16 || !modality.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is ' ' or '_')))
+            return Problem(400, "Invalid modality", "modality must be a Modality (0008,0060) code string such as CT: up to 16 upper-case letters, digits, spaces or underscores.");
+        var list = await jobs.ListAsync(new JobFilter(state, study, f, t, limit ?? 100, modality), ct).ToListAsync(ct);
         return Results.Json(list, Json);
     }
 
