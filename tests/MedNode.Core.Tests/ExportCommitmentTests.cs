@@ -147,6 +147,15 @@ public sealed class ExportCommitmentTests : IDisposable
         var sr = items.Single(i => i.SopInstanceUid == results[1].SopInstanceUid);
         sr.Commitment.Should().Be(CommitmentState.Failed, orthanc.Log);
         sr.CommitmentFailureReason.Should().Be(0x0112, "Orthanc reports 0112H for an instance it does not hold");
+
+        // Orthanc gets the SR back (uploaded through its REST API, not by the export): asking again commits it.
+        using (var upload = await orthanc.Http.PostAsync(new Uri(orthanc.BaseUri, "instances"), new ByteArrayContent(await File.ReadAllBytesAsync(results[1].BlobKey))))
+            upload.IsSuccessStatusCode.Should().BeTrue();
+        (await commitment.RerequestAsync(sr.Id, default)).Outcome.Should().Be(CommitmentRerequest.Requested);
+        var again = (await SettledAsync(TimeSpan.FromSeconds(60))).Single(i => i.Id == sr.Id);
+        again.Commitment.Should().Be(CommitmentState.Committed, orthanc.Log);
+        again.CommitmentFailureReason.Should().BeNull();
+        again.Attempts.Should().Be(1, "asking again sends nothing");
     }
 
     [RequiresFact(null, "Orthanc")]
@@ -298,6 +307,9 @@ public sealed class ExportCommitmentTests : IDisposable
         items.Should().HaveCount(2).And.OnlyContain(i => i.State == OutboxState.Delivered && i.Attempts == 1 && i.Commitment == CommitmentState.Failed, orthanc.Log);
         items.Should().OnlyContain(i => i.LastError!.StartsWith("storage commitment request failed: ", StringComparison.Ordinal) && i.LastError.Contains("abort", StringComparison.OrdinalIgnoreCase),
             "Orthanc aborts the association ({0})", items[0].LastError);
+        // Orthanc's log is read asynchronously from its stderr: wait (bounded) for the line.
+        var logDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!orthanc.Log.Contains("DICOM authorization rejected", StringComparison.Ordinal) && DateTime.UtcNow < logDeadline) await Task.Delay(100);
         orthanc.Log.Should().Contain("DICOM authorization rejected", "Orthanc's own filter refused the N-ACTION");
         items.Select(i => i.CommitmentRequestedAt).Should().Equal(first.Select(i => i.CommitmentRequestedAt), "the request is not made again");
         (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "each instance was sent once");
