@@ -147,6 +147,15 @@ public sealed class ExportCommitmentTests : IDisposable
         var sr = items.Single(i => i.SopInstanceUid == results[1].SopInstanceUid);
         sr.Commitment.Should().Be(CommitmentState.Failed, orthanc.Log);
         sr.CommitmentFailureReason.Should().Be(0x0112, "Orthanc reports 0112H for an instance it does not hold");
+
+        // Orthanc gets the SR back (uploaded through its REST API, not by the export): asking again commits it.
+        using (var upload = await orthanc.Http.PostAsync(new Uri(orthanc.BaseUri, "instances"), new ByteArrayContent(await File.ReadAllBytesAsync(results[1].BlobKey))))
+            upload.IsSuccessStatusCode.Should().BeTrue();
+        (await commitment.RerequestAsync(sr.Id, default)).Outcome.Should().Be(CommitmentRerequest.Requested);
+        var again = (await SettledAsync(TimeSpan.FromSeconds(60))).Single(i => i.Id == sr.Id);
+        again.Commitment.Should().Be(CommitmentState.Committed, orthanc.Log);
+        again.CommitmentFailureReason.Should().BeNull();
+        again.Attempts.Should().Be(1, "asking again sends nothing");
     }
 
     [RequiresFact(null, "Orthanc")]
@@ -229,5 +238,127 @@ public sealed class ExportCommitmentTests : IDisposable
 
         await commitment.OnReportAsync(new StorageCommitmentResult("2.25.42", [new StorageCommitmentReference(SegStorage, "1.2.3.4")], []), "ORTHANC", default);
         (await _outbox.ForJobAsync(_job, default)).Single().Commitment.Should().Be(CommitmentState.Committed);
+    }
+
+    /// <summary>
+    /// The N-ACTION-RSP carries a failure status (PS3.7 §10.1.4.1.10): MedNode's own SCP engine without the Storage
+    /// Commitment SCP role (it takes only reports) answers 0118H (No Such SOP Class). Each item is recorded Failed with
+    /// that status in LastError, stays Delivered, and is neither sent nor asked again an hour later.
+    /// </summary>
+    [Fact]
+    [Trait("Conformance", "PS3.4 J.3.2")]
+    public async Task Commitment_NActionRspFailureStatus_RecordedFailedWithTheStatus_NotAskedAgain()
+    {
+        var results = SegAndSr();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var scp = await ListenerAsync(new IgnoreReports());
+        var destination = Dest("MEDNODE", scp.Port);
+        var (worker, commitment) = Create(destination, new ExportOptions { CommitmentReportWait = TimeSpan.Zero }, clock);
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, clock.GetUtcNow()), default);
+        // Delivered (this SCP engine has no storage handler here): only the commitment request is under test.
+        var delivered = (await _outbox.ForJobAsync(_job, default)).Select(i => i with { State = OutboxState.Delivered, Attempts = 1, DeliveredAt = clock.GetUtcNow() }).ToList();
+        foreach (var item in delivered) await _outbox.UpdateAsync(item, default);
+
+        await commitment.RequestAsync(destination, delivered, default);
+        var first = await _outbox.ForJobAsync(_job, default);
+        clock.Advance(TimeSpan.FromHours(1));
+        (await worker.RunOnceAsync(default)).Should().Be(0, "nothing is sent again");
+
+        var items = await _outbox.ForJobAsync(_job, default);
+        items.Should().HaveCount(2).And.OnlyContain(i => i.State == OutboxState.Delivered && i.Attempts == 1 && i.Commitment == CommitmentState.Failed);
+        items.Should().OnlyContain(i => i.LastError!.StartsWith("storage commitment request failed: ", StringComparison.Ordinal) && i.LastError.Contains("status 0x0118", StringComparison.Ordinal),
+            "the N-ACTION-RSP status is recorded ({0})", items[0].LastError);
+        items.Select(i => i.CommitmentRequestedAt).Should().Equal(first.Select(i => i.CommitmentRequestedAt), "the request is not made again");
+    }
+
+    /// <summary>
+    /// Orthanc 1.10.1 with MEDNODE configured without the storage commitment permission (<c>AllowStorageCommitment</c>
+    /// false) accepts the presentation context but answers the N-ACTION-RQ by aborting the association (its DICOM
+    /// authorization filter): a path distinct from a refused presentation context and from a failure status. Each item is
+    /// Failed with the abort in LastError, stays Delivered, and is neither sent nor asked again; Orthanc holds each once.
+    /// </summary>
+    [RequiresFact(null, "Orthanc")]
+    public async Task Commitment_OrthancAbortsTheNActionForAPeerWithoutThePermission_RecordedFailed_NotAskedAgain()
+    {
+        var results = SegAndSr();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var destination = Dest("ORTHANC", OrthancPeer.FreePort());
+        var (worker, _) = Create(destination, new ExportOptions { CommitmentReportWait = TimeSpan.Zero }, clock);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
+        {
+            DicomPort = destination.Port,
+            DicomWeb = false,
+            Extra = new Dictionary<string, System.Text.Json.Nodes.JsonNode>
+            {
+                ["DicomModalities"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["mednode"] = new System.Text.Json.Nodes.JsonObject { ["AET"] = "MEDNODE", ["Host"] = "127.0.0.1", ["Port"] = OrthancPeer.FreePort(), ["AllowStorageCommitment"] = false },
+                },
+            },
+        });
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, clock.GetUtcNow()), default);
+
+        await worker.RunOnceAsync(default);
+        var first = await _outbox.ForJobAsync(_job, default);
+        clock.Advance(TimeSpan.FromHours(1));
+        (await worker.RunOnceAsync(default)).Should().Be(0, "nothing is sent again");
+
+        var items = await _outbox.ForJobAsync(_job, default);
+        items.Should().HaveCount(2).And.OnlyContain(i => i.State == OutboxState.Delivered && i.Attempts == 1 && i.Commitment == CommitmentState.Failed, orthanc.Log);
+        items.Should().OnlyContain(i => i.LastError!.StartsWith("storage commitment request failed: ", StringComparison.Ordinal) && i.LastError.Contains("abort", StringComparison.OrdinalIgnoreCase),
+            "Orthanc aborts the association ({0})", items[0].LastError);
+        // Orthanc's log is read asynchronously from its stderr: wait (bounded) for the line.
+        var logDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!orthanc.Log.Contains("DICOM authorization rejected", StringComparison.Ordinal) && DateTime.UtcNow < logDeadline) await Task.Delay(100);
+        orthanc.Log.Should().Contain("DICOM authorization rejected", "Orthanc's own filter refused the N-ACTION");
+        items.Select(i => i.CommitmentRequestedAt).Should().Equal(first.Select(i => i.CommitmentRequestedAt), "the request is not made again");
+        (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "each instance was sent once");
+    }
+
+    /// <summary>
+    /// Re-request (<see cref="ExportCommitment.RerequestAsync"/>): the report route was broken (Orthanc reports to a port
+    /// where nobody listens), so the commitment timed out; once Orthanc's entry for MEDNODE is fixed through its REST API,
+    /// asking again records each instance Committed under a new Transaction UID. Nothing is sent again; an item already
+    /// committed, and an unknown id, are not asked.
+    /// </summary>
+    [RequiresFact(null, "Orthanc")]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task Rerequest_TimedOutCommitment_AfterTheReportRouteIsFixed_RecordedCommittedUnderANewTransaction()
+    {
+        var results = SegAndSr();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var destination = Dest("ORTHANC", OrthancPeer.FreePort());
+        var (worker, commitment) = Create(destination, new ExportOptions { CommitmentReportWait = TimeSpan.Zero, CommitmentTimeout = TimeSpan.FromMinutes(10) }, clock);
+        await using var listener = await ListenerAsync(commitment);
+        await using var orthanc = await OrthancReportingToAsync(destination.Port, OrthancPeer.FreePort());
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, clock.GetUtcNow()), default);
+        await worker.RunOnceAsync(default);
+        clock.Advance(TimeSpan.FromMinutes(11));
+        await worker.RunOnceAsync(default);
+        var timedOut = await _outbox.ForJobAsync(_job, default);
+        timedOut.Should().OnlyContain(i => i.Commitment == CommitmentState.TimedOut);
+
+        var body = $$"""{"AET":"MEDNODE","Host":"127.0.0.1","Port":{{listener.Port}}}""";
+        using (var put = await orthanc.Http.PutAsync(new Uri(orthanc.BaseUri, "modalities/mednode"), new StringContent(body)))
+            put.IsSuccessStatusCode.Should().BeTrue(await put.Content.ReadAsStringAsync());
+        foreach (var item in timedOut)
+        {
+            var (outcome, recorded) = await commitment.RerequestAsync(item.Id, default);
+            outcome.Should().Be(CommitmentRerequest.Requested);
+            recorded!.CommitmentTransactionUid.Should().NotBe(item.CommitmentTransactionUid, "a new request has a new Transaction UID");
+        }
+        var items = await SettledAsync(TimeSpan.FromSeconds(60));
+
+        items.Should().OnlyContain(i => i.Commitment == CommitmentState.Committed && i.State == OutboxState.Delivered && i.Attempts == 1, orthanc.Log);
+        items.Select(i => i.CommitmentTransactionUid).Should().NotIntersectWith(timedOut.Select(i => i.CommitmentTransactionUid));
+        (await commitment.RerequestAsync(items[0].Id, default)).Outcome.Should().Be(CommitmentRerequest.NotFailedOrTimedOut, "a committed instance is not asked again");
+        (await commitment.RerequestAsync(Guid.NewGuid(), default)).Outcome.Should().Be(CommitmentRerequest.NotFound);
+        (await orthanc.ListInstancesAsync()).Should().HaveCount(2, "each instance was sent once");
+    }
+
+    /// <summary>Takes reports and drops them (a listener that is no Storage Commitment SCP).</summary>
+    private sealed class IgnoreReports : IStorageCommitmentReportHandler
+    {
+        public Task OnReportAsync(StorageCommitmentResult report, string callingAeTitle, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

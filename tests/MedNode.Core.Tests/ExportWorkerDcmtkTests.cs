@@ -209,6 +209,15 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
     }
 
     [Fact]
+    public void Destination_BearerTokenAndBearerTokenFileTogether_AreRefusedNamingBoth()
+    {
+        var d = new ExportDestination { Name = "web", Kind = DestinationKind.DicomWeb, Url = "https://pacs.example/dicomweb/", BearerToken = "t", BearerTokenFile = "/run/secrets/stow" };
+        d.Validate().Should().ContainSingle().Which.Should().Contain("BearerToken").And.Contain("BearerTokenFile");
+        d.BearerToken = null;
+        d.Validate().Should().BeEmpty("a token file alone is fine");
+    }
+
+    [Fact]
     public void Destination_TlsWithoutAuthorityOrWithHalfAClientCertificate_IsRefusedNamingTheSetting()
     {
         var d = Dest(104);

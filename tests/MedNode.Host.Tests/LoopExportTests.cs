@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MedNode.Analysis.Phantoms;
 using MedNode.TestSupport;
 
 namespace MedNode.Host.Tests;
@@ -15,8 +14,6 @@ namespace MedNode.Host.Tests;
 /// </summary>
 public sealed class LoopExportTests : IDisposable
 {
-    private static readonly Dictionary<string, string> StorescuEnv = new() { ["TCP_NODELAY"] = "1" };
-
     private readonly TempDir _dir = new("mednode-export-");
     private readonly HttpClient _http = new();
 
@@ -30,7 +27,7 @@ public sealed class LoopExportTests : IDisposable
     [Trait("Conformance", "PS3.18 10.5")]
     public async Task StowRsDestination_ResultsArriveInOrthancThroughItsDicomWebPlugin()
     {
-        var files = Prepare(out var nodeDir);
+        var files = Prepare(_dir, out var nodeDir);
         await using var orthanc = await OrthancPeer.StartAsync();
         using var node = NodeProcess.Start(nodeDir,
         [
@@ -65,7 +62,7 @@ public sealed class LoopExportTests : IDisposable
     [Trait("Conformance", "PS3.18 10.5")]
     public async Task StowRsDestinationWithBasicAuth_RightPasswordDelivers_WrongPasswordIsADeadLetter()
     {
-        var files = Prepare(out var nodeDir);
+        var files = Prepare(_dir, out var nodeDir);
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
         {
             RegisteredUsers = new Dictionary<string, string> { ["mednode"] = "s3cret-Stow" },
@@ -110,7 +107,7 @@ public sealed class LoopExportTests : IDisposable
     [Trait("Conformance", "PS3.4 J.3")]
     public async Task DimseDestinationWithStorageCommitment_OrthancCommitsEachResult_ShownInExports()
     {
-        var files = Prepare(out var nodeDir);
+        var files = Prepare(_dir, out var nodeDir);
         var orthancPort = OrthancPeer.FreePort();
         using var node = NodeProcess.Start(nodeDir,
         [
@@ -148,7 +145,7 @@ public sealed class LoopExportTests : IDisposable
     [RequiresFact(null, "Orthanc", "storescu")]
     public async Task OrthancRejectsTheAssociationPermanently_ResultsAreDeadLettered_ThenAReplayAfterTheFixDeliversOnce()
     {
-        var files = Prepare(out var nodeDir);
+        var files = Prepare(_dir, out var nodeDir);
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
         {
             Extra = new Dictionary<string, JsonNode> { ["DicomCheckCalledAet"] = true },
@@ -189,50 +186,18 @@ public sealed class LoopExportTests : IDisposable
         sops.Should().BeEquivalentTo(dead.Select(d => d.GetProperty("sopInstanceUid").GetString()), "a replay reuses the SOP Instance UIDs");
     }
 
-    private IReadOnlyList<string> Prepare(out string nodeDir)
-    {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
-        return CtPhantom.WriteSeries(LoopEndToEndTests.Spec, seriesDir);
-    }
-
-    private static void Store(NodeProcess node, IReadOnlyList<string> files)
-    {
-        var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, .. files], TimeSpan.FromMinutes(2), env: StorescuEnv);
-        store.ExitCode.Should().Be(0, store.StdErr);
-    }
-
-    /// <summary>The bundled model on CPU; one CT rule that pushes SEG + SR to destination "pacs".</summary>
-    private static string[] NodeArgs() =>
-    [
-        "--MedNode:Completion:QuietPeriod=00:00:02",
-        "--MedNode:Jobs:PollInterval=00:00:00.500",
-        $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
-        "--MedNode:Analysis:Device=Cpu",
-        "--MedNode:Rules:0:Name=ct",
-        "--MedNode:Rules:0:Match:Modalities:0=CT",
-        "--MedNode:Rules:0:Action:Model=phantom-lesion",
-        "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
-    ];
-
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
-    private async Task<List<JsonElement>> ExportsAsync(NodeProcess node, string state) =>
-        JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/exports?state={state}"))).RootElement.EnumerateArray().ToList();
+    private Task<List<JsonElement>> ExportsAsync(NodeProcess node, string state) => ExportFlow.ExportsAsync(_http, node, state);
 
-    private async Task<List<JsonElement>> WaitForExportsAsync(NodeProcess node, string state, int count, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        var items = await ExportsAsync(node, state);
-        while (items.Count < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
-            items = await ExportsAsync(node, state);
-        }
-        return items;
-    }
+    private Task<List<JsonElement>> WaitForExportsAsync(NodeProcess node, string state, int count, TimeSpan limit) =>
+        ExportFlow.WaitForExportsAsync(_http, node, state, count, limit);
 
-    private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
+    private static IReadOnlyList<string> Prepare(TempDir dir, out string nodeDir) => ExportFlow.Prepare(dir, out nodeDir);
+
+    private static void Store(NodeProcess node, IReadOnlyList<string> files) => ExportFlow.Store(node, files);
+
+    private static string[] NodeArgs() => ExportFlow.NodeArgs();
+
+    private static string Tail(string s) => ExportFlow.Tail(s);
 }

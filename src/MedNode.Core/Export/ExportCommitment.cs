@@ -34,7 +34,7 @@ public sealed class ExportCommitment(
         var now = _time.GetUtcNow();
         var requested = delivered.Select(i => i with
         {
-            Commitment = CommitmentState.Requested, CommitmentTransactionUid = transactionUid, CommitmentRequestedAt = now, CommitmentFailureReason = null,
+            Commitment = CommitmentState.Requested, CommitmentTransactionUid = transactionUid, CommitmentRequestedAt = now, CommitmentFailureReason = null, LastError = null,
         }).ToList();
         foreach (var item in requested) await outbox.UpdateAsync(item, cancellationToken);
 
@@ -57,6 +57,25 @@ public sealed class ExportCommitment(
             return;
         }
         if (report != null) await ApplyAsync(report, requested, cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks again for the commitment of one delivered item whose commitment is <see cref="CommitmentState.Failed"/> or
+    /// <see cref="CommitmentState.TimedOut"/> (e.g. after the destination's report route or storage was fixed): a new
+    /// N-ACTION-RQ under a new Transaction UID (PS3.4 J.3.2), recorded like the first. The instance is not sent again; a
+    /// report on the earlier transaction no longer counts for it. Returns the item as recorded after the N-ACTION-RSP.
+    /// </summary>
+    public async Task<(CommitmentRerequest Outcome, OutboxItem? Item)> RerequestAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var item = await outbox.FindAsync(id, cancellationToken);
+        if (item == null) return (CommitmentRerequest.NotFound, null);
+        if (item.State != OutboxState.Delivered || item.Commitment is not (CommitmentState.Failed or CommitmentState.TimedOut))
+            return (CommitmentRerequest.NotFailedOrTimedOut, item);
+        var destination = destinations.Find(item.Destination);
+        if (destination is not { Kind: DestinationKind.Dimse }) return (CommitmentRerequest.NoDimseDestination, item);
+        _log.LogInformation("Storage commitment asked again of {Destination} for one delivered instance (was {State})", destination.Name, item.Commitment);
+        await RequestAsync(destination, [item], cancellationToken);
+        return (CommitmentRerequest.Requested, await outbox.FindAsync(id, cancellationToken));
     }
 
     /// <summary>A report that came on an association the destination opened (PS3.4 J.3.3), matched by Transaction UID.</summary>
@@ -107,4 +126,19 @@ public sealed class ExportCommitment(
         }
         _log.LogInformation("Storage commitment report for {Destination}: {Committed} committed, {Failed} failed of {Count}", items[0].Destination, ok, bad, items.Count);
     }
+}
+
+/// <summary>The outcome of <see cref="ExportCommitment.RerequestAsync"/>.</summary>
+public enum CommitmentRerequest
+{
+    /// <summary>The N-ACTION-RQ was made (or failed, which is recorded on the item).</summary>
+    Requested,
+
+    NotFound,
+
+    /// <summary>The item is not delivered, or its commitment is not Failed or TimedOut (nothing to ask again).</summary>
+    NotFailedOrTimedOut,
+
+    /// <summary>The item's destination is no longer configured, or is not a DIMSE destination.</summary>
+    NoDimseDestination,
 }

@@ -31,7 +31,12 @@ public sealed class ExportDestination
     /// <summary>The STOW-RS base URL (the DICOMweb root, e.g. http://pacs/dicom-web/).</summary>
     public string? Url { get; set; }
 
+    /// <summary>The bearer token sent with each STOW-RS request (<c>Authorization: Bearer</c>, RFC 6750); never returned by the API.</summary>
     public string? BearerToken { get; set; }
+
+    /// <summary>A file holding the bearer token, read again before each STOW-RS request, so the token can be rotated
+    /// (e.g. by the identity provider's agent or a mounted secret) without a restart; instead of <see cref="BearerToken"/>.</summary>
+    public string? BearerTokenFile { get; set; }
 
     public string? Username { get; set; }
 
@@ -76,9 +81,12 @@ public sealed class ExportDestination
             if (Port is < 1 or > 65535) errors.Add($"{where}: Port must be 1 to 65535.");
             if (Tls != null) errors.AddRange(Tls.Validate(where));
         }
-        else if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        else
         {
-            errors.Add($"{where}: Url must be an absolute http or https URL.");
+            if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                errors.Add($"{where}: Url must be an absolute http or https URL.");
+            if (!string.IsNullOrEmpty(BearerToken) && !string.IsNullOrEmpty(BearerTokenFile))
+                errors.Add($"{where}: BearerToken and BearerTokenFile are alternatives; set one.");
         }
         return errors;
     }

@@ -77,6 +77,9 @@ public interface IOutbox
 
     Task<IReadOnlyList<OutboxItem>> ForJobAsync(Guid jobId, CancellationToken cancellationToken);
 
+    /// <summary>The item with this id; null when there is none.</summary>
+    Task<OutboxItem?> FindAsync(Guid id, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken);
 
     /// <summary>
@@ -123,6 +126,11 @@ public sealed class InMemoryOutbox : IOutbox
     public Task<IReadOnlyList<OutboxItem>> ForJobAsync(Guid jobId, CancellationToken cancellationToken)
     {
         lock (_gate) return Task.FromResult<IReadOnlyList<OutboxItem>>(_items.Where(i => i.JobId == jobId).ToList());
+    }
+
+    public Task<OutboxItem?> FindAsync(Guid id, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_items.Find(i => i.Id == id));
     }
 
     public Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken)

@@ -7,7 +7,8 @@ namespace MedNode.Core.Export;
 /// <summary>
 /// Sends results with STOW-RS (PS3.18 §10.5): one multipart/related request per batch, each file streamed from the
 /// store. Instances named in the response's Failed SOP Sequence (0008,1198) are failures; Failure Reason 0xA7xx
-/// (out of resources) is transient.
+/// (out of resources) is transient. Authentication: a bearer token (RFC 6750; from a file read before each request when
+/// <see cref="ExportDestination.BearerTokenFile"/> is set) or HTTP basic (RFC 7617).
 /// </summary>
 public sealed class StowExportSender(HttpClient http) : IExportSender
 {
@@ -32,7 +33,8 @@ public sealed class StowExportSender(HttpClient http) : IExportSender
             var url = destination.Url!.TrimEnd('/') + "/studies";
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/dicom+json"));
-            if (destination.BearerToken is { Length: > 0 } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var token = await BearerTokenAsync(destination, cancellationToken);
+            if (token is { Length: > 0 }) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             else if (destination.Username is { Length: > 0 } user)
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{destination.Password}")));
             using var response = await http.SendAsync(request, cancellationToken);
@@ -53,6 +55,24 @@ public sealed class StowExportSender(HttpClient http) : IExportSender
         finally
         {
             foreach (var s in streams) await s.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The destination's bearer token: <see cref="ExportDestination.BearerTokenFile"/> read now (trimmed, so a trailing
+    /// newline does not count), else <see cref="ExportDestination.BearerToken"/>. A file that cannot be read is an
+    /// <see cref="IOException"/>, a transient failure: the delivery is retried, and picks up the file once it is there.
+    /// </summary>
+    private static async Task<string?> BearerTokenAsync(ExportDestination destination, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(destination.BearerTokenFile)) return destination.BearerToken;
+        try
+        {
+            return (await File.ReadAllTextAsync(destination.BearerTokenFile, ct)).Trim();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"BearerTokenFile of destination '{destination.Name}' cannot be read: {e.Message}", e);
         }
     }
 

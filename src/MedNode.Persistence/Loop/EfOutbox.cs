@@ -40,6 +40,13 @@ public sealed class EfOutbox(IDbContextFactory<MedNodeDbContext> factory) : IOut
         return (await db.Outbox.AsNoTracking().Where(o => o.JobId == jobId).ToListAsync(cancellationToken)).Select(ToItem).ToList();
     }
 
+    public async Task<OutboxItem?> FindAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var e = await db.Outbox.AsNoTracking().FirstOrDefaultAsync(o => o.Id == id, cancellationToken);
+        return e == null ? null : ToItem(e);
+    }
+
     public async Task<IReadOnlyList<OutboxItem>> ListAsync(OutboxState? state, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

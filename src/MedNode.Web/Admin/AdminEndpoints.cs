@@ -10,6 +10,7 @@ using MedNode.Dicom.Json;
 using MedNode.Web.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace MedNode.Web.Admin;
@@ -38,6 +39,8 @@ public static class AdminEndpoints
         });
         g.MapPost("/exports/{id:guid}/replay", async (Guid id, IOutbox outbox, TimeProvider time, CancellationToken ct) =>
             await outbox.ReplayAsync(id, time.GetUtcNow(), ct) ? Results.NoContent() : Problem(409, "Not a dead letter", "Only a dead-lettered delivery can be replayed."));
+
+        g.MapPost("/exports/{id:guid}/commitment", RerequestCommitmentAsync);
 
         g.MapGet("/rules", (IRuleSource rules) => Results.Json(rules.Current.Rules, Json));
         g.MapPut("/rules", ReplaceRulesAsync);
@@ -126,6 +129,20 @@ public static class AdminEndpoints
         return errors.Count > 0 ? Problem(400, "Invalid destinations", string.Join(" ", errors)) : Results.Json(catalog.All.Select(Redact), Json);
     }
 
+    /// <summary>Storage Commitment asked again for a delivered item whose commitment failed or timed out (PS3.4 J.3.2):
+    /// 202 with the item as recorded after the N-ACTION-RSP (the report may come later).</summary>
+    private static async Task<IResult> RerequestCommitmentAsync(Guid id, [FromServices] ExportCommitment commitment, CancellationToken ct)
+    {
+        var (outcome, item) = await commitment.RerequestAsync(id, ct);
+        return outcome switch
+        {
+            CommitmentRerequest.NotFound => Problem(404, "Unknown delivery", $"No delivery has the id {id}."),
+            CommitmentRerequest.NotFailedOrTimedOut => Problem(409, "Nothing to ask again", "Only a delivered item whose storage commitment is Failed or TimedOut can be asked again."),
+            CommitmentRerequest.NoDimseDestination => Problem(409, "No DIMSE destination", $"The destination '{item!.Destination}' is not configured, or not a DIMSE destination."),
+            _ => Results.Json(item, Json, statusCode: 202),
+        };
+    }
+
     private static async Task<IResult> ReadAuditAsync(IAuditTrail audit, string? from, string? to, string? eventCode, string? study, int? limit, CancellationToken ct)
     {
         if (!TryParseTime(from, out var f) || !TryParseTime(to, out var t)) return Problem(400, "Invalid date", "from and to must be ISO 8601 dates or date-times.");
@@ -137,7 +154,7 @@ public static class AdminEndpoints
     private static object Redact(ExportDestination d) => new
     {
         d.Name, d.Kind, d.AeTitle, d.Host, d.Port, d.CallingAeTitle, d.Url, d.AllowFallback, d.StorageCommitment,
-        bearerToken = d.BearerToken == null ? null : "***", d.Username, password = d.Password == null ? null : "***",
+        bearerToken = d.BearerToken == null ? null : "***", d.BearerTokenFile, d.Username, password = d.Password == null ? null : "***",
         tls = d.Tls == null ? null : new { d.Tls.TrustedCaPath, d.Tls.CertificatePath, d.Tls.KeyPath, keyPassword = d.Tls.KeyPassword == null ? null : "***", d.Tls.ServerName },
     };
 
