@@ -44,16 +44,20 @@ public sealed class AuditSyslogServeTests : IDisposable
     }
 
     /// <summary>Starts rsyslogd in the foreground with a configuration of its own; returns the file it writes.</summary>
-    private string StartRsyslog(int udpPort, int tcpPort)
+    private string StartRsyslog(int udpPort, int tcpPort) => StartRsyslog(tcpPort, $"""
+        global(workDirectory="{_dir.Path}" maxMessageSize="64k")
+        module(load="imudp")
+        module(load="imtcp")
+        input(type="imudp" address="127.0.0.1" port="{P(udpPort)}")
+        input(type="imtcp" address="127.0.0.1" port="{P(tcpPort)}")
+        """);
+
+    private string StartRsyslog(int tcpPort, string inputs)
     {
         var output = _dir.File("received.log");
         var conf = _dir.File("rsyslog.conf");
-        File.WriteAllText(conf, $"""
-            global(workDirectory="{_dir.Path}" maxMessageSize="64k")
-            module(load="imudp")
-            module(load="imtcp")
-            input(type="imudp" address="127.0.0.1" port="{P(udpPort)}")
-            input(type="imtcp" address="127.0.0.1" port="{P(tcpPort)}")
+        File.WriteAllText(conf, inputs + $"""
+
             template(name="fields" type="string" string="%pri%|%app-name%|%msgid%|%timereported:::date-rfc3339%|%msg%\n")
             action(type="omfile" file="{output}" template="fields")
             """);
@@ -172,6 +176,40 @@ public sealed class AuditSyslogServeTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// RFC 5425: rsyslogd's imtcp with the OpenSSL stream driver (Debian rsyslog-openssl) in x509/certvalid mode, so the node
+    /// must present a certificate of the test authority (mutual authentication, as IHE ATNA secure nodes do), and the node
+    /// checks rsyslog's certificate against that authority.
+    /// </summary>
+    [RequiresFact(null, "rsyslogd", "xmllint", "openssl", "findscu")]
+    [Trait("Conformance", "PS3.15 A.5.1 DICOM Audit Message Schema")]
+    public void Serve_ExportsToRsyslogOverTls_WithMutualAuthentication_BodiesValidate()
+    {
+        using var pki = new TestPki();
+        var ca = pki.CreateAuthority("audit-ca");
+        var server = pki.Issue(ca, "localhost");
+        var client = pki.Issue(ca, "mednode-node");
+        var tls = NodeProcess.FreePort();
+        var output = StartRsyslog(tls, $"""
+            global(workDirectory="{_dir.Path}" maxMessageSize="64k" DefaultNetstreamDriver="ossl" DefaultNetstreamDriverCAFile="{ca.CertificatePath}"
+                DefaultNetstreamDriverCertFile="{server.CertificatePath}" DefaultNetstreamDriverKeyFile="{server.KeyPath}")
+            module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="x509/certvalid")
+            input(type="imtcp" address="127.0.0.1" port="{P(tls)}")
+            """);
+        var started = DateTimeOffset.UtcNow;
+        _node = NodeProcess.Start(_dir.Path, ["--MedNode:Audit:Export:Syslog:Host=127.0.0.1", $"--MedNode:Audit:Export:Syslog:Port={P(tls)}",
+            "--MedNode:Audit:Export:Syslog:Transport=Tls", $"--MedNode:Audit:Export:Syslog:TlsTrustedAuthorities={ca.CertificatePath}",
+            $"--MedNode:Audit:Export:Syslog:TlsCertificateFile={client.CertificatePath}", $"--MedNode:Audit:Export:Syslog:TlsKeyFile={client.KeyPath}",
+            "--MedNode:Audit:Export:Syslog:TlsServerName=localhost"], env: Env);
+        var find = Tools.Run("findscu", ["-S", "-aet", "TLSSCU", "-aec", "MEDNODE", "-k", "QueryRetrieveLevel=STUDY", "127.0.0.1", _node.DimsePortText], TimeSpan.FromSeconds(60), env: Env);
+        find.ExitCode.Should().Be(0, find.StdErr);
+
+        var list = Messages(output, l => Has(l, "110120") && l.Any(m => m.Msg.Contains("TLSSCU", StringComparison.Ordinal)));
+        Has(list, "110120").Should().BeTrue("Application Start arrives over TLS");
+        list.Should().Contain(m => m.Msg.Contains("TLSSCU", StringComparison.Ordinal) && m.Msg.Contains("110112", StringComparison.Ordinal), "the query arrives over TLS");
+        CheckAll(list, started, "tls");
+    }
+
     [RequiresFact(null, "findscu")]
     public async Task Serve_SyslogServerDown_NodeServesAndAudits_DropsAreCountedInMetrics()
     {
@@ -195,6 +233,8 @@ public sealed class AuditSyslogServeTests : IDisposable
         dropped.Should().BeGreaterThanOrEqualTo(2, "Application Start and the Query were dropped");
         var rows = await http.GetStringAsync(new Uri($"{_node.BaseUrl}/api/v1/audit?eventCode=110112"));
         rows.Should().Contain("DOWNSCU", "the trail in the database has the query");
-        _node.Output.Should().Contain("Audit export to syslog-tcp failed");
+        var warnings = _node.Output.Split('\n').Where(l => l.Contains("\"LogSendFailed\"", StringComparison.Ordinal)).ToList();
+        warnings.Should().ContainSingle("a destination that stays down is warned about once")
+            .Which.Should().Contain("\"Sink\":\"syslog-tcp\"").And.Contain("Connection refused");
     }
 }

@@ -41,6 +41,9 @@ public enum SyslogTransport
 
     /// <summary>RFC 6587 §3.4.1 octet counting over plain TCP ("LEN SP MSG").</summary>
     Tcp,
+
+    /// <summary>RFC 5425: the same octet-counted messages over TLS (IHE ATNA secure node), optionally with a client certificate.</summary>
+    Tls,
 }
 
 /// <summary>The syslog server and the RFC 5424 header fields (IHE ITI-20 conventions by default).</summary>
@@ -67,6 +70,18 @@ public sealed class AuditSyslogOptions
     /// <summary>Start MSG with the UTF-8 byte order mark (RFC 5424 §6.4, MSG-UTF8).</summary>
     public bool Bom { get; set; } = true;
 
-    /// <summary>Connect and send timeout of the TCP transport.</summary>
+    /// <summary>Connect, TLS handshake and send timeout of the TCP and TLS transports.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>TLS: PEM file (or folder of .pem/.crt files) of the authorities the server's certificate must chain to; default: the system's.</summary>
+    public string? TlsTrustedAuthorities { get; set; }
+
+    /// <summary>TLS: this node's certificate (PEM) for mutual authentication, as IHE ATNA requires; with <see cref="TlsKeyFile"/>.</summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>TLS: the private key (PEM) of <see cref="TlsCertificateFile"/>; null when the certificate file holds it.</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>TLS: the name the server's certificate must carry; default: <see cref="Host"/>.</summary>
+    public string? TlsServerName { get; set; }
 }

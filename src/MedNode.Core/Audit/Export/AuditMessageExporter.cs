@@ -10,7 +10,8 @@ namespace MedNode.Core.Audit.Export;
 /// sinks, off the append path: <see cref="Post"/> only queues. A message that a sink cannot take is tried
 /// <see cref="AuditExportOptions.MaxAttempts"/> times, <see cref="AuditExportOptions.RetryDelay"/> apart (TimeProvider),
 /// then dropped; a full queue drops the newest message. Each outcome is counted in
-/// <see cref="MedNodeMetrics.AuditExports"/> and failures are logged with the sink and the event code only (no patient data).
+/// <see cref="MedNodeMetrics.AuditExports"/>; a failing destination is logged once as a warning (then at debug level until
+/// it works again) with the sink and the event code only (no patient data).
 /// The trail in the database is the record of authority; this is a copy for an Audit Record Repository.
 /// </summary>
 public sealed partial class AuditMessageExporter : IAsyncDisposable
@@ -22,6 +23,7 @@ public sealed partial class AuditMessageExporter : IAsyncDisposable
     private readonly bool _hideQueryValues;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
+    private readonly HashSet<string> _failing = [];
 
     public AuditMessageExporter(IReadOnlyList<IAuditMessageSink> sinks, AuditExportOptions options, AuditOptions auditOptions, TimeProvider time, ILogger<AuditMessageExporter>? logger = null)
     {
@@ -41,7 +43,7 @@ public sealed partial class AuditMessageExporter : IAsyncDisposable
         var sinks = new List<IAuditMessageSink>();
         if (!string.IsNullOrWhiteSpace(options.File)) sinks.Add(new FileAuditMessageSink(options.File));
         if (options.Syslog is { Host: { Length: > 0 } } syslog)
-            sinks.Add(syslog.Transport == SyslogTransport.Tcp ? new TcpSyslogSink(syslog, time) : new UdpSyslogSink(syslog, time));
+            sinks.Add(syslog.Transport == SyslogTransport.Udp ? new UdpSyslogSink(syslog, time) : new TcpSyslogSink(syslog, time));
         return sinks;
     }
 
@@ -90,14 +92,17 @@ public sealed partial class AuditMessageExporter : IAsyncDisposable
                 {
                     await sink.SendAsync(xml, row.Outcome == 0, ct);
                     MedNodeMetrics.AuditExports.Add(1, new(MedNodeMetrics.SinkTag, sink.Name), new(MedNodeMetrics.OutcomeTag, "sent"));
+                    if (_failing.Remove(sink.Name)) LogRecovered(_log, sink.Name);
                     break;
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException && !(ex is OperationCanceledException && ct.IsCancellationRequested))
                 {
                     if (attempt >= attempts)
                     {
-                        // The exception's message names the peer or the file, never the event's content.
-                        LogSendFailed(_log, sink.Name, row.EventCode, attempt, ex.GetType().Name, ex.Message);
+                        // The exception's message names the peer or the file, never the event's content. A destination that
+                        // stays down is logged once as a warning, then at debug level until it works again.
+                        if (_failing.Add(sink.Name)) LogSendFailed(_log, sink.Name, row.EventCode, attempt, ex.GetType().Name, ex.Message);
+                        else LogStillFailing(_log, sink.Name, row.EventCode, ex.GetType().Name);
                         MedNodeMetrics.AuditExports.Add(1, new(MedNodeMetrics.SinkTag, sink.Name), new(MedNodeMetrics.OutcomeTag, "dropped"));
                         break;
                     }
@@ -115,6 +120,12 @@ public sealed partial class AuditMessageExporter : IAsyncDisposable
 
     [LoggerMessage(EventId = 4120, Level = LogLevel.Warning, Message = "Audit export to {Sink} failed for an event {EventCode} after {Attempts} attempt(s), message dropped: {ErrorType}: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string sink, string eventCode, int attempts, string errorType, string error);
+
+    [LoggerMessage(EventId = 4122, Level = LogLevel.Debug, Message = "Audit export to {Sink} still failing, an event {EventCode} dropped: {ErrorType}")]
+    private static partial void LogStillFailing(ILogger logger, string sink, string eventCode, string errorType);
+
+    [LoggerMessage(EventId = 4123, Level = LogLevel.Information, Message = "Audit export to {Sink} works again")]
+    private static partial void LogRecovered(ILogger logger, string sink);
 
     [LoggerMessage(EventId = 4121, Level = LogLevel.Error, Message = "Could not format an audit event {EventCode} as a PS3.15 message: {ErrorType}")]
     private static partial void LogFormatFailed(ILogger logger, string eventCode, string errorType);

@@ -1,5 +1,8 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using MedNode.Dicom.Network.Tls;
 
 namespace MedNode.Core.Audit.Export;
 
@@ -67,28 +70,49 @@ public sealed class UdpSyslogSink(AuditSyslogOptions options, TimeProvider time)
 }
 
 /// <summary>
-/// RFC 5424 messages over one TCP connection with RFC 6587 §3.4.1 octet-counting framing (the framing RFC 5425 uses over
-/// TLS). The connection is opened on the first message and again after a failure.
+/// RFC 5424 messages over one TCP connection with RFC 6587 §3.4.1 octet-counting framing, or over TLS with the same framing
+/// (RFC 5425 §4.3) when <see cref="AuditSyslogOptions.Transport"/> is <see cref="SyslogTransport.Tls"/>: the server's
+/// certificate must chain to <see cref="AuditSyslogOptions.TlsTrustedAuthorities"/> (else the system's roots) and carry the
+/// server's name; this node presents <see cref="AuditSyslogOptions.TlsCertificateFile"/> when set. The connection is opened
+/// on the first message and again after a failure.
 /// </summary>
-public sealed class TcpSyslogSink(AuditSyslogOptions options, TimeProvider time) : IAuditMessageSink
+public sealed class TcpSyslogSink : IAuditMessageSink
 {
+    private readonly AuditSyslogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly X509Certificate2Collection? _clientCertificate;
+    private readonly X509Certificate2Collection? _authorities;
     private TcpClient? _tcp;
-    private NetworkStream? _stream;
+    private Stream? _stream;
 
-    public string Name => "syslog-tcp";
+    public TcpSyslogSink(AuditSyslogOptions options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+        if (options.Transport != SyslogTransport.Tls) return;
+        if (!string.IsNullOrEmpty(options.TlsCertificateFile))
+        {
+            var (leaf, chain) = DicomTlsCertificates.LoadPem(options.TlsCertificateFile, options.TlsKeyFile);
+            _clientCertificate = [leaf, .. chain];
+        }
+        if (!string.IsNullOrEmpty(options.TlsTrustedAuthorities)) _authorities = DicomTlsCertificates.LoadAuthorities(options.TlsTrustedAuthorities);
+    }
+
+    public string Name => _options.Transport == SyslogTransport.Tls ? "syslog-tls" : "syslog-tcp";
 
     public async Task SendAsync(string xml, bool success, CancellationToken cancellationToken)
     {
-        var framed = SyslogMessage.OctetCounted(SyslogMessage.Format(options, time.GetUtcNow(), success, xml));
+        var framed = SyslogMessage.OctetCounted(SyslogMessage.Format(_options, _time.GetUtcNow(), success, xml));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.Timeout);
+        timeout.CancelAfter(_options.Timeout);
         try
         {
             if (_stream == null)
             {
                 _tcp = new TcpClient { NoDelay = true };
-                await _tcp.ConnectAsync(options.Host!, options.Port, timeout.Token);
+                await _tcp.ConnectAsync(_options.Host!, _options.Port, timeout.Token);
                 _stream = _tcp.GetStream();
+                if (_options.Transport == SyslogTransport.Tls) _stream = await AuthenticateAsync(_stream, timeout.Token);
             }
             await _stream.WriteAsync(framed, timeout.Token);
             await _stream.FlushAsync(timeout.Token);
@@ -98,6 +122,24 @@ public sealed class TcpSyslogSink(AuditSyslogOptions options, TimeProvider time)
             Close();
             throw;
         }
+    }
+
+    private async Task<SslStream> AuthenticateAsync(Stream network, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        var policy = new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck };
+        if (_authorities != null)
+        {
+            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            policy.CustomTrustStore.AddRange(_authorities);
+        }
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = _options.TlsServerName ?? _options.Host,
+            ClientCertificates = _clientCertificate,
+            CertificateChainPolicy = policy,
+        }, cancellationToken);
+        return ssl;
     }
 
     private void Close()
