@@ -134,9 +134,10 @@ public sealed class AuditMessageXmlTests : IDisposable
         var path = Save("query.xml", AuditMessageXml.Write(row, new AuditSource("MEDNODE"), e.Query));
         Validate(path).ExitCode.Should().Be(0);
 
-        var query = "/AuditMessage/ParticipantObjectIdentification[@ParticipantObjectTypeCodeRole='24']";
+        var query = "/AuditMessage/ParticipantObjectIdentification[ParticipantObjectIDTypeCode/@csd-code='110181']";
         XPath(path, $"string({query}/@ParticipantObjectID)").Should().Be(StudyRootFind);
-        XPath(path, $"string({query}/ParticipantObjectIDTypeCode/@csd-code)").Should().Be("110181");
+        XPath(path, $"string({query}/@ParticipantObjectTypeCode)").Should().Be("2");
+        XPath(path, $"string({query}/@ParticipantObjectTypeCodeRole)").Should().Be("3", "§A.5.3.10: SOP Queried, role Report");
         var ts = XPath(path, $"string({query}/ParticipantObjectDetail[@type='TransferSyntax']/@value)");
         System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(ts)).Should().Be("1.2.840.10008.1.2.1");
         var identifier = _dir.File("identifier.bin");

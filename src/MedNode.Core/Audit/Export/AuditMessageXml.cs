@@ -23,7 +23,7 @@ public sealed record AuditSource(string AuditSourceId, string? EnterpriseSiteId 
 /// EventOutcomeDescription from the row's detail when the outcome is not success. Active participants from the row,
 /// with RoleIDCode Source 110153, Destination 110152, Application 110150 (CID 402). Participant objects: the study
 /// (type 2, role 3, ID type 110180, with SOPClass UID and NumberOfInstances per SOP class), the patient (type 1, role 1,
-/// ID type 2 "Patient Number"), the query (type 2, role 24, ID type 110181 SOP Class UID or, for QIDO-RS, "12" URI) and
+/// ID type 2 "Patient Number"), the query (type 2, role 3 and ID type 110181 SOP Class UID for C-FIND; role 24 and ID type "12" URI for QIDO-RS) and
 /// for "analysis performed" the model (type 2, role 4 Resource, ID type MODEL in scheme 99MEDNODE, with its SHA-256 and
 /// version as ParticipantObjectDetail). The schema text of PS3.15 §A.5.1.1 makes a ParticipantObjectName or a
 /// ParticipantObjectQuery required; MedNode has no name for a study or a patient (it never records patient names), so
@@ -173,7 +173,8 @@ public static partial class AuditMessageXml
         var keysAt = detail.IndexOf("): ", StringComparison.Ordinal);
         var keys = keysAt < 0 ? "" : detail[(keysAt + 3)..];
         bool cfind = head.StartsWith("C-FIND SOP Class ", StringComparison.Ordinal);
-        StartObject(w, cfind ? head["C-FIND SOP Class ".Length..] : head, "2", "24");
+        // §A.5.3.10 "SOP Queried": system object, role Report; a QIDO-RS query (Note 2 there) as role Query.
+        StartObject(w, cfind ? head["C-FIND SOP Class ".Length..] : head, "2", cfind ? "3" : "24");
         if (cfind) Coded(w, "ParticipantObjectIDTypeCode", "110181", "DCM", "SOP Class UID");
         else Coded(w, "ParticipantObjectIDTypeCode", "12", "RFC-3881", "URI");
         byte[] body = query != null && !hideQueryValues ? query.Query : Encoding.UTF8.GetBytes(keys);
@@ -181,6 +182,7 @@ public static partial class AuditMessageXml
         w.WriteBase64(body, 0, body.Length);
         w.WriteEndElement();
         if (query is { TransferSyntaxUid: { } ts } && !hideQueryValues) ValuePair(w, "TransferSyntax", ts);
+        else if (!cfind || hideQueryValues) ValuePair(w, "QueryEncoding", "UTF-8");
         w.WriteEndElement();
     }
 
