@@ -87,6 +87,9 @@ public sealed class AuditMessageXmlTests : IDisposable
 
     [RequiresFact(null, "xmllint")]
     [Trait("Conformance", "PS3.15 A.5.1 DICOM Audit Message Schema")]
+    [Trait("Conformance", "PS3.15 A.5.3.1 Application Activity")]
+    [Trait("Conformance", "PS3.15 A.5.3.11 Security Alert")]
+    [Trait("Conformance", "PS3.15 A.5.3.12 User Authentication")]
     public async Task Write_EveryEventKindMedNodeWrites_ValidatesAgainstThePs315Schema()
     {
         var rows = await AppendAsync(EveryEventKind());
@@ -98,6 +101,17 @@ public sealed class AuditMessageXmlTests : IDisposable
             result.ExitCode.Should().Be(0, $"{row.EventCode} ({row.Detail}) validates: {result.StdErr}");
             XPath(path, "string(/AuditMessage/EventIdentification/EventID/@csd-code)").Should().Be(e.Type.Code);
             XPath(path, "string(/AuditMessage/EventIdentification/@EventOutcomeIndicator)").Should().Be(((int)e.Outcome).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // EventTypeCode where PS3.15 names one: Application Start/Stop (A.5.3.1), the alert type (A.5.3.11, CID 403), Login (A.5.3.12).
+            string? eventType = e.Type.Code switch
+            {
+                "110100" => e.Detail!.Contains("started", StringComparison.Ordinal) ? "110120" : "110121",
+                "110113" => "110126",
+                "110114" => "110122",
+                _ => null,
+            };
+            XPath(path, "string(/AuditMessage/EventIdentification/EventTypeCode/@csd-code)").Should().Be(eventType ?? "");
+            if (e.Type == AuditEventType.AnalysisPerformed)
+                XPath(path, "string(/AuditMessage/ParticipantObjectIdentification[ParticipantObjectIDTypeCode/@csd-code='MODEL']/@ParticipantObjectID)").Should().Be("phantom-lesion");
             codes.Add(row.EventCode);
         }
         codes.Should().BeEquivalentTo(AuditEventType.All.Select(t => t.Code), "every event type MedNode defines was rendered");
