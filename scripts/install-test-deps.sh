@@ -21,6 +21,9 @@ pkgs=(
   openssl           # throwaway CA and certificates, s_client (DICOM TLS and HTTPS tests, TestPki.cs; signs JWTs independently of .NET in Security/AuthenticationTests)
   curl              # HTTPS client for TlsServeTests
   docker-compose    # `docker-compose config` validates docker-compose.yml (DeploymentTests; no Docker engine is needed)
+  libxml2-utils     # xmllint: validates the PS3.15 audit messages against conformance/schemas/dicom-audit-message.rng
+  rsyslog           # rsyslogd: a real syslog server (RFC 5424 over UDP and TCP) for the audit export tests
+  rsyslog-openssl   # rsyslog's OpenSSL stream driver: syslog over TLS (RFC 5425) for the audit export tests
 )
 missing=()
 for p in "${pkgs[@]}"; do

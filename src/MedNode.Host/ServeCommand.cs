@@ -19,6 +19,7 @@ public static class ServeCommand
         builder.AddMedNodeObservability();
         EnsureSqliteFolder(builder.Configuration["MedNode:Database:ConnectionString"]);
         builder.Services.AddMedNodePersistence(builder.Configuration);
+        builder.Services.AddMedNodeAuditExport(builder.Configuration);
         builder.Services.AddMedNodeAuditWriter();
         builder.Services.AddMedNodeDimse(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);

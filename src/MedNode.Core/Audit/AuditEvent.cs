@@ -12,6 +12,8 @@ public sealed record AuditParticipant(string UserId, string? NetworkAddress, boo
 /// Patient identifiers may be stored hashed (<see cref="AuditOptions.HashPatientIdentifiers"/>).
 /// </summary>
 /// <param name="OccurredAt">EventDateTime (PS3.15 §A.5.1) when the event happened before it was appended; null: the append time.</param>
+/// <param name="Query">For a Query event only: the query itself, for the ParticipantObjectQuery of the PS3.15 XML export
+/// (§A.5.3.10). Not stored in the trail row nor covered by its hash (the row keeps the keys without values).</param>
 public sealed record AuditEvent(
     AuditEventType Type,
     AuditAction Action,
@@ -20,7 +22,15 @@ public sealed record AuditEvent(
     string? StudyInstanceUid = null,
     string? PatientId = null,
     string? Detail = null,
-    DateTimeOffset? OccurredAt = null);
+    DateTimeOffset? OccurredAt = null,
+    AuditQueryPayload? Query = null);
+
+/// <summary>
+/// The query of a Query event as PS3.15 §A.5.3.10 wants it in ParticipantObjectQuery: the C-FIND identifier encoded in
+/// <paramref name="TransferSyntaxUid"/> (also sent as the ParticipantObjectDetail "TransferSyntax"), or for a non-DICOM
+/// query such as QIDO-RS the request's query string in UTF-8 (<paramref name="TransferSyntaxUid"/> null).
+/// </summary>
+public sealed record AuditQueryPayload(byte[] Query, string? TransferSyntaxUid);
 
 public sealed class AuditOptions
 {

@@ -37,10 +37,20 @@ public static class DicomAuditEvents
     /// the trail holds no patient name, birth date or ID typed into a query. A query scoped to one study by its path
     /// (QIDO-RS <c>/studies/{study}/…</c>) names that study.
     /// </summary>
+    /// <param name="query">The query with its values, for the PS3.15 XML export only (<see cref="AuditEvent.Query"/>); never in the trail.</param>
     public static AuditEvent Query(AuditParticipant requestor, AuditParticipant responder, string queryObject, string keys, AuditOutcome outcome,
-        string? studyInstanceUid = null, string? failure = null) =>
+        string? studyInstanceUid = null, string? failure = null, AuditQueryPayload? query = null) =>
         new(AuditEventType.Query, AuditAction.E, outcome, [requestor with { Role = "Source" }, responder with { Role = "Destination" }], studyInstanceUid,
-            Detail: $"{queryObject}; ParticipantObjectQuery (keys only, values not recorded): {keys}" + (failure == null ? "" : "; failed: " + failure));
+            Detail: $"{queryObject}; ParticipantObjectQuery (keys only, values not recorded): {keys}" + (failure == null ? "" : "; failed: " + failure),
+            Query: query);
+
+    /// <summary>A C-FIND identifier as §A.5.3.10 wants it: encoded in Explicit VR Little Endian, with that transfer syntax named.</summary>
+    public static AuditQueryPayload QueryPayload(DicomDataset identifier)
+    {
+        using var ms = new MemoryStream();
+        DicomFileWriter.WriteDataset(ms, identifier, DicomTransferSyntax.ExplicitVRLittleEndian);
+        return new AuditQueryPayload(ms.ToArray(), DicomTransferSyntax.ExplicitVRLittleEndian.Uid);
+    }
 
     /// <summary>
     /// Begin Transferring DICOM Instances (PS3.15 §A.5.3.3, EV 110102, action E), one event per study (the message holds one

@@ -18,6 +18,7 @@ public static class MedNodeMetrics
     public const string ModelTag = "model";
     public const string DeviceTag = "device";
     public const string DestinationTag = "destination";
+    public const string SinkTag = "sink";
 
     public const string InstancesReceivedName = "mednode.instances.received";
     public const string BytesReceivedName = "mednode.instances.received.bytes";
@@ -27,6 +28,7 @@ public static class MedNodeMetrics
     public const string InferenceDurationName = "mednode.inference.duration";
     public const string ExportsName = "mednode.exports";
     public const string ExportDeadLettersName = "mednode.exports.dead_letters";
+    public const string AuditExportsName = "mednode.audit.exports";
 
     private static readonly Meter Meter = new(MeterName);
 
@@ -53,4 +55,7 @@ public static class MedNodeMetrics
 
     /// <summary>Exports given up on and moved to the dead-letter list, tagged with <see cref="DestinationTag"/>.</summary>
     public static Counter<long> ExportDeadLetters { get; } = Meter.CreateCounter<long>(ExportDeadLettersName, "{export}", "Exports moved to the dead-letter list");
+
+    /// <summary>PS3.15 audit messages by <see cref="SinkTag"/> (file, syslog-udp, syslog-tcp, queue) and <see cref="OutcomeTag"/> (sent, retried, dropped).</summary>
+    public static Counter<long> AuditExports { get; } = Meter.CreateCounter<long>(AuditExportsName, "{message}", "PS3.15 audit messages exported, by sink and outcome");
 }

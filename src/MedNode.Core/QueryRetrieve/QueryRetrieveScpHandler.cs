@@ -81,7 +81,8 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         if (study != null && (study.Length == 0 || study.Contains('\\', StringComparison.Ordinal) || study.Contains('*', StringComparison.Ordinal) || study.Contains('?', StringComparison.Ordinal))) study = null;
         audit.Post(DicomAuditEvents.Query(
             new AuditParticipant(request.CallingAeTitle, request.RemoteHost, true), new AuditParticipant(request.CalledAeTitle, null, false),
-            $"C-FIND SOP Class {request.SopClassUid}", DicomAuditEvents.DescribeKeys(request.Identifier), outcome, study, failure));
+            $"C-FIND SOP Class {request.SopClassUid}", DicomAuditEvents.DescribeKeys(request.Identifier), outcome, study, failure,
+            DicomAuditEvents.QueryPayload(request.Identifier)));
     }
 
     /// <summary>

@@ -39,6 +39,7 @@ public sealed class PrometheusMetrics : IDisposable
             new HistogramConfiguration { LabelNames = ["model", "device"], Buckets = Histogram.ExponentialBuckets(0.1, 2, 12) });
         Exports = f.CreateCounter("mednode_exports_total", "Export attempts, by destination and outcome.", "destination", "outcome");
         ExportDeadLetters = f.CreateCounter("mednode_export_dead_letters_total", "Exports moved to the dead-letter list, by destination.", "destination");
+        AuditExports = f.CreateCounter("mednode_audit_exports_total", "PS3.15 audit messages exported to a file or syslog, by sink and outcome (sent, retried, dropped).", "sink", "outcome");
 
         _sinks = new(StringComparer.Ordinal)
         {
@@ -53,6 +54,7 @@ public sealed class PrometheusMetrics : IDisposable
             [MedNodeMetrics.InferenceDurationName] = (v, t) => InferenceDuration.WithLabels(Tag(t, MedNodeMetrics.ModelTag), Tag(t, MedNodeMetrics.DeviceTag)).Observe(v),
             [MedNodeMetrics.ExportsName] = (v, t) => Exports.WithLabels(Tag(t, MedNodeMetrics.DestinationTag), Tag(t, MedNodeMetrics.OutcomeTag)).Inc(v),
             [MedNodeMetrics.ExportDeadLettersName] = (v, t) => ExportDeadLetters.WithLabels(Tag(t, MedNodeMetrics.DestinationTag)).Inc(v),
+            [MedNodeMetrics.AuditExportsName] = (v, t) => AuditExports.WithLabels(Tag(t, MedNodeMetrics.SinkTag), Tag(t, MedNodeMetrics.OutcomeTag)).Inc(v),
         };
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -77,6 +79,7 @@ public sealed class PrometheusMetrics : IDisposable
     public Histogram InferenceDuration { get; }
     public Counter Exports { get; }
     public Counter ExportDeadLetters { get; }
+    public Counter AuditExports { get; }
 
     public void Dispose() => _listener.Dispose();
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MedNode.Core.Audit;
 using MedNode.Core.Index;
 using MedNode.Core.Query;
@@ -23,7 +24,8 @@ internal static class DicomWebAudit
         if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
         // Without a parsed query only the parameter names are known; their values are never recorded.
         var keys = query != null ? DicomAuditEvents.DescribeKeys(query) : "parameters " + string.Join(',', http.Request.Query.Keys);
-        sink.Post(DicomAuditEvents.Query(Requestor(http), Node(http), "QIDO-RS " + Route(http), keys, outcome, study, failure));
+        sink.Post(DicomAuditEvents.Query(Requestor(http), Node(http), "QIDO-RS " + Route(http), keys, outcome, study, failure,
+            new AuditQueryPayload(System.Text.Encoding.UTF8.GetBytes(http.Request.QueryString.Value?.TrimStart('?') ?? ""), null)));
     }
 
     public static void BeginTransferring(HttpContext http, IReadOnlyList<InstanceRecord> instances)
@@ -48,10 +50,60 @@ internal static class DicomWebAudit
             sink.Post(DicomAuditEvents.InstancesAccessed(AuditAction.R, AuditOutcome.Success, Requestor(http), study, "WADO-RS " + Route(http)));
     }
 
+    /// <summary>
+    /// Pixel and bulk data reads (WADO-RS frames, rendered, thumbnail, bulkdata) as DICOM Instances Accessed, action Read
+    /// (§A.5.3.6). A viewer asks for these once per frame, so at most one event per requestor, client address, study and route
+    /// is posted in <see cref="DicomWebAccessCoalescer.Window"/>; the event says so. Without a coalescer registered every read is posted.
+    /// </summary>
+    public static void InstancesUsed(HttpContext http, IReadOnlyList<InstanceRecord> instances)
+    {
+        if (http.RequestServices.GetService<IAuditSink>() is not { } sink) return;
+        var requestor = Requestor(http);
+        var route = Route(http);
+        var coalescer = http.RequestServices.GetService<DicomWebAccessCoalescer>();
+        foreach (var study in AuditStudy.From(instances))
+        {
+            if (coalescer != null && !coalescer.Admit($"{requestor.UserId}|{requestor.NetworkAddress}|{study.StudyInstanceUid}|{route}")) continue;
+            var how = coalescer == null ? "WADO-RS " + route
+                : string.Create(CultureInfo.InvariantCulture, $"WADO-RS {route} (first read in {coalescer.Window.TotalSeconds:0} s; later reads of this study on this route by this requestor in that window are not recorded)");
+            sink.Post(DicomAuditEvents.InstancesAccessed(AuditAction.R, AuditOutcome.Success, requestor, study, how));
+        }
+    }
+
     private static AuditParticipant Requestor(HttpContext http) =>
         new(SecurityAuditor.UserName(http) ?? "anonymous", SecurityAuditor.ClientAddress(http), true);
 
     private static AuditParticipant Node(HttpContext http) => new(DicomWebEndpoints.BaseUrl(http.Request), null, false);
 
     private static string Route(HttpContext http) => (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Method;
+}
+
+/// <summary>
+/// Keeps the per-frame reads of a viewer from flooding the audit trail: <see cref="Admit"/> is true for the first read of a key
+/// in <see cref="Window"/> (TimeProvider time), false for the rest. At most <see cref="MaxKeys"/> keys are tracked; when full,
+/// expired keys are dropped, and a key that still finds no room is admitted (recorded rather than lost).
+/// </summary>
+public sealed class DicomWebAccessCoalescer(TimeProvider time)
+{
+    public const int MaxKeys = 10_000;
+
+    private readonly Dictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(60);
+
+    public bool Admit(string key)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_seen.TryGetValue(key, out var first) && now - first < Window) return false;
+            if (_seen.Count >= MaxKeys)
+            {
+                foreach (var stale in _seen.Where(kv => now - kv.Value >= Window).Select(kv => kv.Key).ToList()) _seen.Remove(stale);
+            }
+            if (_seen.Count < MaxKeys || _seen.ContainsKey(key)) _seen[key] = now;
+            return true;
+        }
+    }
 }

@@ -22,6 +22,7 @@ public static class DicomWebServiceCollectionExtensions
             p.AllowAnyHeader().AllowAnyMethod().WithExposedHeaders("Warning", "Content-Type", "Content-Location", "ETag");
         }));
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new DicomWebAccessCoalescer(sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

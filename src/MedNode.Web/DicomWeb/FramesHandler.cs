@@ -26,6 +26,7 @@ internal static class FramesHandler
             ?? throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance has no pixel data.");
         var frames = ParseFrameList(frameList, pixels.NumberOfFrames);
         var (partType, partSyntax, decode) = Choose(http.Request, file.TransferSyntax);
+        DicomWebAudit.InstancesUsed(http, [record]);
 
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
         http.Response.StatusCode = StatusCodes.Status200OK;

@@ -34,6 +34,7 @@ internal static class RenderedHandler
             var (type, _) = Choose(http.Request, multiple: true);
             var ordered = Ordered(records).Where(r => r.Rows is > 0).ToList();
             if (ordered.Count == 0) throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No image to render.");
+            DicomWebAudit.InstancesUsed(http, ordered);
             return await WriteImagesAsync(http, type, true, ordered.Select(r => (r, 1)), blobs, parameters);
         }
         var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
@@ -54,6 +55,7 @@ internal static class RenderedHandler
             list = FramesHandler.ParseFrameList(frameList, frames);
             (mediaType, multipart) = Choose(http.Request, multiple: list.Count > 1);
         }
+        DicomWebAudit.InstancesUsed(http, [records[0]]);
         return await WriteImagesAsync(http, mediaType, multipart, list.Select(f => (records[0], f)), blobs, parameters);
     }
 
@@ -73,6 +75,7 @@ internal static class RenderedHandler
             frame = FramesHandler.ParseFrameList(frameList, Math.Max(1, file.Dataset.GetInt(DicomTags.NumberOfFrames, 1)))[0];
         }
         var (mediaType, multipart) = Choose(http.Request, multiple: false);
+        DicomWebAudit.InstancesUsed(http, [record]);
         return await WriteImagesAsync(http, mediaType, multipart, [(record, frame)], blobs, parameters);
     }
 

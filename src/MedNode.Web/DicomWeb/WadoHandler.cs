@@ -145,6 +145,7 @@ internal static class WadoHandler
         if (file.Dataset[tag] is not DicomElement)
             throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance holds no such bulk data value.");
         var bytes = file.Dataset.GetBytes(tag);
+        DicomWebAudit.InstancesUsed(http, [record]);
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
         http.Response.ContentType = $"multipart/related; type=\"{MediaTypes.OctetStream}\"; boundary={boundary}";
         await WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {MediaTypes.OctetStream}\r\n\r\n");
