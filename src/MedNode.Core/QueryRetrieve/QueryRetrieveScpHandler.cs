@@ -43,9 +43,23 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         }
         AuditQuery(request, AuditOutcome.Success, null);
         // PS3.4 C.4.1.1.4: FF01H when a key is neither matched nor returned by this node.
-        var unsupported = query.ReturnKeys.Any(t => QueryAttributes.Find(t) == null && !Aggregates.Contains(t));
-        await foreach (var match in index.QueryAsync(query, cancellationToken))
-            yield return new FindScpMatch(QueryResponseBuilder.BuildCFind(query, match), unsupported);
+        var unsupported = query.ReturnKeys.Any(t => QueryAttributes.Find(t) == null && !Aggregates.Contains(t) && !query.SequenceKeys.Any(k => k.Tag == t));
+        await using var matches = index.QueryAsync(query, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await NextAsync(matches))
+            yield return new FindScpMatch(QueryResponseBuilder.BuildCFind(query, matches.Current), unsupported);
+    }
+
+    /// <summary>A query the index gives up on while running (a sequence key over too many candidates) fails with C000H.</summary>
+    private static async Task<bool> NextAsync(IAsyncEnumerator<QueryMatch> matches)
+    {
+        try
+        {
+            return await matches.MoveNextAsync();
+        }
+        catch (QueryParseException ex)
+        {
+            throw new QueryRetrieveScpException(DimseStatus.UnableToProcess, ex.Message);
+        }
     }
 
     public async Task<IReadOnlyList<RetrieveScpInstance>> RetrieveAsync(QueryRetrieveScpRequest request, CancellationToken cancellationToken)
