@@ -3,6 +3,7 @@ using MedNode.Core.Export;
 using MedNode.Core.Index;
 using MedNode.Core.Jobs;
 using MedNode.Core.Query;
+using MedNode.Core.Storage;
 using MedNode.Persistence.Index;
 using MedNode.Persistence.Loop;
 using Microsoft.EntityFrameworkCore;
@@ -42,7 +43,7 @@ public static class PersistenceServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the index database (<c>MedNode:Database:Provider</c>, <c>MedNode:Database:ConnectionString</c>) and
-    /// <see cref="EfInstanceIndex"/> as <see cref="IInstanceIndex"/> and <see cref="IQueryIndex"/>. Call
+    /// <see cref="EfInstanceIndex"/> as <see cref="IInstanceIndex"/> and, behind <see cref="SequenceMatchingQueryIndex"/>, as <see cref="IQueryIndex"/>. Call
     /// <see cref="InitializeMedNodeDatabaseAsync"/> at start-up to apply the provider's migrations.
     /// </summary>
     public static IServiceCollection AddMedNodePersistence(this IServiceCollection services, IConfiguration configuration)
@@ -51,7 +52,7 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton<IDbContextFactory<MedNodeDbContext>>(new MedNodeDbContextFactory(options));
         services.AddSingleton<EfInstanceIndex>();
         services.AddSingleton<IInstanceIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
-        services.AddSingleton<IQueryIndex>(sp => sp.GetRequiredService<EfInstanceIndex>());
+        services.AddSingleton<IQueryIndex>(sp => new SequenceMatchingQueryIndex(sp.GetRequiredService<EfInstanceIndex>(), sp.GetService<IBlobStore>()));
         services.AddSingleton<IJobQueue>(sp => new EfJobQueue(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IOutbox>(sp => new EfOutbox(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>()));
         services.AddSingleton<IAuditTrail>(sp => new EfAuditTrail(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>(),

@@ -13,7 +13,7 @@ namespace MedNode.Host.Tests;
 /// </summary>
 public sealed class OrthancHostTests : IDisposable
 {
-    private const string Study = "datasets/sts-ct/STS_019/image";
+    internal const string Study = "datasets/sts-ct/STS_019/image";
     private readonly TempDir _dir = new("mednode-orthanc-host-");
     private Process? _node;
 
@@ -55,10 +55,13 @@ public sealed class OrthancHostTests : IDisposable
     /// </summary>
     [RequiresFact(Study, "Orthanc", "dcmconv", "dcmdump")]
     [Trait("Conformance", "PS3.18 10.5")]
-    public async Task Serve_OrthancStowsThenRetrievesOverDicomWeb_DataSetsIdentical()
+    public Task Serve_OrthancStowsThenRetrievesOverDicomWeb_DataSetsIdentical() => OrthancStowsThenRetrievesAsync();
+
+    /// <summary>The body of <see cref="Serve_OrthancStowsThenRetrievesOverDicomWeb_DataSetsIdentical"/>, with `mednode serve` given <paramref name="serveArguments"/>.</summary>
+    internal async Task OrthancStowsThenRetrievesAsync(params string[] serveArguments)
     {
         var files = StudyFiles();
-        var (http, _) = StartServe();
+        var (http, _) = StartServe(serveArguments);
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
         {
             DicomWebServers = new Dictionary<string, string> { ["mednode"] = $"http://127.0.0.1:{http}/dicomweb/" },
@@ -173,4 +176,22 @@ public sealed class OrthancHostTests : IDisposable
         _node?.Dispose();
         _dir.Dispose();
     }
+}
+
+/// <summary>Orthanc as a DICOMweb client of `mednode serve` (<see cref="OrthancHostTests"/>) with the index on PostgreSQL.</summary>
+[RequiresPostgres]
+public sealed class OrthancDicomWebPostgresTests : IDisposable
+{
+    private readonly OrthancHostTests _host = new();
+
+    /// <summary>As <see cref="OrthancHostTests.Serve_OrthancStowsThenRetrievesOverDicomWeb_DataSetsIdentical"/>, on a new PostgreSQL database.</summary>
+    [RequiresFact(OrthancHostTests.Study, "Orthanc", "dcmconv", "dcmdump")]
+    [Trait("Conformance", "PS3.18 10.5")]
+    public async Task Serve_OrthancStowsThenRetrievesOverDicomWebOnPostgres_DataSetsIdentical()
+    {
+        var connection = await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync();
+        await _host.OrthancStowsThenRetrievesAsync("--MedNode:Database:Provider=PostgreSQL", "--MedNode:Database:ConnectionString=" + connection);
+    }
+
+    public void Dispose() => _host.Dispose();
 }

@@ -1,4 +1,5 @@
 using Xunit;
+using Xunit.Sdk;
 
 namespace MedNode.TestSupport;
 
@@ -20,8 +21,10 @@ public static class TestDeps
 
 /// <summary>
 /// A fact that needs something under .test-deps/ (and optionally shared data and tools). Outside CI it is skipped when any is
-/// missing; in CI it runs, so a missing dependency fails.
+/// missing; in CI it runs, so a missing dependency fails. A requirement of the test class (<see cref="ClassRequirementAttribute"/>,
+/// e.g. <see cref="RequiresPostgresAttribute"/>) is honoured as by <see cref="RequiresFactAttribute"/>.
 /// </summary>
+[XunitTestCaseDiscoverer("MedNode.TestSupport.RequiresFactDiscoverer", "MedNode.TestSupport")]
 public sealed class RequiresTestDepsFactAttribute : FactAttribute
 {
     public RequiresTestDepsFactAttribute(string testDep, string? data = null, params string[] tools)

@@ -12,8 +12,8 @@ namespace MedNode.Viewer.Tests;
 /// </summary>
 public sealed class OhifViewerTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private const string OhifIndex = "ohif/package/dist/index.html";
+    internal const string Chromium = "/usr/bin/chromium";
+    internal const string OhifIndex = "ohif/package/dist/index.html";
 
     /// <summary>Counts the non-black pixels of the largest 2D viewport canvas; false (keep polling) until there are many.</summary>
     private const string CountLitPixelsJs = """
@@ -34,12 +34,15 @@ public sealed class OhifViewerTests
         """;
 
     [RequiresTestDepsFact(OhifIndex, null, Chromium), Trait("Conformance", "PS3.18 10.4, 10.6 (OHIF 3.13.2)")]
-    public async Task Ohif_SameOrigin_StudyListShowsDescriptionAndViewerDrawsTheCt()
+    public Task Ohif_SameOrigin_StudyListShowsDescriptionAndViewerDrawsTheCt() => SameOriginAsync(null, "ohif-same-origin.png");
+
+    /// <summary>OHIF and DICOMweb on one server whose index is <paramref name="database"/> (null: SQLite): the study list, then the CT drawn.</summary>
+    internal static async Task SameOriginAsync((string Provider, string ConnectionString)? database, string screenshot)
     {
-        await using var server = await ViewerServer.StartAsync(dicomWeb: true, ohif: true);
+        await using var server = await ViewerServer.StartAsync(dicomWeb: true, ohif: true, database: database);
         var (study, description) = await StorePhantomAsync(server.Origin);
         await using var browser = await Browser.LaunchAsync();
-        await OpenInOhifAsync(browser, server.Origin, study, description, "ohif-same-origin.png");
+        await OpenInOhifAsync(browser, server.Origin, study, description, screenshot);
     }
 
     [RequiresTestDepsFact(OhifIndex, null, Chromium), Trait("Conformance", "PS3.18 10.4 + CORS (Fetch standard)")]
@@ -144,5 +147,21 @@ public sealed class OhifViewerTests
         using var response = await http.PostAsync("/dicomweb/studies", content);
         response.EnsureSuccessStatusCode();
         return (series[0].GetString(DicomTags.StudyInstanceUID)!, description);
+    }
+}
+
+/// <summary>
+/// The same-origin OHIF test of <see cref="OhifViewerTests"/> with MedNode's index on PostgreSQL: OHIF's study list (QIDO-RS)
+/// shows the stored study and the viewer draws it (WADO-RS). Only this one runs twice: the cross-origin test differs in CORS,
+/// which does not touch the index.
+/// </summary>
+[RequiresPostgres]
+public sealed class OhifViewerPostgresTests
+{
+    [RequiresTestDepsFact(OhifViewerTests.OhifIndex, null, OhifViewerTests.Chromium), Trait("Conformance", "PS3.18 10.4, 10.6 (OHIF 3.13.2)")]
+    public async Task Ohif_SameOriginOnPostgres_StudyListShowsDescriptionAndViewerDrawsTheCt()
+    {
+        var connection = await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync();
+        await OhifViewerTests.SameOriginAsync(("PostgreSQL", connection), "ohif-same-origin-postgres.png");
     }
 }

@@ -19,7 +19,7 @@ using Microsoft.Extensions.Logging;
 namespace MedNode.Viewer.Tests;
 
 /// <summary>
-/// A real Kestrel at 127.0.0.1:0 serving MedNode's DICOMweb (SQLite index, blob folder in a temp dir) and/or OHIF's prebuilt
+/// A real Kestrel at 127.0.0.1:0 serving MedNode's DICOMweb (SQLite index unless told otherwise, blob folder in a temp dir) and/or OHIF's prebuilt
 /// dist with an SPA fallback to index.html and an app-config.js that points OHIF at <c>dicomWebRoot</c>.
 /// </summary>
 public sealed class ViewerServer : IAsyncDisposable
@@ -35,22 +35,23 @@ public sealed class ViewerServer : IAsyncDisposable
     /// <param name="dicomWeb">Serve MedNode's DICOMweb.</param>
     /// <param name="ohif">Serve OHIF; its data source is <see cref="DicomWebOrigin"/>/dicomweb.</param>
     /// <param name="corsOrigin">An origin allowed to call DICOMweb from a browser.</param>
-    public static async Task<ViewerServer> StartAsync(bool dicomWeb, bool ohif, string? corsOrigin = null)
+    /// <param name="database">The index's <c>MedNode:Database</c> provider and connection string; null: SQLite in the temp dir.</param>
+    public static async Task<ViewerServer> StartAsync(bool dicomWeb, bool ohif, string? corsOrigin = null, (string Provider, string ConnectionString)? database = null)
     {
         var server = new ViewerServer();
-        await server.InitAsync(dicomWeb, ohif, corsOrigin);
+        await server.InitAsync(dicomWeb, ohif, corsOrigin, database);
         return server;
     }
 
-    private async Task InitAsync(bool dicomWeb, bool ohif, string? corsOrigin)
+    private async Task InitAsync(bool dicomWeb, bool ohif, string? corsOrigin, (string Provider, string ConnectionString)? database)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["MedNode:Database:Provider"] = "Sqlite",
-            ["MedNode:Database:ConnectionString"] = $"Data Source={_dir.File("index.db")}",
+            ["MedNode:Database:Provider"] = database?.Provider ?? "Sqlite",
+            ["MedNode:Database:ConnectionString"] = database?.ConnectionString ?? $"Data Source={_dir.File("index.db")}",
             ["MedNode:DicomWeb:CorsOrigins:0"] = corsOrigin,
             ["MedNode:Security:AllowAnonymous"] = "true",
         }.Where(kv => kv.Value != null));

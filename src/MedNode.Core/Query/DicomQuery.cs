@@ -32,6 +32,19 @@ public sealed record QueryKey(QueryAttribute Attribute, MatchKind Kind, IReadOnl
 }
 
 /// <summary>
+/// A key structured as a Sequence of Items (PS3.4 C.2.2.2.6): the stored sequence matches when any one of its items matches
+/// every <see cref="ItemKeys"/> (and every <see cref="NestedKeys"/>). With no item keys at all (zero items, or one empty
+/// item) it is Universal Matching and the stored sequence is returned whole.
+/// </summary>
+/// <param name="ItemKeys">The Item Key Attributes that are not sequences, Universal ones included (they are returned).</param>
+/// <param name="NestedKeys">Item Key Attributes that are themselves sequences.</param>
+public sealed record SequenceKey(DicomTag Tag, IReadOnlyList<QueryKey> ItemKeys, IReadOnlyList<SequenceKey> NestedKeys)
+{
+    /// <summary>No Item Key Attributes: universal, and the whole stored sequence is returned.</summary>
+    public bool ReturnsWhole => ItemKeys.Count == 0 && NestedKeys.Count == 0;
+}
+
+/// <summary>
 /// A query parsed from a C-FIND identifier (PS3.4 C.4.1.1.3) or QIDO-RS parameters (PS3.18 §8.3.4): the level, the matching
 /// keys, the attributes to return, and paging.
 /// </summary>
@@ -41,6 +54,12 @@ public sealed record DicomQuery
 
     /// <summary>Keys with a non-universal matching kind; all must match (PS3.4 C.2.2.1).</summary>
     public IReadOnlyList<QueryKey> MatchingKeys { get; init; } = [];
+
+    /// <summary>
+    /// Sequence keys (PS3.4 C.2.2.2.6), matched against the stored instance's data set by <see cref="SequenceMatchingQueryIndex"/>
+    /// after the indexed keys; their tags are also in <see cref="ReturnKeys"/> (C-FIND) or returned (QIDO-RS).
+    /// </summary>
+    public IReadOnlyList<SequenceKey> SequenceKeys { get; init; } = [];
 
     /// <summary>Attributes to return beyond the level's defaults (C-FIND: every key of the identifier).</summary>
     public IReadOnlyList<DicomTag> ReturnKeys { get; init; } = [];

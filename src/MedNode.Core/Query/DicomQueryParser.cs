@@ -18,11 +18,17 @@ public static partial class DicomQueryParser
         var level = ParseLevel(levelText);
         var keys = new List<QueryKey>();
         var returnKeys = new List<DicomTag>();
+        var sequenceKeys = new List<SequenceKey>();
         foreach (var item in identifier)
         {
             if (item.Tag == DicomTags.QueryRetrieveLevel || item.Tag == DicomTags.SpecificCharacterSet || item.Tag.IsGroupLength) continue;
             returnKeys.Add(item.Tag);
-            var value = item is not DicomElement ? "" : item.VR.IsString() ? identifier.GetRawString(item.Tag) ?? "" : identifier.GetInt(item.Tag)?.ToString(CultureInfo.InvariantCulture) ?? "";
+            if (item is DicomSequence sequence)
+            {
+                sequenceKeys.Add(ParseSequenceKey(sequence, level, depth: 1));
+                continue;
+            }
+            var value = ElementValue(identifier, item);
             if (QueryAttributes.Find(item.Tag) is { } attribute)
             {
                 var key = ParseKey(attribute, value, qido: false);
@@ -33,8 +39,43 @@ public static partial class DicomQueryParser
                 throw new QueryParseException($"Matching on {item.Tag} is not supported; send it empty as a return key.");
             }
         }
-        return new DicomQuery { Level = level, MatchingKeys = keys, ReturnKeys = returnKeys, FromCFind = true };
+        return new DicomQuery { Level = level, MatchingKeys = keys, ReturnKeys = returnKeys, SequenceKeys = sequenceKeys, FromCFind = true };
     }
+
+    /// <summary>How deep sequence keys may nest in an identifier.</summary>
+    public const int MaxSequenceKeyDepth = 4;
+
+    /// <summary>
+    /// PS3.4 C.2.2.2.6: a sequence key holds a single item (or none); each element of that item is an Item Key Attribute,
+    /// matched by the kinds of C.2.2.2.1 to C.2.2.2.5 (its VR as read), a nested sequence being a sequence key again.
+    /// </summary>
+    private static SequenceKey ParseSequenceKey(DicomSequence sequence, QueryLevel level, int depth)
+    {
+        if (depth > MaxSequenceKeyDepth) throw new QueryParseException($"Sequence keys nest at most {MaxSequenceKeyDepth} deep.");
+        if (sequence.Items.Count > 1)
+            throw new QueryParseException($"The sequence key {sequence.Tag} holds {sequence.Items.Count} items; PS3.4 C.2.2.2.6 allows a single item.");
+        var itemKeys = new List<QueryKey>();
+        var nested = new List<SequenceKey>();
+        if (sequence.Items.Count == 1)
+        {
+            var item = sequence.Items[0];
+            foreach (var element in item)
+            {
+                if (element.Tag.IsGroupLength || element.Tag == DicomTags.SpecificCharacterSet) continue;
+                if (element is DicomSequence inner) nested.Add(ParseSequenceKey(inner, level, depth + 1));
+                else itemKeys.Add(ParseKey(ItemAttribute(element.Tag, element.VR, level), ElementValue(item, element), qido: false));
+            }
+        }
+        return new SequenceKey(sequence.Tag, itemKeys, nested);
+    }
+
+    /// <summary>An Item Key Attribute: matched against a stored item's value, so it reads nothing from the index.</summary>
+    private static QueryAttribute ItemAttribute(DicomTag tag, DicomVR vr, QueryLevel level) =>
+        new(tag, DicomDictionary.Find(tag)?.Keyword ?? tag.ToString(), vr, level, _ => "");
+
+    /// <summary>A key's value as text: strings as sent (all values), binary integers in decimal.</summary>
+    private static string ElementValue(DicomDataset ds, DicomItem item) =>
+        item is not DicomElement ? "" : item.VR.IsString() ? ds.GetRawString(item.Tag) ?? "" : ds.GetInt(item.Tag)?.ToString(CultureInfo.InvariantCulture) ?? "";
 
     /// <summary>
     /// Parses QIDO-RS parameters (PS3.18 §8.3.4): <c>{attributeID}={value}</c> with a keyword or tag, <c>includefield</c>
@@ -45,6 +86,7 @@ public static partial class DicomQueryParser
     {
         var keys = new Dictionary<DicomTag, QueryKey>();
         var include = new List<DicomTag>();
+        var sequenceItemKeys = new Dictionary<DicomTag, Dictionary<DicomTag, QueryKey>>();
         bool all = false, fuzzy = false;
         int? limit = null;
         int offset = 0;
@@ -74,6 +116,11 @@ public static partial class DicomQueryParser
                         var v => throw new QueryParseException($"fuzzymatching must be true or false, not '{Printable(v)}'."),
                     };
                     break;
+                case var path when path.Contains('.', StringComparison.Ordinal):
+                    var (sequenceTag, itemKey) = ParseQidoSequenceKey(level, path, Single(name, values));
+                    var items = sequenceItemKeys.TryGetValue(sequenceTag, out var existing) ? existing : sequenceItemKeys[sequenceTag] = [];
+                    if (!items.TryAdd(itemKey.Tag, itemKey)) throw new QueryParseException($"Attribute '{Printable(name)}' is given more than once.");
+                    break;
                 default:
                     if (!QueryAttributes.TryResolveTag(name, out var keyTag))
                         throw new QueryParseException($"Unknown query parameter or attribute '{Printable(name)}'.");
@@ -87,7 +134,33 @@ public static partial class DicomQueryParser
         }
         if (studyUid != null) keys[DicomTags.StudyInstanceUID] = ScopeKey(DicomTags.StudyInstanceUID, studyUid);
         if (seriesUid != null) keys[DicomTags.SeriesInstanceUID] = ScopeKey(DicomTags.SeriesInstanceUID, seriesUid);
-        return new DicomQuery { Level = level, MatchingKeys = [.. keys.Values], ReturnKeys = include, IncludeAll = all, Limit = limit, Offset = offset, FuzzyMatching = fuzzy };
+        // includefield naming a sequence returns it whole (a universal sequence key), unless it is also matched on.
+        var sequenceKeys = sequenceItemKeys.Select(kv => new SequenceKey(kv.Key, [.. kv.Value.Values], [])).ToList();
+        foreach (var tag in include.Distinct())
+            if (DicomDictionary.ImplicitVR(tag) == DicomVR.SQ && !sequenceItemKeys.ContainsKey(tag)) sequenceKeys.Add(new SequenceKey(tag, [], []));
+        return new DicomQuery
+        {
+            Level = level, MatchingKeys = [.. keys.Values], ReturnKeys = include, SequenceKeys = sequenceKeys, IncludeAll = all, Limit = limit,
+            Offset = offset, FuzzyMatching = fuzzy,
+        };
+    }
+
+    /// <summary>
+    /// A QIDO-RS key on an attribute inside a sequence (PS3.18 §8.3.4.1: <c>{sequence}.{attribute}</c>, keywords or tags):
+    /// keys naming the same sequence are Item Key Attributes of one sequence key, matched within one item (PS3.4 C.2.2.2.6).
+    /// One level of nesting is supported.
+    /// </summary>
+    private static (DicomTag Sequence, QueryKey Key) ParseQidoSequenceKey(QueryLevel level, string path, string value)
+    {
+        var parts = path.Split('.');
+        if (parts.Length != 2) throw new QueryParseException($"'{Printable(path)}': sequence keys are supported one level deep (Sequence.Attribute).");
+        if (!QueryAttributes.TryResolveTag(parts[0], out var sequenceTag) || DicomDictionary.ImplicitVR(sequenceTag) != DicomVR.SQ)
+            throw new QueryParseException($"'{Printable(path)}': '{Printable(parts[0])}' is not a sequence attribute.");
+        if (!QueryAttributes.TryResolveTag(parts[1], out var itemTag))
+            throw new QueryParseException($"'{Printable(path)}': unknown attribute '{Printable(parts[1])}'.");
+        var vr = DicomDictionary.ImplicitVR(itemTag);
+        if (vr == DicomVR.SQ) throw new QueryParseException($"'{Printable(path)}': sequence keys are supported one level deep (Sequence.Attribute).");
+        return (sequenceTag, ParseKey(ItemAttribute(itemTag, vr, level), value, qido: true));
     }
 
     public static QueryLevel ParseLevel(string text) => text switch

@@ -1,4 +1,5 @@
 using MedNode.Core.Index;
+using MedNode.Dicom;
 
 namespace MedNode.Core.Query;
 
@@ -23,4 +24,8 @@ public sealed record QueryMatch(
     int NumberOfStudyRelatedSeries,
     int NumberOfStudyRelatedInstances,
     int NumberOfSeriesRelatedInstances,
-    int NumberOfPatientRelatedStudies);
+    int NumberOfPatientRelatedStudies)
+{
+    /// <summary>The sequences returned for the query's sequence keys (PS3.4 C.2.2.2.6), set by <see cref="SequenceMatchingQueryIndex"/>.</summary>
+    public DicomDataset? Sequences { get; init; }
+}

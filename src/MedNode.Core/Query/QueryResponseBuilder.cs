@@ -64,6 +64,7 @@ public static class QueryResponseBuilder
         }
         tags.AddRange(query.ReturnKeys);
         tags.AddRange(query.MatchingKeys.Select(k => k.Tag));
+        tags.AddRange(query.SequenceKeys.Select(k => k.Tag));
         if (query.IncludeAll) tags.AddRange([.. QueryAttributes.All.Select(a => a.Tag), .. Aggregates]);
         return [.. tags.Distinct().Order()];
     }
@@ -74,6 +75,9 @@ public static class QueryResponseBuilder
         var ds = NewDataset(match);
         foreach (var tag in attributes)
             if (Value(match, tag) is { Length: > 0 } values) TrySet(ds, tag, values);
+        // Matched or requested sequences (PS3.4 C.2.2.2.6), left out like other attributes when they hold no item.
+        foreach (var sequence in match.Sequences?.OfType<DicomSequence>() ?? [])
+            if (sequence.Items.Count > 0) ds.Add(sequence);
         if (retrieveUrl != null) ds.AddOrUpdate(DicomTags.RetrieveURL, DicomVR.UR, retrieveUrl);
         return ds;
     }
@@ -84,7 +88,11 @@ public static class QueryResponseBuilder
         var ds = NewDataset(match);
         ds.AddOrUpdate(DicomTags.QueryRetrieveLevel, DicomVR.CS, match.Level.ToString().ToUpperInvariant());
         foreach (var tag in query.ReturnKeys)
-            if (!TrySet(ds, tag, Value(match, tag) ?? [])) TrySet(ds, tag, []);
+        {
+            if (match.Sequences?[tag] is DicomSequence sequence) ds.Add(sequence);
+            else if (query.SequenceKeys.Any(k => k.Tag == tag)) ds.Add(new DicomSequence(tag));
+            else if (!TrySet(ds, tag, Value(match, tag) ?? [])) TrySet(ds, tag, []);
+        }
         return ds;
     }
 

@@ -20,6 +20,9 @@ namespace MedNode.Core.QueryRetrieve;
 /// </summary>
 public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs, IReadOnlyList<DicomPeer> moveDestinations, IAuditSink? audit = null) : IQueryRetrieveScpHandler
 {
+    /// <summary>The index with sequence matching (PS3.4 C.2.2.2.6) over this handler's blob store, unless it has it already.</summary>
+    private IQueryIndex Index => index as SequenceMatchingQueryIndex ?? new SequenceMatchingQueryIndex(index, blobs);
+
     /// <summary>The instances of each retrieve in progress, from <see cref="RetrieveAsync"/> to <see cref="OnRetrieveCompletedAsync"/>.</summary>
     private readonly ConditionalWeakTable<QueryRetrieveScpRequest, IReadOnlyList<InstanceRecord>> _retrieving = new();
 
@@ -43,9 +46,23 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         }
         AuditQuery(request, AuditOutcome.Success, null);
         // PS3.4 C.4.1.1.4: FF01H when a key is neither matched nor returned by this node.
-        var unsupported = query.ReturnKeys.Any(t => QueryAttributes.Find(t) == null && !Aggregates.Contains(t));
-        await foreach (var match in index.QueryAsync(query, cancellationToken))
-            yield return new FindScpMatch(QueryResponseBuilder.BuildCFind(query, match), unsupported);
+        var unsupported = query.ReturnKeys.Any(t => QueryAttributes.Find(t) == null && !Aggregates.Contains(t) && !query.SequenceKeys.Any(k => k.Tag == t));
+        await using var matches = Index.QueryAsync(query, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await NextAsync(matches))
+            yield return new FindScpMatch(QueryResponseBuilder.BuildCFind(query, matches.Current), unsupported);
+    }
+
+    /// <summary>A query the index gives up on while running (a sequence key over too many candidates) fails with C000H.</summary>
+    private static async Task<bool> NextAsync(IAsyncEnumerator<QueryMatch> matches)
+    {
+        try
+        {
+            return await matches.MoveNextAsync();
+        }
+        catch (QueryParseException ex)
+        {
+            throw new QueryRetrieveScpException(DimseStatus.UnableToProcess, ex.Message);
+        }
     }
 
     public async Task<IReadOnlyList<RetrieveScpInstance>> RetrieveAsync(QueryRetrieveScpRequest request, CancellationToken cancellationToken)
@@ -63,7 +80,7 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
             throw new QueryRetrieveScpException(DimseStatus.IdentifierDoesNotMatchSopClass, $"A retrieve at {query.Level.ToString().ToUpperInvariant()} level needs {DicomDictionary.Find(unique)?.Keyword}.");
         var instances = new List<RetrieveScpInstance>();
         var records = new List<InstanceRecord>();
-        await foreach (var match in index.QueryAsync(query with { Level = QueryLevel.Image, Limit = null, Offset = 0 }, cancellationToken))
+        await foreach (var match in Index.QueryAsync(query with { Level = QueryLevel.Image, Limit = null, Offset = 0 }, cancellationToken))
         {
             var r = match.Representative;
             instances.Add(new RetrieveScpInstance(r.SopClassUid, r.SopInstanceUid, r.TransferSyntaxUid, blobs.GetPath(r.BlobKey)));

@@ -14,7 +14,8 @@ namespace MedNode.Web.DicomWeb;
 /// <summary>
 /// WADO-RS rendered and thumbnail resources (PS3.18 §10.4 (rendered and thumbnail resources) and §8.3.5): frames rendered through the Modality
 /// and VOI LUTs to image/jpeg or image/png, with the <c>window</c>, <c>viewport</c> and <c>quality</c> query parameters.
-/// A rendered study or series is one part per instance (its first frame); a rendered instance is its first frame as a single
+/// A rendered study or series is one part per frame (every frame of each instance, instances in series and Instance Number
+/// order); a rendered instance is its first frame as a single
 /// image, or every frame when multipart/related is accepted; a thumbnail
 /// is one image (for a study or series, the middle instance).
 /// </summary>
@@ -35,7 +36,8 @@ internal static class RenderedHandler
             var ordered = Ordered(records).Where(r => r.Rows is > 0).ToList();
             if (ordered.Count == 0) throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "No image to render.");
             DicomWebAudit.InstancesUsed(http, ordered);
-            return await WriteImagesAsync(http, type, true, ordered.Select(r => (r, 1)), blobs, parameters);
+            // PS3.18 §10.4.1.1.3: a rendered study or series holds every frame of its multi-frame instances, in frame order.
+            return await WriteImagesAsync(http, type, true, ordered.SelectMany(r => Enumerable.Range(1, Math.Max(1, r.NumberOfFrames ?? 1)).Select(f => (r, f))), blobs, parameters);
         }
         var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
         int frames = DicomPixelData.Create(file.Dataset)?.NumberOfFrames

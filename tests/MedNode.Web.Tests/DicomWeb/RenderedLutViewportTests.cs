@@ -147,29 +147,63 @@ public sealed class RenderedLutViewportTests(SqliteDicomWebFixture fx) : IClassF
     public async Task Rendered_MultiFrameInstanceAsMultipart_EveryFrameEqualsDcmj2pnmAllFrames()
     {
         var url = await StoreAsync(RgbTwoFrames);
-        using var request = new HttpRequestMessage(HttpMethod.Get, url + "/rendered");
-        request.Headers.TryAddWithoutValidation("Accept", "multipart/related; type=\"image/png\"");
-        using var response = await fx.Client.SendAsync(request);
-        response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var boundary = response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
-        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, await response.Content.ReadAsStreamAsync());
         using var dir = new TempDir();
-        var ours = new List<ImageFiles.Decoded>();
-        while (await reader.ReadNextSectionAsync() is { } section)
-        {
-            section.ContentType.Should().Be("image/png");
-            using var ms = new MemoryStream();
-            await section.Body.CopyToAsync(ms);
-            ours.Add(ImageFiles.Decode(ms.ToArray(), dir));
-        }
-        var prefix = dir.File("dcmtk.png");
-        Tools.Run("dcmj2pnm", ["+Fa", "+on", Corpus.FullPath(RgbTwoFrames), prefix]).ExitCode.Should().Be(0);
-        var dcmtk = Enumerable.Range(0, 2).Select(i => ImageFiles.DecodeFile($"{prefix}.{i}.png", dir)).ToList();
+        var ours = await RenderedPartsAsync(url + "/rendered", dir);
+        var dcmtk = Dcmj2pnmAllFrames(Corpus.FullPath(RgbTwoFrames), 2, dir);
         ours.Should().HaveCount(2);
         for (int i = 0; i < 2; i++) ImageFiles.MaxDifference(ours[i].Pixels, dcmtk[i].Pixels).Should().BeLessThanOrEqualTo(1);
         ImageFiles.MaxDifference(dcmtk[0].Pixels, dcmtk[1].Pixels).Should().BeGreaterThan(1, "the two frames differ, so their order is checked");
         using var single = await fx.Client.GetAsync(url + "/rendered");
         single.Content.Headers.ContentType!.MediaType.Should().Be("image/jpeg", "a single image is the first frame");
+    }
+
+    /// <summary>
+    /// A rendered series and study hold every frame of a multi-frame instance (PS3.18 §10.4.1.1.3), in order: the two-frame
+    /// RGB file under new study, series and SOP Instance UIDs (dcmodify), so it is alone in them, gives two parts equal to dcmj2pnm's frames.
+    /// </summary>
+    [RequiresFact("corpus", "dcmj2pnm", "dcmodify", "dcmdump", ImageFiles.Python), Trait("Conformance", "PS3.18 10.4")]
+    public async Task Rendered_SeriesAndStudyOfMultiFrameInstance_EveryFrameEqualsDcmj2pnmAllFrames()
+    {
+        using var dir = new TempDir();
+        var file = Modified(RgbTwoFrames, dir, "(0020,000d)=1.2.826.0.1.3680043.10.1137.71", "(0020,000e)=1.2.826.0.1.3680043.10.1137.71.1",
+            "(0008,0018)=1.2.826.0.1.3680043.10.1137.71.1.1");
+        var url = await StoreFileAsync(file);
+        var dcmtk = Dcmj2pnmAllFrames(file, 2, dir);
+        ImageFiles.MaxDifference(dcmtk[0].Pixels, dcmtk[1].Pixels).Should().BeGreaterThan(1, "the two frames differ, so their order is checked");
+        foreach (var resource in (string[])[url[..url.IndexOf("/instances/", StringComparison.Ordinal)], url[..url.IndexOf("/series/", StringComparison.Ordinal)]])
+        {
+            var ours = await RenderedPartsAsync(resource + "/rendered", dir);
+            ours.Should().HaveCount(2, resource);
+            for (int i = 0; i < 2; i++) ImageFiles.MaxDifference(ours[i].Pixels, dcmtk[i].Pixels).Should().BeLessThanOrEqualTo(1, resource);
+        }
+    }
+
+    /// <summary>The PNG parts of a multipart/related rendered response, decoded.</summary>
+    private async Task<List<ImageFiles.Decoded>> RenderedPartsAsync(string url, TempDir dir)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.TryAddWithoutValidation("Accept", "multipart/related; type=\"image/png\"");
+        using var response = await fx.Client.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var boundary = response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, await response.Content.ReadAsStreamAsync());
+        var parts = new List<ImageFiles.Decoded>();
+        while (await reader.ReadNextSectionAsync() is { } section)
+        {
+            section.ContentType.Should().Be("image/png");
+            using var ms = new MemoryStream();
+            await section.Body.CopyToAsync(ms);
+            parts.Add(ImageFiles.Decode(ms.ToArray(), dir));
+        }
+        return parts;
+    }
+
+    /// <summary>Every frame as DCMTK renders it (<c>dcmj2pnm +Fa +on</c>).</summary>
+    private static List<ImageFiles.Decoded> Dcmj2pnmAllFrames(string path, int frames, TempDir dir)
+    {
+        var prefix = dir.File("dcmtk-" + Guid.NewGuid().ToString("N") + ".png");
+        Tools.Run("dcmj2pnm", ["+Fa", "+on", path, prefix]).ExitCode.Should().Be(0);
+        return [.. Enumerable.Range(0, frames).Select(i => ImageFiles.DecodeFile($"{prefix}.{i}.png", dir))];
     }
 
     [RequiresFact("corpus", "dcmdump"), Trait("Conformance", "PS3.18 8.3.3.1")]

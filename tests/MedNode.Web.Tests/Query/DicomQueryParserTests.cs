@@ -21,6 +21,10 @@ public sealed class DicomQueryParserTests
     [InlineData("fuzzymatching", "maybe")]
     [InlineData("includefield", "NotAnAttribute")]
     [InlineData("PixelData", "x")]
+    [InlineData("StudyDescription.CodeValue", "x")]
+    [InlineData("ProcedureCodeSequence.NoSuchKeyword", "x")]
+    [InlineData("RequestAttributesSequence.ReferencedStudySequence.ReferencedSOPInstanceUID", "1.2")]
+    [InlineData("RequestAttributesSequence.ReferencedStudySequence", "")]
     public void FromQido_BadInput_ThrowsQueryParseException(string key, string value) =>
         FluentActions.Invoking(() => Qido((key, value))).Should().Throw<QueryParseException>().Which.Message.Should().NotBeNullOrWhiteSpace();
 
@@ -85,4 +89,23 @@ public sealed class DicomQueryParserTests
     [InlineData("*X*", "ABC", false)]
     public void WildcardMatch_Pattern_MatchesPerStandard(string pattern, string value, bool expected) =>
         QueryMatcher.WildcardMatch(pattern, value).Should().Be(expected);
+
+    [Fact, Trait("Conformance", "PS3.4 C.2.2.2.6")]
+    public void FromDataset_SequenceKeyWithTwoItems_Throws()
+    {
+        var item = new DicomDataset().AddOrUpdate(DicomTags.RequestedProcedureID, "RP1");
+        var identifier = new DicomDataset().AddOrUpdate(DicomTags.QueryRetrieveLevel, "SERIES")
+            .AddOrUpdate(DicomTags.RequestAttributesSequence, item, item.Clone());
+        FluentActions.Invoking(() => DicomQueryParser.FromDataset(identifier)).Should().Throw<QueryParseException>().WithMessage("*single item*");
+    }
+
+    [Fact, Trait("Conformance", "PS3.18 8.3.4.1, PS3.4 C.2.2.2.6")]
+    public void FromQido_KeysInOneSequence_AreItemKeysOfOneSequenceKey()
+    {
+        var q = Qido(("RequestAttributesSequence.RequestedProcedureID", "RP*"), ("00400275.00400009", "SPS1"));
+        var key = q.SequenceKeys.Should().ContainSingle().Subject;
+        key.Tag.Should().Be(DicomTags.RequestAttributesSequence);
+        key.ItemKeys.Select(k => (k.Tag, k.Kind)).Should().BeEquivalentTo([(DicomTags.RequestedProcedureID, MatchKind.Wildcard), (DicomTags.ScheduledProcedureStepID, MatchKind.SingleValue)]);
+        q.MatchingKeys.Should().BeEmpty();
+    }
 }
