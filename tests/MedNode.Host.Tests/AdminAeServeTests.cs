@@ -28,8 +28,18 @@ public sealed class AdminAeServeTests : IDisposable
     private static Tools.Result Dcmtk(string tool, NodeProcess node, string calledAe, params string[] args) =>
         Tools.Run(tool, ["-aet", "SCU", "-aec", calledAe, .. args, "127.0.0.1", node.DimsePortText], TimeSpan.FromMinutes(1), env: Env);
 
+    private static Tools.Result Store(NodeProcess node, string file) =>
+        Tools.Run("storescu", ["-aet", "SCU", "-aec", "MEDNODE", "127.0.0.1", node.DimsePortText, file], TimeSpan.FromMinutes(1), env: Env);
+
     private static Tools.Result Echo(NodeProcess node, string calledAe = "MEDNODE", string callingAe = "SCU") =>
         Tools.Run("echoscu", ["-aet", callingAe, "-aec", calledAe, "127.0.0.1", node.DimsePortText], TimeSpan.FromMinutes(1), env: Env);
+
+    /// <summary>The tool failed because the association or its presentation contexts were refused (DCMTK's wording).</summary>
+    private static void Refused(Tools.Result r, string wording, string because)
+    {
+        r.ExitCode.Should().NotBe(0, because);
+        (r.StdOut + r.StdErr).Should().ContainEquivalentOf(wording, because);
+    }
 
     private static string[] StudyKeys(string study) => ["-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study];
 
@@ -66,40 +76,40 @@ public sealed class AdminAeServeTests : IDisposable
         {
             // From configuration: SCU may echo only; an unknown calling AE is refused (A-ASSOCIATE-RJ, reason 3).
             Echo(node).ExitCode.Should().Be(0, "SCU has Echo");
-            Echo(node, callingAe: "STRANGER").ExitCode.Should().NotBe(0, "the whitelist refuses an unknown calling AE");
-            Dcmtk("storescu", node, "MEDNODE", source).ExitCode.Should().NotBe(0, "SCU has no Store: the storage context is rejected");
+            Refused(Echo(node, callingAe: "STRANGER"), "Calling AE Title Not Recognized", "the whitelist refuses an unknown calling AE");
+            Refused(Store(node, source), "presentation context", "SCU has no Store: the storage context is rejected");
 
             // Store granted, and STORESCP made a C-MOVE destination: the next association may store.
             await PutOkAsync(node, "/api/v1/aes/remote", $$"""
                 [{"aeTitle":"SCU","host":"127.0.0.1","permissions":["Echo","Store"]},
                  {"aeTitle":"STORESCP","host":"127.0.0.1","port":{{P(scp.Port)}}}]
                 """);
-            var stored = Dcmtk("storescu", node, "MEDNODE", source);
+            var stored = Store(node, source);
             stored.ExitCode.Should().Be(0, stored.StdErr);
-            Dcmtk("findscu", node, "MEDNODE", StudyKeys(study)).ExitCode.Should().NotBe(0, "SCU has no Find yet");
+            Refused(Dcmtk("findscu", node, "MEDNODE", StudyKeys(study)), "presentation context", "SCU has no Find yet");
 
             // One AE changed by itself: Find and Move, no Store.
             await PutOkAsync(node, "/api/v1/aes/remote/SCU", """{"host":"127.0.0.1","permissions":["Echo","Find","Move"]}""");
             var found = Dcmtk("findscu", node, "MEDNODE", StudyKeys(study));
             found.ExitCode.Should().Be(0, found.StdErr);
             (found.StdOut + found.StdErr).Should().Contain(study, "findscu shows the matching study");
-            Dcmtk("storescu", node, "MEDNODE", source).ExitCode.Should().NotBe(0, "Store was taken away");
+            Refused(Store(node, source), "presentation context", "Store was taken away");
             var moved = Dcmtk("movescu", node, "MEDNODE", ["-aem", "STORESCP", .. StudyKeys(study)]);
             moved.ExitCode.Should().Be(0, moved.StdErr);
             scp.FilesFor(sop).Should().ContainSingle("the C-MOVE sent the instance to STORESCP");
             var gotDir = Directory.CreateDirectory(_dir.File("got1")).FullName;
-            Dcmtk("getscu", node, "MEDNODE", ["-od", gotDir, .. StudyKeys(study)]);
+            Refused(Dcmtk("getscu", node, "MEDNODE", ["-od", gotDir, .. StudyKeys(study)]), "presentation context", "SCU has no Get");
             Directory.EnumerateFiles(gotDir).Should().BeEmpty("SCU has no Get");
 
             // Get only: C-GET works (its C-STORE sub-operations use storage contexts with the SCP role); Echo no longer.
             await PutOkAsync(node, "/api/v1/aes/remote/SCU", """{"aeTitle":"SCU","host":"127.0.0.1","permissions":["Get"]}""");
             AssertGets(node, "got2", study, sop);
-            Echo(node).ExitCode.Should().NotBe(0, "Echo was taken away");
+            Refused(Echo(node), "presentation context", "Echo was taken away");
 
             // Local AE titles: MEDNODE2 instead of MEDNODE (A-ASSOCIATE-RJ reason 7 for the old one).
             await PutOkAsync(node, "/api/v1/aes/local", """[{"aeTitle":"MEDNODE2"}]""");
             AssertGets(node, "got3", study, sop, "MEDNODE2");
-            Dcmtk("getscu", node, "MEDNODE", ["-od", Directory.CreateDirectory(_dir.File("got4")).FullName, .. StudyKeys(study)]).ExitCode.Should().NotBe(0, "MEDNODE is no longer a local AE title");
+            Refused(Echo(node, "MEDNODE"), "Called AE Title Not Recognized", "MEDNODE is no longer a local AE title (echoscu prints the reject reason)");
 
             // A bad change is refused whole, listing every problem, and changes nothing.
             using (var bad = await PutAsync(node, "/api/v1/aes/remote", """
@@ -127,7 +137,7 @@ public sealed class AdminAeServeTests : IDisposable
             node.Dispose();
             node = StartNode(nodeDir);
             AssertGets(node, "got6", study, sop, "MEDNODE2");
-            Echo(node, "MEDNODE2").ExitCode.Should().NotBe(0, "SCU still has no Echo after the restart");
+            Refused(Echo(node, "MEDNODE2"), "presentation context", "SCU still has no Echo after the restart");
             var remote = JsonDocument.Parse(await _http.GetStringAsync(new Uri(node.BaseUrl + "/api/v1/aes/remote"))).RootElement;
             remote.EnumerateArray().Select(r => r.GetProperty("aeTitle").GetString()).Should().BeEquivalentTo("SCU", "STORESCP");
         }
