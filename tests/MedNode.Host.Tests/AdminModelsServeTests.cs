@@ -78,7 +78,7 @@ public sealed class AdminModelsServeTests : IDisposable
         foreach (var r in results)
         {
             var sop = r.GetProperty("sopInstanceUid").GetString();
-            var qido = JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/dicomweb/studies/{study}/instances?SOPInstanceUID={sop}"))).RootElement;
+            var qido = JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/dicomweb/studies/{study}/instances?SOPInstanceUID={sop}&includefield=0020000E"))).RootElement;
             var series = qido[0].GetProperty("0020000E").GetProperty("Value")[0].GetString();
             using var wado = new HttpRequestMessage(HttpMethod.Get, new Uri($"{node.BaseUrl}/dicomweb/studies/{study}/series/{series}/instances/{sop}"));
             wado.Headers.TryAddWithoutValidation("Accept", "multipart/related; type=\"application/dicom\"");
