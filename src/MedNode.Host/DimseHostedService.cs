@@ -1,3 +1,5 @@
+using MedNode.Core.Admin;
+using MedNode.Core.ApplicationEntities;
 using MedNode.Core.Audit;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
@@ -10,10 +12,17 @@ using MedNode.Persistence.Storage;
 
 namespace MedNode.Host;
 
-/// <summary>Runs the DIMSE listener (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, Storage Commitment) for the life of the host; checkpoints the ingest journal when it stops.</summary>
-public sealed class DimseHostedService(DicomServer server, IBlobStore store) : IHostedService
+/// <summary>
+/// Runs the DIMSE listener (C-ECHO, C-STORE, C-FIND, C-MOVE, C-GET, Storage Commitment) for the life of the host, with
+/// the AEs the admin API stored before applied first; checkpoints the ingest journal when it stops.
+/// </summary>
+public sealed class DimseHostedService(DicomServer server, IBlobStore store, ApplicationEntityCatalog aes) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => server.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await aes.LoadAsync(cancellationToken);
+        await server.StartAsync(cancellationToken);
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -55,15 +64,29 @@ public static class DimseServiceCollectionExtensions
         services.AddSingleton<IIngestService>(sp => new IngestService(
             sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IngestOptions>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetServices<IInstanceStoredListener>(), sp.GetRequiredService<ILogger<IngestService>>()));
-        services.AddSingleton(sp => new DicomServer(serverOptions,
-            new IngestStoreScpHandler(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>()),
-            sp.GetRequiredService<ILogger<DicomServer>>())
+        services.AddSingleton(sp => settings.ToCatalog(sp.GetService<IAdminStateStore>() ?? new InMemoryAdminStateStore()));
+        services.AddSingleton(sp =>
         {
-            StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
-            StorageCommitmentReports = sp.GetService<IStorageCommitmentReportHandler>(),
-            QueryRetrieveHandler = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), settings.ToMoveDestinations(), sp.GetService<IAuditSink>()),
-            AssociationObserver = sp.GetService<IAssociationObserver>(),
-            SecurityEvents = sp.GetService<IAuditTrail>() is { } audit ? new DimseSecurityAudit(audit, settings.AeTitle) : null,
+            var aes = sp.GetRequiredService<ApplicationEntityCatalog>();
+            var queryRetrieve = new QueryRetrieveScpHandler(sp.GetRequiredService<IQueryIndex>(), sp.GetRequiredService<IBlobStore>(), aes.MoveDestinations(), sp.GetService<IAuditSink>());
+            var server = new DicomServer(serverOptions,
+                new IngestStoreScpHandler(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>()),
+                sp.GetRequiredService<ILogger<DicomServer>>())
+            {
+                StorageCommitment = new StorageCommitmentService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>()),
+                StorageCommitmentReports = sp.GetService<IStorageCommitmentReportHandler>(),
+                QueryRetrieveHandler = queryRetrieve,
+                AssociationObserver = sp.GetService<IAssociationObserver>(),
+                SecurityEvents = sp.GetService<IAuditTrail>() is { } audit ? new DimseSecurityAudit(audit, settings.AeTitle) : null,
+            };
+            // Changes through the admin API apply to the running listener: the next association sees them.
+            server.UpdateAccess(aes.ToServerAccess());
+            aes.Changed += c =>
+            {
+                server.UpdateAccess(c.ToServerAccess());
+                queryRetrieve.MoveDestinations = c.MoveDestinations();
+            };
+            return server;
         });
         if (settings.Enabled) services.AddHostedService<DimseHostedService>();
         return services;

@@ -1,4 +1,6 @@
 using System.Net;
+using MedNode.Core.Admin;
+using MedNode.Core.ApplicationEntities;
 using MedNode.Core.Ingest;
 using MedNode.Dicom.Network.Server;
 
@@ -12,6 +14,9 @@ public sealed class DimseSettings
     public bool Enabled { get; set; } = true;
 
     public string AeTitle { get; set; } = "MEDNODE";
+
+    /// <summary>More local (called) AE titles answered besides <see cref="AeTitle"/>; the admin API can change them.</summary>
+    public List<string> AdditionalAeTitles { get; set; } = [];
 
     public string BindAddress { get; set; } = "0.0.0.0";
 
@@ -58,6 +63,12 @@ public sealed class DimseSettings
         public string? Host { get; set; }
 
         public int Port { get; set; } = 104;
+
+        /// <summary>
+        /// The services the peer may use (Echo, Store, Find, Move, Get). Left out: all of them for an AllowedPeers entry;
+        /// for a MoveDestinations entry not among AllowedPeers, none when RequireKnownPeers is on and all otherwise.
+        /// </summary>
+        public List<AePermission>? Permissions { get; set; }
     }
 
     /// <summary>Server options; throws with the setting's name when a value is unusable.</summary>
@@ -78,6 +89,7 @@ public sealed class DimseSettings
             MaxAssociations = MaxAssociations,
             MaxAssociationsPerCallingAe = MaxAssociationsPerCallingAe,
             AllowedPeers = AllowedPeers.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port)).ToList(),
+            AdditionalAeTitles = AdditionalAeTitles,
             RequireKnownPeers = RequireKnownPeers,
             ArtimTimeout = TimeSpan.FromSeconds(ArtimTimeoutSeconds),
             IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSeconds),
@@ -86,6 +98,23 @@ public sealed class DimseSettings
             TimeProvider = time,
             Tls = Tls.ToServerOptions(Port),
         };
+    }
+
+    /// <summary>
+    /// The AE catalog the admin API starts from: the local AE titles, and one remote AE per title of AllowedPeers (host
+    /// check, permissions) and MoveDestinations (host and port, which make it a C-MOVE destination).
+    /// </summary>
+    public ApplicationEntityCatalog ToCatalog(IAdminStateStore store)
+    {
+        var all = RemoteAe.PermissionsOf(DimseServices.All);
+        var remote = AllowedPeers.Select(p => new RemoteAe(p.AeTitle.Trim(), p.Host, null, p.Permissions ?? all)).ToList();
+        foreach (var m in MoveDestinations)
+        {
+            var i = remote.FindIndex(r => r.AeTitle == m.AeTitle.Trim());
+            if (i >= 0) remote[i] = remote[i] with { Host = remote[i].Host ?? m.Host, Port = m.Port };
+            else remote.Add(new RemoteAe(m.AeTitle.Trim(), m.Host, m.Port, m.Permissions ?? (RequireKnownPeers ? [] : all)));
+        }
+        return new ApplicationEntityCatalog([new LocalAe(AeTitle), .. AdditionalAeTitles.Select(t => new LocalAe(t))], remote, RequireKnownPeers, store);
     }
 
     /// <summary>The C-MOVE destinations as peers.</summary>

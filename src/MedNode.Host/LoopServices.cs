@@ -58,6 +58,8 @@ public static class LoopServiceCollectionExtensions
         services.AddSingleton(sp => new OnnxAnalysisRunner(models.ResolvePath() ?? models.Path, sp.GetRequiredService<IBlobStore>(),
             new InferenceOptions { Device = analysis.Device, IntraOpNumThreads = analysis.Threads }, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IAnalysisRunner>(sp => sp.GetRequiredService<OnnxAnalysisRunner>());
+        services.AddSingleton<IInstalledModels>(sp => sp.GetRequiredService<OnnxAnalysisRunner>());
+        services.AddSingleton(sp => new ModelSwitchboard(sp.GetRequiredService<MedNode.Core.Admin.IAdminStateStore>(), models.States));
         services.AddSingleton(sp => new RoutingCompletionSink(ruleSource, sp.GetRequiredService<IJobQueue>(), sp.GetRequiredService<IAnalysisRunner>(),
             sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<ILogger<RoutingCompletionSink>>()));
         services.AddSingleton(sp => new CompletionTracker(new AuditedCompletionSink(sp.GetRequiredService<RoutingCompletionSink>(), sp.GetRequiredService<IAuditTrail>()),
@@ -107,6 +109,7 @@ public sealed class LoopHostedService(IServiceProvider services, JobOptions jobO
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        await services.GetRequiredService<ModelSwitchboard>().LoadAsync(cancellationToken);
         await services.GetRequiredService<IAuditTrail>().AppendAsync(Activity("started"), cancellationToken);
         if (services.GetRequiredService<IInstanceIndex>() is IRecentInstances recent)
         {
@@ -133,7 +136,8 @@ public sealed class LoopHostedService(IServiceProvider services, JobOptions jobO
     {
         var worker = new JobWorker(services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IAnalysisRunner>(), services.GetRequiredService<IInstanceIndex>(),
             services.GetRequiredService<IIngestService>(), services.GetRequiredService<IBlobStore>(), services.GetRequiredService<IOutbox>(),
-            services.GetRequiredService<IDestinationCatalog>(), services.GetRequiredService<IAuditTrail>(), time, services.GetRequiredService<ILogger<JobWorker>>());
+            services.GetRequiredService<IDestinationCatalog>(), services.GetRequiredService<IAuditTrail>(), time, services.GetRequiredService<ILogger<JobWorker>>(),
+            services.GetRequiredService<ModelSwitchboard>());
         while (!ct.IsCancellationRequested)
         {
             try

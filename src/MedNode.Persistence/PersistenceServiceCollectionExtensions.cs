@@ -57,6 +57,7 @@ public static class PersistenceServiceCollectionExtensions
         services.AddSingleton<IOutbox>(sp => new EfOutbox(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>()));
         services.AddSingleton<IAuditTrail>(sp => new EfAuditTrail(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>(),
             configuration.GetSection("MedNode:Audit").Get<AuditOptions>()));
+        services.AddSingleton<MedNode.Core.Admin.IAdminStateStore>(sp => new Admin.EfAdminStateStore(sp.GetRequiredService<IDbContextFactory<MedNodeDbContext>>(), sp.GetService<TimeProvider>()));
         return services;
     }
 

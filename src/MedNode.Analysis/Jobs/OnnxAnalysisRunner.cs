@@ -20,7 +20,7 @@ namespace MedNode.Analysis.Jobs;
 /// the objects' UIDs are derived from the job id (<see cref="ResultUids"/>), so a job run again after a crash produces
 /// the same instances. Each model is loaded once and kept (one session per model).
 /// </summary>
-public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, InferenceOptions? inference = null, TimeProvider? timeProvider = null, ILoggerFactory? loggers = null) : IAnalysisRunner, IDisposable
+public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, InferenceOptions? inference = null, TimeProvider? timeProvider = null, ILoggerFactory? loggers = null) : IAnalysisRunner, IInstalledModels, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _models = new(StringComparer.Ordinal);
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
@@ -31,6 +31,15 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
     /// <summary>The installed models' ids (folders with a model.json).</summary>
     public IReadOnlyList<string> InstalledModels() =>
         Directory.Exists(modelsRoot) ? Directory.EnumerateDirectories(modelsRoot).Where(d => File.Exists(Path.Combine(d, "model.json"))).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList() : [];
+
+    /// <summary>The installed models with the version and hash their manifests give.</summary>
+    public IReadOnlyList<InstalledModel> ListModels() =>
+        InstalledModels().Select(id =>
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(modelsRoot, id, "model.json")));
+            var root = doc.RootElement;
+            return new InstalledModel(id, root.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "", root.TryGetProperty("sha256", out var h) ? h.GetString() ?? "" : "");
+        }).ToList();
 
     public string? ModelSha256(string modelId)
     {

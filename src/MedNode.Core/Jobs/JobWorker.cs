@@ -36,7 +36,8 @@ public sealed class JobWorker(
     IDestinationCatalog destinations,
     IAuditTrail? audit = null,
     TimeProvider? timeProvider = null,
-    ILogger<JobWorker>? logger = null)
+    ILogger<JobWorker>? logger = null,
+    ModelSwitchboard? models = null)
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
@@ -97,6 +98,14 @@ public sealed class JobWorker(
                 await jobs.FinishAsync(job.Id, WorkerId, JobState.Skipped, "none of the input instances is stored any more", timings, null, cancellationToken);
                 return await jobs.GetAsync(job.Id, cancellationToken);
             }
+            var modelState = models?.For(job.ModelId) ?? new ModelState();
+            if (!modelState.Enabled)
+            {
+                var reason = $"model {job.ModelId} is disabled";
+                await jobs.FinishAsync(job.Id, WorkerId, JobState.Skipped, reason, timings, null, cancellationToken);
+                await AuditAnalysisAsync(job, AuditOutcome.MinorFailure, "skipped: " + reason, cancellationToken);
+                return await jobs.GetAsync(job.Id, cancellationToken);
+            }
             var result = await runner.RunAsync(job, inputs, blobs.TempDirectory, cancellationToken);
             foreach (var (k, v) in result.StageTimings) timings[k] = v;
             if (result.Skipped)
@@ -115,7 +124,9 @@ public sealed class JobWorker(
                 stored.Add(new StoredResult(file.Kind, record.SopClassUid, record.SopInstanceUid, record.StudyInstanceUid, record.BlobKey));
             }
             var now = _time.GetUtcNow();
-            foreach (var d in job.Destinations)
+            // Shadow mode: the results are stored (and served) but not pushed: no outbox items.
+            if (modelState.Shadow && job.Destinations.Count > 0) _log.LogInformation("Model {Model} is in shadow mode: job {JobId} pushes to none of its {Count} destination(s)", job.ModelId, job.Id, job.Destinations.Count);
+            foreach (var d in modelState.Shadow ? (IReadOnlyList<JobDestination>)[] : job.Destinations)
             {
                 var allowFallback = destinations.Find(d.Name)?.AllowFallback ?? false;
                 await outbox.AddAsync(OutboxItemFactory.Create(job.Id, d.Name, d.Format, allowFallback, stored, now), cancellationToken);
@@ -125,6 +136,7 @@ public sealed class JobWorker(
             {
                 results = stored.Select(s => new { kind = s.Kind.ToString(), sopClassUid = s.SopClassUid, sopInstanceUid = s.SopInstanceUid }),
                 device = result.Device,
+                shadow = modelState.Shadow,
                 measurements = result.MeasurementsJson is { } m ? JsonDocument.Parse(m).RootElement : (JsonElement?)null,
             });
             await jobs.FinishAsync(job.Id, WorkerId, JobState.Succeeded, null, timings, resultJson, cancellationToken);

@@ -144,8 +144,17 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         return (source, requestor, [], $"C-GET SOP Class {request.SopClassUid}");
     }
 
+    private volatile IReadOnlyList<DicomPeer> _moveDestinations = moveDestinations;
+
+    /// <summary>The C-MOVE destinations now known; replaced (without a restart) when the remote AEs change.</summary>
+    public IReadOnlyList<DicomPeer> MoveDestinations
+    {
+        get => _moveDestinations;
+        set => _moveDestinations = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
     public DicomPeer? FindMoveDestination(string aeTitle) =>
-        moveDestinations.FirstOrDefault(d => string.Equals(d.AeTitle, aeTitle, StringComparison.Ordinal));
+        _moveDestinations.FirstOrDefault(d => string.Equals(d.AeTitle, aeTitle, StringComparison.Ordinal));
 
     /// <summary>The query of an identifier; a level the information model lacks is A900H, anything else unusable C000H.</summary>
     private static DicomQuery Parse(QueryRetrieveScpRequest request)

@@ -13,7 +13,7 @@ public sealed partial class DicomServer
     /// message (the association is then aborted); a message once received is served to the end under
     /// <paramref name="ct"/> and the idle timeout.
     /// </summary>
-    private async Task<bool> ServeAssociationAsync(Association association, IPAddress? remote, string associationId, CancellationToken draining, CancellationToken ct)
+    private async Task<bool> ServeAssociationAsync(Association association, IPAddress? remote, string associationId, DimseServices services, CancellationToken draining, CancellationToken ct)
     {
         using var idle = new CancellationTokenSource(Options.IdleTimeout, Options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, idle.Token);
@@ -52,6 +52,12 @@ public sealed partial class DicomServer
             {
                 case CEchoRq echo:
                     await association.SendCommandAsync(message.PresentationContextId, echo.CreateResponse(), linked.Token);
+                    break;
+                case CStoreRq store when !services.HasFlag(DimseServices.Store):
+                    // Only reachable on a storage context granted for C-GET sub-operations (SCP role): the peer may not
+                    // store. PS3.7 C.5.2 Refused: Not authorized; the data set is read and dropped.
+                    await foreach (var _ in message.ReadDataSetAsync(linked.Token)) idle.CancelAfter(Options.IdleTimeout);
+                    await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(DimseStatus.NotAuthorized, "The calling AE may not store."), linked.Token);
                     break;
                 case CStoreRq store:
                     var result = await ReceiveStoreAsync(association, message, store, remote, associationId, idle, linked.Token);

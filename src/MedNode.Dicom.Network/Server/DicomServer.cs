@@ -38,11 +38,30 @@ public sealed partial class DicomServer : IAsyncDisposable
     {
         options.Validate();
         Options = options;
+        _access = new DicomServerAccess([options.AeTitle, .. options.AdditionalAeTitles], options.AllowedPeers, options.RequireKnownPeers);
+        _access.Validate();
         _store = storeHandler;
         _log = (ILogger?)logger ?? NullLogger.Instance;
     }
 
     public DicomServerOptions Options { get; }
+
+    private volatile DicomServerAccess _access;
+
+    /// <summary>The called AE titles, known peers and their services now in force (initially from <see cref="Options"/>).</summary>
+    public DicomServerAccess Access => _access;
+
+    /// <summary>
+    /// Replaces the called AE titles and known peers while the server runs: associations negotiated from now on use the
+    /// new ones; those already established keep what they were granted.
+    /// </summary>
+    public void UpdateAccess(DicomServerAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(access);
+        access.Validate();
+        _access = access;
+        _log.LogInformation("DIMSE access updated: {Local} local AE title(s), {Peers} known peer(s)", access.CalledAeTitles.Count, access.Peers.Count);
+    }
 
     /// <summary>Told when each accepted association ends (normal release or not); optional.</summary>
     public IAssociationObserver? AssociationObserver { get; init; }
@@ -205,7 +224,7 @@ public sealed partial class DicomServer : IAsyncDisposable
             (callingAe, calledAe) = (association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim());
             DicomNetworkMetrics.AssociationsAccepted.Add(1);
             DicomNetworkMetrics.AssociationsActive.Add(1);
-            released = await ServeAssociationAsync(association, remote, associationId, _draining.Token, _stopping.Token);
+            released = await ServeAssociationAsync(association, remote, associationId, policy.Services, _draining.Token, _stopping.Token);
         }
         catch (AssociationRejectedException ex)
         {

@@ -3,8 +3,11 @@ using MedNode.Dicom.Network.Tls;
 
 namespace MedNode.Dicom.Network.Server;
 
-/// <summary>A known peer: its AE title and, when given, the host it must connect from.</summary>
-public sealed record DicomPeer(string AeTitle, string? Host = null, int Port = 104);
+/// <summary>
+/// A known peer: its AE title, when given the host it must connect from, its port (for C-MOVE), and the services it may
+/// ask of MedNode.
+/// </summary>
+public sealed record DicomPeer(string AeTitle, string? Host = null, int Port = 104, DimseServices Services = DimseServices.All);
 
 /// <summary>Settings of <see cref="DicomServer"/>.</summary>
 public sealed record DicomServerOptions
@@ -27,6 +30,9 @@ public sealed record DicomServerOptions
     public IReadOnlyList<DicomPeer> AllowedPeers { get; init; } = [];
 
     public bool RequireKnownPeers { get; init; }
+
+    /// <summary>More called AE titles answered besides <see cref="AeTitle"/>.</summary>
+    public IReadOnlyList<string> AdditionalAeTitles { get; init; } = [];
 
     /// <summary>ARTIM (PS3.8 §9.1.5): how long a new connection may take to send its A-ASSOCIATE-RQ, or a peer to close after release.</summary>
     public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -6,7 +6,7 @@ namespace MedNode.Dicom.Network.Server;
 
 /// <summary>
 /// The acceptor policy of one incoming connection: called-AE check, calling-AE whitelist with host check, association
-/// limits, and presentation contexts for Verification and every storage SOP class (PS3.4 Annexes A and B).
+/// limits, the services the calling peer may use (<see cref="DicomServerAccess"/>), and presentation contexts for Verification and every storage SOP class (PS3.4 Annexes A and B).
 /// </summary>
 internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
 {
@@ -28,29 +28,28 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
     /// <summary>The called AE title of the A-ASSOCIATE-RQ, once <see cref="Check"/> has seen it.</summary>
     public string? CalledAeTitle { get; private set; }
 
+    /// <summary>The services the calling peer may use on this association, once <see cref="Check"/> has seen it.</summary>
+    public DimseServices Services { get; private set; }
+
+    private readonly HashSet<string> _scpRoleGranted = new(StringComparer.Ordinal);
+
     public AssociationRejection? Check(AAssociateRq request)
     {
-        var options = _server.Options;
+        var access = _server.Access;
         CallingAeTitle = request.CallingAeTitle.Trim();
         CalledAeTitle = request.CalledAeTitle.Trim();
-        if (!string.Equals(request.CalledAeTitle.Trim(), options.AeTitle, StringComparison.Ordinal))
+        if (!access.CalledAeTitles.Any(t => string.Equals(t.Trim(), CalledAeTitle, StringComparison.Ordinal)))
             return AssociationRejection.CalledAeTitleNotRecognized;
-        var calling = request.CallingAeTitle.Trim();
-        if (options.RequireKnownPeers && !IsAllowed(calling))
-            return AssociationRejection.CallingAeTitleNotRecognized;
+        var calling = CallingAeTitle;
+        var known = access.Peers.Where(p => string.Equals(p.AeTitle.Trim(), calling, StringComparison.Ordinal)).ToList();
+        var matched = known.FirstOrDefault(p => string.IsNullOrEmpty(p.Host) || HostMatches(p.Host));
+        if (matched == null && access.RequireKnownPeers) return AssociationRejection.CallingAeTitleNotRecognized;
+        // A known AE title calling from another host, with the whitelist off, keeps that AE's services; only an unknown
+        // title (whitelist off) may use every service.
+        Services = (matched ?? known.FirstOrDefault())?.Services ?? DimseServices.All;
         if (!_server.TryReserve(calling)) return AssociationRejection.LocalLimitExceeded;
         ReservedCallingAe = calling;
         return null;
-    }
-
-    private bool IsAllowed(string calling)
-    {
-        foreach (var peer in _server.Options.AllowedPeers)
-        {
-            if (!string.Equals(peer.AeTitle, calling, StringComparison.Ordinal)) continue;
-            if (string.IsNullOrEmpty(peer.Host) || HostMatches(peer.Host)) return true;
-        }
-        return false;
     }
 
     private bool HostMatches(string host)
@@ -68,7 +67,21 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
         }
     }
 
+    /// <summary>
+    /// A context whose service the peer may not use is answered user-rejection (PS3.8 Table 9-18, result 1). A storage
+    /// context is allowed with <see cref="DimseServices.Store"/>, or with <see cref="DimseServices.Get"/> when the SCP role
+    /// was granted for it (the C-GET sub-operations, PS3.4 C.4.3).
+    /// </summary>
     public PresentationContextDecision Decide(PresentationContextRq proposed)
+    {
+        var service = DicomServerAccess.ServiceOf(proposed.AbstractSyntax);
+        if (service != DimseServices.None && !Services.HasFlag(service)
+            && !(service == DimseServices.Store && Services.HasFlag(DimseServices.Get) && _scpRoleGranted.Contains(proposed.AbstractSyntax)))
+            return new PresentationContextDecision(PresentationContextResult.UserRejection, null);
+        return DecideSyntax(proposed);
+    }
+
+    private PresentationContextDecision DecideSyntax(PresentationContextRq proposed)
     {
         var options = _server.Options;
         var known = proposed.TransferSyntaxes.Where(DicomTransferSyntax.IsKnown).ToList();
@@ -96,6 +109,10 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
     /// SCP/SCU role selection (PS3.7 §D.3.3.4): the SCU role as proposed; the SCP role for a storage SOP class only when
     /// C-GET is served, whose C-STORE sub-operations go to the requestor as SCP (PS3.4 C.4.3).
     /// </summary>
-    public ScpScuRoleSelection DecideRole(ScpScuRoleSelection proposed) =>
-        proposed with { ScpRole = proposed.ScpRole && _server.QueryRetrieveHandler != null && DicomUidRegistry.IsStorageSopClass(proposed.SopClassUid) };
+    public ScpScuRoleSelection DecideRole(ScpScuRoleSelection proposed)
+    {
+        var scp = proposed.ScpRole && _server.QueryRetrieveHandler != null && DicomUidRegistry.IsStorageSopClass(proposed.SopClassUid) && Services.HasFlag(DimseServices.Get);
+        if (scp) _scpRoleGranted.Add(proposed.SopClassUid);
+        return proposed with { ScpRole = scp };
+    }
 }

@@ -8,6 +8,12 @@ public sealed class ModelSettings
     /// <summary>Relative paths are looked up in the working directory, then beside the program.</summary>
     public string Path { get; set; } = "models";
 
+    /// <summary>
+    /// Per model id: <c>Enabled</c> (default true) and <c>Shadow</c> (default false: run and store, push nothing). The admin
+    /// API (<c>PUT /api/v1/models/{id}</c>) changes them; what it stored wins over this section.
+    /// </summary>
+    public Dictionary<string, MedNode.Core.Jobs.ModelState> States { get; set; } = [];
+
     /// <summary>The folder that exists, or null.</summary>
     public string? ResolvePath()
     {

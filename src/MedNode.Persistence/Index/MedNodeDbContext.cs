@@ -22,6 +22,8 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
 
     public DbSet<AuditEntity> Audit => Set<AuditEntity>();
 
+    public DbSet<Admin.AdminStateEntity> AdminState => Set<Admin.AdminStateEntity>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var i = modelBuilder.Entity<InstanceEntity>();
@@ -68,6 +70,11 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
         a.Property(e => e.Sequence).ValueGeneratedNever();
         a.HasIndex(e => e.TimeUtcTicks);
         a.HasIndex(e => e.StudyInstanceUid);
+
+        var st = modelBuilder.Entity<Admin.AdminStateEntity>();
+        st.ToTable("AdminState");
+        st.HasKey(e => e.Key);
+        st.Property(e => e.Key).HasMaxLength(64);
     }
 }
 

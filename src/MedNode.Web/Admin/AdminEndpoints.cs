@@ -54,6 +54,7 @@ public static class AdminEndpoints
         g.MapGet("/audit", ReadAuditAsync);
         g.MapGet("/audit/verify", async (IAuditTrail audit, CancellationToken ct) =>
             Results.Json(await AuditChain.VerifyAsync(audit.ReadAsync(AuditQuery.All, ct), ct), Json));
+        g.MapAeAndModelAdmin();
         return g;
     }
 

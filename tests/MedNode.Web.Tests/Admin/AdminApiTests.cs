@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using MedNode.Core.Admin;
+using MedNode.Core.ApplicationEntities;
 using MedNode.Core.Audit;
 using MedNode.Core.Export;
 using MedNode.Core.Jobs;
@@ -29,6 +31,9 @@ public sealed class AdminApiTests : IAsyncLifetime
     private readonly InMemoryJobQueue _jobs = new();
     private readonly InMemoryOutbox _outbox = new();
     private readonly InMemoryAuditTrail _audit = new();
+    private readonly InMemoryAdminStateStore _state = new();
+    private ApplicationEntityCatalog _aes = null!;
+    private ModelSwitchboard _models = null!;
 
     public async Task InitializeAsync()
     {
@@ -37,6 +42,9 @@ public sealed class AdminApiTests : IAsyncLifetime
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["MedNode:Security:AllowAnonymous"] = "true" });
         builder.Services.AddMedNodeSecurity(builder.Configuration);
+        _aes = new ApplicationEntityCatalog([new LocalAe("MEDNODE")], [new RemoteAe("PACS", "127.0.0.1", 104, [AePermission.Echo])], requireKnownPeers: true, _state);
+        _models = new ModelSwitchboard(_state);
+        builder.Services.AddSingleton(_aes).AddSingleton(_models).AddSingleton<IInstalledModels>(new FixedModels([new InstalledModel("m", "1.0.0", "ab")]));
         builder.Services.AddSingleton(_rules).AddSingleton<IRuleSource>(_rules).AddSingleton(_destinations).AddSingleton<IJobQueue>(_jobs)
             .AddSingleton<IOutbox>(_outbox).AddSingleton<IAuditTrail>(_audit).AddSingleton(TimeProvider.System).AddSingleton(new DestinationTester(new HttpClient()));
         _app = builder.Build();
@@ -51,6 +59,12 @@ public sealed class AdminApiTests : IAsyncLifetime
     {
         _http.Dispose();
         if (_app != null) await _app.DisposeAsync();
+    }
+
+    /// <summary>The installed models, as a fixed list (the host lists the models folder).</summary>
+    private sealed class FixedModels(IReadOnlyList<InstalledModel> models) : IInstalledModels
+    {
+        public IReadOnlyList<InstalledModel> ListModels() => models;
     }
 
     private static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
@@ -165,5 +179,75 @@ public sealed class AdminApiTests : IAsyncLifetime
         var bad = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/audit/verify")).RootElement;
         bad.GetProperty("firstBadSequence").GetInt64().Should().Be(2);
         JsonDocument.Parse(await _http.GetStringAsync("/api/v1/audit?study=1.2.0")).RootElement.GetArrayLength().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task PutRemoteAes_SeveralProblems_Is400ListingEach_AndNothingChanges()
+    {
+        var changes = 0;
+        _aes.Changed += _ => changes++;
+        var bad = await _http.PutAsync("/api/v1/aes/remote", JsonBody("""
+            [{"aeTitle":"SEVENTEEN-CHARS-X","host":"127.0.0.1"},
+             {"aeTitle":"CTRL\u0007","host":"127.0.0.1","port":70000},
+             {"aeTitle":"OK","host":"no-such-host.invalid","port":104},
+             {"aeTitle":"NOHOST","port":104}]
+            """));
+        var errors = (await ProblemAsync(bad, HttpStatusCode.BadRequest)).GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).ToList();
+        errors.Should().HaveCount(5);
+        errors.Should().Contain(e => e.Contains("more than 16", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("control characters", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("port 70000", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("does not resolve", StringComparison.Ordinal))
+            .And.Contain(e => e.Contains("a host is needed", StringComparison.Ordinal));
+        changes.Should().Be(0);
+        (await _state.ReadAsync(ApplicationEntityCatalog.StateKey, default)).Should().BeNull("nothing was stored");
+        var listed = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/aes/remote")).RootElement;
+        listed.EnumerateArray().Select(r => r.GetProperty("aeTitle").GetString()).Should().Equal("PACS");
+    }
+
+    [Fact]
+    public async Task RemoteAe_PutGetDelete_AppliesToTheListenerAccessAndIsStored()
+    {
+        (await _http.PutAsync("/api/v1/aes/remote/MODALITY", JsonBody("""{"host":"localhost","port":11112,"permissions":["Store","Echo"]}"""))).EnsureSuccessStatusCode();
+        var one = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/aes/remote/MODALITY")).RootElement;
+        one.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()).Should().BeEquivalentTo("Store", "Echo");
+        var access = _aes.ToServerAccess();
+        access.Peers.Single(p => p.AeTitle == "MODALITY").Services.Should().Be(MedNode.Dicom.Network.Server.DimseServices.Store | MedNode.Dicom.Network.Server.DimseServices.Echo);
+        _aes.MoveDestinations().Select(d => d.AeTitle).Should().BeEquivalentTo("PACS", "MODALITY");
+        await ProblemAsync(await _http.PutAsync("/api/v1/aes/remote/MODALITY", JsonBody("""{"aeTitle":"OTHER","host":"localhost"}""")), HttpStatusCode.BadRequest);
+        (await _http.DeleteAsync("/api/v1/aes/remote/MODALITY")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await ProblemAsync(await _http.GetAsync("/api/v1/aes/remote/MODALITY"), HttpStatusCode.NotFound);
+        await ProblemAsync(await _http.DeleteAsync("/api/v1/aes/remote/MODALITY"), HttpStatusCode.NotFound);
+
+        // A catalog started from the same store (a restart) has what the API stored, not its configuration.
+        var restarted = new ApplicationEntityCatalog([new LocalAe("MEDNODE")], [], requireKnownPeers: true, _state);
+        (await restarted.LoadAsync(default)).Should().BeTrue();
+        restarted.Remote.Select(r => r.AeTitle).Should().Equal("PACS");
+    }
+
+    [Fact]
+    public async Task PutLocalAes_EmptyOrDuplicate_Is400_ValidListReplaces()
+    {
+        (await ProblemAsync(await _http.PutAsync("/api/v1/aes/local", JsonBody("[]")), HttpStatusCode.BadRequest)).GetProperty("detail").GetString().Should().Contain("At least one");
+        await ProblemAsync(await _http.PutAsync("/api/v1/aes/local", JsonBody("""[{"aeTitle":"A"},{"aeTitle":"A "}]""")), HttpStatusCode.BadRequest);
+        (await _http.PutAsync("/api/v1/aes/local", JsonBody("""[{"aeTitle":" MEDNODE "},{"aeTitle":"ARCHIVE"}]"""))).EnsureSuccessStatusCode();
+        _aes.ToServerAccess().CalledAeTitles.Should().Equal("MEDNODE", "ARCHIVE");
+    }
+
+    [Fact]
+    public async Task Models_ListThenShadowThenDisable_StateIsStored()
+    {
+        var listed = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/models")).RootElement[0];
+        listed.GetProperty("id").GetString().Should().Be("m");
+        listed.GetProperty("enabled").GetBoolean().Should().BeTrue();
+        listed.GetProperty("shadow").GetBoolean().Should().BeFalse();
+        (await _http.PutAsync("/api/v1/models/m", JsonBody("""{"shadow":true}"""))).EnsureSuccessStatusCode();
+        (await _http.PutAsync("/api/v1/models/m", JsonBody("""{"enabled":false}"""))).EnsureSuccessStatusCode();
+        _models.For("m").Should().Be(new ModelState(Enabled: false, Shadow: true));
+        await ProblemAsync(await _http.PutAsync("/api/v1/models/x", JsonBody("""{"enabled":false}""")), HttpStatusCode.NotFound);
+        await ProblemAsync(await _http.PutAsync("/api/v1/models/m", JsonBody("""{"enabled":"maybe"}""")), HttpStatusCode.BadRequest);
+        var restarted = new ModelSwitchboard(_state);
+        await restarted.LoadAsync(default);
+        restarted.For("m").Should().Be(new ModelState(Enabled: false, Shadow: true));
     }
 }

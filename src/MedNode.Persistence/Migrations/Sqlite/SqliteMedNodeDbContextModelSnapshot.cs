@@ -17,6 +17,24 @@ namespace MedNode.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("MedNode.Persistence.Admin.AdminStateEntity", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAtMs")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("AdminState", (string)null);
+                });
+
             modelBuilder.Entity("MedNode.Persistence.Index.InstanceEntity", b =>
                 {
                     b.Property<string>("SopInstanceUid")
