@@ -195,7 +195,7 @@ def manifest(sha, threshold, model_file="model.onnx"):
         "minLesionVolumeMm3": 30.0,
         # MedNode's second pass at twice the model's resolution around each lesion found (LesionRefiner); what it
         # gains is measured in MODEL_CARD.md.
-        "refinement": {"zoom": 2.0, "marginMm": 12.0, "maxVoxels": 8000000},
+        "refinement": {"zoom": 2.0, "marginMm": 12.0, "maxCandidateVolumeMm3": 500.0, "maxVoxels": 8000000},
     }
 
 

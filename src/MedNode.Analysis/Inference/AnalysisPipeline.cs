@@ -71,7 +71,9 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
                 var since = timeProvider.GetTimestamp();
                 // Candidates down to half the minimum volume: a small lesion the coarse pass under-segments may still
                 // reach the minimum once refined.
-                var candidates = labeling.Components.Where(k => k.VolumeMm3 >= m.MinLesionVolumeMm3 / 2).Select(k => k.Box).ToList();
+                var candidates = labeling.Components
+                    .Where(k => k.VolumeMm3 >= m.MinLesionVolumeMm3 / 2 && k.VolumeMm3 < (m.Refinement.MaxCandidateVolumeMm3 ?? double.PositiveInfinity))
+                    .Select(k => k.Box).ToList();
                 try
                 {
                     if (candidates.Count > 0 && LesionRefiner.Refine(source, onSource, c, candidates, model, pad, cancellationToken) > 0)

@@ -7,8 +7,8 @@ namespace MedNode.Analysis.Inference;
 /// The second pass of <see cref="LesionRefinement"/>: around each candidate lesion the source image is cropped (the
 /// candidate's box, plus the margin, and at least one model patch wide where the series allows, so that the tiles see
 /// tissue rather than padding), resampled at the model spacing divided by the zoom, predicted, and interpolated back;
-/// those probabilities replace the first pass's inside the crop. Crops that overlap are merged first, so a lesion is
-/// never split between two crops.
+/// those probabilities replace the first pass's around each candidate (its box plus 3 mm; the rest of the crop is
+/// context only). Crops that overlap are merged first.
 /// </summary>
 internal static class LesionRefiner
 {
@@ -20,7 +20,11 @@ internal static class LesionRefiner
         var g = image.Geometry;
         var fine = new Vec3(m.TargetSpacing[0] / r.Zoom, m.TargetSpacing[1] / r.Zoom, m.TargetSpacing[2] / r.Zoom);
         var minimum = (X: Voxels(m.PatchSize[0] * fine.X, g.Spacing.X), Y: Voxels(m.PatchSize[1] * fine.Y, g.Spacing.Y), Z: Voxels(m.PatchSize[2] * fine.Z, g.Spacing.Z));
-        var crops = Merge(candidates.Select(b => Expand(b, g, r.MarginMm, minimum)).ToList());
+        var candidateList = candidates.ToList();
+        var crops = Merge(candidateList.Select(b => Expand(b, g, r.MarginMm, minimum)).ToList());
+        // Only the neighbourhood of each candidate takes the second pass's values: the rest of a crop is context, and a
+        // lesion that is not a candidate but reaches into a crop keeps its first-pass boundary whole.
+        var writeBoxes = candidateList.Select(b => Expand(b, g, WriteMarginMm, (1, 1, 1))).ToList();
 
         var done = 0;
         foreach (var box in crops)
@@ -33,17 +37,24 @@ internal static class LesionRefiner
             var normalised = AnalysisPipeline.Normalise(resampled.Data, m.Normalisation);
             var predicted = SlidingWindow.Predict(model, normalised, grid.SizeX, grid.SizeY, grid.SizeZ, padValue, cancellationToken)[classIndex];
             var back = Resampler.Trilinear(new Volume<float>(grid, predicted), cropGeometry, cancellationToken);
-            for (var z = 0; z < box.SizeZ; z++)
+            foreach (var w in writeBoxes)
             {
-                for (var y = 0; y < box.SizeY; y++)
+                if (w.MinX < box.MinX || w.MinY < box.MinY || w.MinZ < box.MinZ || w.MaxX > box.MaxX || w.MaxY > box.MaxY || w.MaxZ > box.MaxZ) continue;
+                for (var z = w.MinZ; z <= w.MaxZ; z++)
                 {
-                    Array.Copy(back.Data, cropGeometry.Index(0, y, z), probability.Data, g.Index(box.MinX, box.MinY + y, box.MinZ + z), box.SizeX);
+                    for (var y = w.MinY; y <= w.MaxY; y++)
+                    {
+                        Array.Copy(back.Data, cropGeometry.Index(w.MinX - box.MinX, y - box.MinY, z - box.MinZ), probability.Data, g.Index(w.MinX, y, z), w.SizeX);
+                    }
                 }
             }
             done++;
         }
         return done;
     }
+
+    /// <summary>How far around a candidate's box the second pass's probabilities are taken (mm): room for its boundary to move.</summary>
+    private const double WriteMarginMm = 3;
 
     /// <summary>Source voxels needed to cover <paramref name="mm"/>, plus one so that the fine grid fits inside.</summary>
     private static int Voxels(double mm, double spacing) => (int)Math.Ceiling(mm / spacing) + 1;

@@ -30,6 +30,7 @@ internal static class ManifestValidator
             if (!(r.Zoom > 1 && r.Zoom <= 4)) Fail(id, "refinement.zoom must be above 1 and at most 4");
             if (!(r.MarginMm >= 0 && r.MarginMm <= 200)) Fail(id, "refinement.marginMm must be between 0 and 200");
             if (r.MaxVoxels < 1) Fail(id, "refinement.maxVoxels must be positive");
+            if (r.MaxCandidateVolumeMm3 is { } v && !(v > 0)) Fail(id, "refinement.maxCandidateVolumeMm3 must be positive");
         }
     }
 

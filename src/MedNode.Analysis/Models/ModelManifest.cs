@@ -71,6 +71,12 @@ public sealed record LesionRefinement
     /// <summary>Context kept around each candidate's bounding box, in mm; the crop is also at least one patch wide.</summary>
     public double MarginMm { get; init; } = 12;
 
+    /// <summary>
+    /// Only candidates smaller than this (mm³, as the first pass measured them) are refined; larger lesions keep the
+    /// first pass, which already segments them well. No limit when absent.
+    /// </summary>
+    public double? MaxCandidateVolumeMm3 { get; init; }
+
     /// <summary>A crop whose fine grid would exceed this many voxels keeps the first pass's probabilities.</summary>
     public int MaxVoxels { get; init; } = 8_000_000;
 }
