@@ -220,13 +220,20 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (!db.Database.IsSqlite()) return;
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(FULL);";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0)
-            throw new IOException("SQLite could not complete a WAL checkpoint (busy); index writes are not yet known durable.");
+        // Opened and closed through EF Core, so that the pooled context goes back with its connection closed.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(FULL);";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0)
+                throw new IOException("SQLite could not complete a WAL checkpoint (busy); index writes are not yet known durable.");
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public void Dispose() => _writeLock.Dispose();
