@@ -54,7 +54,7 @@ wait_echo() { for _ in $(seq 1 600); do echoscu -aec "$1" 127.0.0.1 "$2" >/dev/n
 
 # start_<receiver> DIR ASSOCS: sets SRV (server PID), TPID (/usr/bin/time PID), PORT, AET.
 start_storescp() {
-  local d=$1 n=$2 fork=()
+  local d=$1 n=$2 fork=(); HTTP=
   [ "$n" -gt 1 ] && fork=(--fork)
   PORT=$(freeport); AET=STORESCP
   mkdir -p "$d/out"
@@ -64,7 +64,7 @@ start_storescp() {
 start_baseline() { start_mednode "$1" "$2" "$baseline_dll"; }
 start_mednode() {
   local d=$1 dll=${3:-$mednode_dll} tiered=()
-  local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE
+  local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE; HTTP=$http
   # Tiered JIT off: a long-running server compiles optimized code once instead of re-compiling EF Core's paths during the run.
   [ "${MEDNODE_TIERED:-0}" = default ] || tiered=("DOTNET_TieredCompilation=${MEDNODE_TIERED:-0}")
   (cd "$d" && exec env "${tiered[@]}" /usr/bin/time -f '%M' -o "$d/time" dotnet "$dll" serve --urls "http://127.0.0.1:$http" \
@@ -74,7 +74,7 @@ start_mednode() {
   TPID=$!; SRV=$(child_of $TPID)
 }
 start_orthanc() {
-  local d=$1
+  local d=$1; HTTP=
   PORT=$(freeport); AET=ORTHANC
   cat >"$d/orthanc.json" <<EOF
 { "Name": "bench", "HttpPort": $(freeport), "DicomPort": $PORT, "DicomAet": "$AET",
@@ -97,6 +97,11 @@ run_one() {
   d=$(mktemp -d "$work/run-$recv-XXXXXX")
   "start_$recv" "$d" "$n"
   wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; kill -TERM "$SRV" 2>/dev/null; exit 1; }
+  # MedNode's DIMSE listener answers before the web host has finished starting; on a loaded machine that start-up (JIT of
+  # the ASP.NET pipeline) ran into the timed send and was counted as ingest CPU. Wait for any HTTP answer too.
+  if [ -n "${HTTP:-}" ]; then
+    for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$HTTP/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
   storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; kill -TERM "$SRV"; exit 1; }
   local groups=() i
   for ((i = 0; i < n; i++)); do groups[i]=""; done
