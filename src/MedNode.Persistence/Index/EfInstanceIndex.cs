@@ -15,18 +15,18 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
     // The per-instance lookups of the ingest path, compiled once: a LINQ query re-walks its expression tree (parameter
-    // extraction, cache key) on every call, and FindAsync builds a new one. EF Core recompiles a compiled query when it
-    // meets another model (the other provider's context), so one delegate serves both.
-    private static readonly Func<MedNodeDbContext, string, Task<InstanceEntity?>> FindInstanceNoTracking =
+    // extraction, cache key) on every call, and FindAsync builds a new one. Per index, not static: EF Core refuses a
+    // compiled query run against another model, and one index serves one provider (one model).
+    private readonly Func<MedNodeDbContext, string, Task<InstanceEntity?>> FindInstanceNoTracking =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.AsNoTracking().FirstOrDefault(i => i.SopInstanceUid == uid));
 
-    private static readonly Func<MedNodeDbContext, string, Task<bool>> InstanceExists =
+    private readonly Func<MedNodeDbContext, string, Task<bool>> InstanceExists =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.Any(i => i.SopInstanceUid == uid));
 
-    private static readonly Func<MedNodeDbContext, string, Task<SeriesEntity?>> FindSeries =
+    private readonly Func<MedNodeDbContext, string, Task<SeriesEntity?>> FindSeries =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Series.FirstOrDefault(s => s.SeriesInstanceUid == uid));
 
-    private static readonly Func<MedNodeDbContext, string, Task<StudyEntity?>> FindStudy =
+    private readonly Func<MedNodeDbContext, string, Task<StudyEntity?>> FindStudy =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Studies.FirstOrDefault(s => s.StudyInstanceUid == uid));
 
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
@@ -61,7 +61,7 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     /// A new instance: its row and the series and study aggregates updated incrementally, in one SaveChanges (one
     /// transaction). Recounting the study per instance made a study's ingest quadratic in its size.
     /// </summary>
-    private static async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
+    private async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
     {
         db.Instances.Add(InstanceEntity.From(record));
         // A fresh context tracks nothing yet, so a tracking query finds what FindAsync would.
