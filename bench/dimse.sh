@@ -14,6 +14,8 @@
 # usage: bench/dimse.sh                 (REPS=5 SLICES=200 RECEIVERS="storescp mednode orthanc" ASSOCS="1 4")
 #        SLICES=400 REPS=3 bench/dimse.sh
 #        MEDNODE_TIERED=1 bench/dimse.sh   (tiered JIT on, as `mednode serve` runs by default)
+#        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
+#        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -30,6 +32,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
 fi
 bench="dotnet $repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll"
 mednode_dll="$repo/src/MedNode.Host/bin/Release/net10.0/mednode.dll"
+baseline_dll=${BASELINE_DLL:-}
 ct="$work/ct$slices"
 [ -d "$ct" ] || $bench gen-ct "$ct" "$slices" >/dev/null
 # Every server first receives a different 20-slice series (not timed): a node runs for months, so the figures are for a
@@ -51,25 +54,27 @@ wait_echo() { for _ in $(seq 1 600); do echoscu -aec "$1" 127.0.0.1 "$2" >/dev/n
 
 # start_<receiver> DIR ASSOCS: sets SRV (server PID), TPID (/usr/bin/time PID), PORT, AET.
 start_storescp() {
-  local d=$1 n=$2 fork=()
+  local d=$1 n=$2 fork=(); HTTP=
   [ "$n" -gt 1 ] && fork=(--fork)
   PORT=$(freeport); AET=STORESCP
   mkdir -p "$d/out"
   /usr/bin/time -f '%M' -o "$d/time" storescp "${fork[@]}" -aet "$AET" -od "$d/out" "$PORT" >"$d/log" 2>&1 &
   TPID=$!; SRV=$(child_of $TPID)
 }
+start_baseline() { start_mednode "$1" "$2" "$baseline_dll"; }
 start_mednode() {
-  local d=$1
-  local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE
+  local d=$1 dll=${3:-$mednode_dll} tiered=()
+  local http; http=$(freeport); PORT=$(freeport); AET=MEDNODE; HTTP=$http
   # Tiered JIT off: a long-running server compiles optimized code once instead of re-compiling EF Core's paths during the run.
-  (cd "$d" && DOTNET_TieredCompilation=${MEDNODE_TIERED:-0} exec /usr/bin/time -f '%M' -o "$d/time" dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+  [ "${MEDNODE_TIERED:-0}" = default ] || tiered=("DOTNET_TieredCompilation=${MEDNODE_TIERED:-0}")
+  (cd "$d" && exec env "${tiered[@]}" /usr/bin/time -f '%M' -o "$d/time" dotnet "$dll" serve --urls "http://127.0.0.1:$http" \
     --MedNode:Dimse:Port="$PORT" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
     --MedNode:Dimse:MinFreeBytes=0 --MedNode:Database:ConnectionString="Data Source=$d/index.db" \
     --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
   TPID=$!; SRV=$(child_of $TPID)
 }
 start_orthanc() {
-  local d=$1
+  local d=$1; HTTP=
   PORT=$(freeport); AET=ORTHANC
   cat >"$d/orthanc.json" <<EOF
 { "Name": "bench", "HttpPort": $(freeport), "DicomPort": $PORT, "DicomAet": "$AET",
@@ -82,7 +87,7 @@ EOF
 stored_count() {
   case $1 in
     storescp) find "$2/out" -type f | wc -l ;;
-    mednode) find "$2/store" -path "$2/store/.*" -prune -o -name '*.dcm' -type f -print | wc -l ;;
+    mednode|baseline) find "$2/store" -path "$2/store/.*" -prune -o -name '*.dcm' -type f -print | wc -l ;;
     orthanc) find "$2/storage" -type f -name '*-*' | wc -l ;;
   esac
 }
@@ -92,6 +97,11 @@ run_one() {
   d=$(mktemp -d "$work/run-$recv-XXXXXX")
   "start_$recv" "$d" "$n"
   wait_echo "$AET" "$PORT" "$SRV" || { echo "$recv did not start; log:" >&2; cat "$d/log" >&2; kill -TERM "$SRV" 2>/dev/null; exit 1; }
+  # MedNode's DIMSE listener answers before the web host has finished starting; on a loaded machine that start-up (JIT of
+  # the ASP.NET pipeline) ran into the timed send and was counted as ingest CPU. Wait for any HTTP answer too.
+  if [ -n "${HTTP:-}" ]; then
+    for _ in $(seq 1 600); do curl -s -o /dev/null "http://127.0.0.1:$HTTP/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
   storescu -aec "$AET" 127.0.0.1 "$PORT" "${warm[@]}" >"$d/warm.log" 2>&1 || { echo "warm-up send to $recv failed" >&2; kill -TERM "$SRV"; exit 1; }
   local groups=() i
   for ((i = 0; i < n; i++)); do groups[i]=""; done

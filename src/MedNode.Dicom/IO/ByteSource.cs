@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using MedNode.Dicom.Buffers;
 using Microsoft.Win32.SafeHandles;
@@ -74,7 +75,8 @@ internal sealed class FileSource : ByteSource
     private const int Window = 256 * 1024;
     private readonly SafeFileHandle _handle;
     private readonly string _path;
-    private byte[] _buffer = new byte[Window];
+    // Pooled: a new 256 KiB window per file opened was a large-object-heap allocation per received instance.
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Window);
     private int _nextRead = 8 * 1024; // small first read: a header is often all that is wanted (StopAtPixelData)
     private long _bufferStart;
     private int _bufferCount;
@@ -91,7 +93,13 @@ internal sealed class FileSource : ByteSource
     private void Fill(int n)
     {
         if (Position >= _bufferStart && Position + n <= _bufferStart + _bufferCount) return;
-        if (n > _buffer.Length) _buffer = new byte[Math.Max(n, _buffer.Length * 2)];
+        if (n > _buffer.Length)
+        {
+            int size = Math.Max(n, _buffer.Length * 2);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = []; // a failed Rent leaves nothing to return twice
+            _buffer = ArrayPool<byte>.Shared.Rent(size);
+        }
         _bufferStart = Position;
         int want = (int)Math.Min(Math.Max(n, _nextRead), Math.Min(_buffer.Length, Length - Position));
         _nextRead = Math.Min(_nextRead * 2, _buffer.Length);
@@ -131,5 +139,10 @@ internal sealed class FileSource : ByteSource
         return new MemoryByteBuffer(CopySwapped(Read((int)n), swapUnit));
     }
 
-    public override void Dispose() => _handle.Dispose();
+    public override void Dispose()
+    {
+        _handle.Dispose();
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+    }
 }

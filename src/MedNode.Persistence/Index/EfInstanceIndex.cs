@@ -14,13 +14,28 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     // Aggregates are recomputed from the instance rows after each write; one writer at a time in this process keeps them exact.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
+    // The per-instance lookups of the ingest path, compiled once: a LINQ query re-walks its expression tree (parameter
+    // extraction, cache key) on every call, and FindAsync builds a new one. Per index, not static: EF Core refuses a
+    // compiled query run against another model, and one index serves one provider (one model).
+    private readonly Func<MedNodeDbContext, string, Task<InstanceEntity?>> FindInstanceNoTracking =
+        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.AsNoTracking().FirstOrDefault(i => i.SopInstanceUid == uid));
+
+    private readonly Func<MedNodeDbContext, string, Task<bool>> InstanceExists =
+        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.Any(i => i.SopInstanceUid == uid));
+
+    private readonly Func<MedNodeDbContext, string, Task<SeriesEntity?>> FindSeries =
+        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Series.FirstOrDefault(s => s.SeriesInstanceUid == uid));
+
+    private readonly Func<MedNodeDbContext, string, Task<StudyEntity?>> FindStudy =
+        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Studies.FirstOrDefault(s => s.StudyInstanceUid == uid));
+
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            if (!await db.Instances.AnyAsync(i => i.SopInstanceUid == record.SopInstanceUid, cancellationToken))
+            if (!await InstanceExists(db, record.SopInstanceUid))
             {
                 await AddNewAsync(db, record, cancellationToken);
                 return;
@@ -46,14 +61,15 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     /// A new instance: its row and the series and study aggregates updated incrementally, in one SaveChanges (one
     /// transaction). Recounting the study per instance made a study's ingest quadratic in its size.
     /// </summary>
-    private static async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
+    private async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
     {
         db.Instances.Add(InstanceEntity.From(record));
-        var series = await db.Series.FindAsync([record.SeriesInstanceUid], ct);
+        // A fresh context tracks nothing yet, so a tracking query finds what FindAsync would.
+        var series = await FindSeries(db, record.SeriesInstanceUid);
         var newSeries = series == null;
         if (series == null) db.Series.Add(new SeriesEntity { SeriesInstanceUid = record.SeriesInstanceUid, StudyInstanceUid = record.StudyInstanceUid, NumberOfSeriesRelatedInstances = 1 });
         else series.NumberOfSeriesRelatedInstances++;
-        var study = await db.Studies.FindAsync([record.StudyInstanceUid], ct);
+        var study = await FindStudy(db, record.StudyInstanceUid);
         if (study == null)
         {
             study = db.Studies.Add(new StudyEntity { StudyInstanceUid = record.StudyInstanceUid, PatientId = record.PatientId }).Entity;
@@ -99,7 +115,7 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     public async Task<InstanceRecord?> FindInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var e = await db.Instances.AsNoTracking().FirstOrDefaultAsync(i => i.SopInstanceUid == sopInstanceUid, cancellationToken);
+        var e = await FindInstanceNoTracking(db, sopInstanceUid);
         return e?.ToRecord();
     }
 
@@ -220,13 +236,20 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (!db.Database.IsSqlite()) return;
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(FULL);";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0)
-            throw new IOException("SQLite could not complete a WAL checkpoint (busy); index writes are not yet known durable.");
+        // Opened and closed through EF Core, so that the pooled context goes back with its connection closed.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(FULL);";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0)
+                throw new IOException("SQLite could not complete a WAL checkpoint (busy); index writes are not yet known durable.");
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public void Dispose() => _writeLock.Dispose();

@@ -8,7 +8,8 @@ namespace MedNode.Persistence.Index;
 /// own subclass (<see cref="SqliteMedNodeDbContext"/>, <see cref="PostgresMedNodeDbContext"/>) so that each owns one
 /// migration set and one model snapshot (Migrations/Sqlite, Migrations/Postgres).
 /// </summary>
-public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : DbContext(options)
+/// <remarks>The constructors take the provider subclass's own options so that <see cref="MedNodeDbContextFactory"/> can pool them.</remarks>
+public abstract class MedNodeDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<InstanceEntity> Instances => Set<InstanceEntity>();
 
@@ -79,7 +80,7 @@ public abstract class MedNodeDbContext(DbContextOptions<MedNodeDbContext> option
 }
 
 /// <summary>The SQLite index (embedded, the default). Times are stored as Unix milliseconds so that they sort and compare.</summary>
-public sealed class SqliteMedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : MedNodeDbContext(options)
+public sealed class SqliteMedNodeDbContext(DbContextOptions<SqliteMedNodeDbContext> options) : MedNodeDbContext(options)
 {
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -94,7 +95,7 @@ public sealed class SqliteMedNodeDbContext(DbContextOptions<MedNodeDbContext> op
 /// MIN are by code point as on SQLite (BINARY) and in <c>StringComparer.Ordinal</c>: UIDs page in the same order and
 /// DA/TM ranges compare the same on both providers, whatever the server's default locale.
 /// </summary>
-public sealed class PostgresMedNodeDbContext(DbContextOptions<MedNodeDbContext> options) : MedNodeDbContext(options)
+public sealed class PostgresMedNodeDbContext(DbContextOptions<PostgresMedNodeDbContext> options) : MedNodeDbContext(options)
 {
     public const string Collation = "C";
 

@@ -1,27 +1,39 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace MedNode.Persistence.Index;
 
 /// <summary>
 /// Creates the provider's <see cref="MedNodeDbContext"/> subclass from <see cref="DatabaseOptions"/>; the index and the
-/// start-up migration use it through <see cref="IDbContextFactory{TContext}"/>.
+/// start-up migration use it through <see cref="IDbContextFactory{TContext}"/>. Contexts are pooled (EF Core's
+/// <see cref="PooledDbContextFactory{TContext}"/>): a new context per index call resolved some forty internal services
+/// from a fresh scope, a large share of the CPU of each C-STORE (bench/RESULTS.md, C-STORE throughput). A disposed context
+/// goes back to the pool with its change tracker and connection state reset.
 /// </summary>
 public sealed class MedNodeDbContextFactory : IDbContextFactory<MedNodeDbContext>
 {
-    private readonly DbContextOptions<MedNodeDbContext> _options;
-    private readonly bool _postgres;
+    private readonly Func<MedNodeDbContext> _create;
 
     public MedNodeDbContextFactory(DatabaseOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = new DbContextOptionsBuilder<MedNodeDbContext>();
-        _postgres = PersistenceServiceCollectionExtensions.Configure(builder, options) == DatabaseProvider.PostgreSql;
-        _options = builder.Options;
+        var sqlite = new DbContextOptionsBuilder<SqliteMedNodeDbContext>();
+        if (PersistenceServiceCollectionExtensions.Configure(sqlite, options) == DatabaseProvider.PostgreSql)
+        {
+            var postgres = new DbContextOptionsBuilder<PostgresMedNodeDbContext>();
+            PersistenceServiceCollectionExtensions.Configure(postgres, options);
+            var pool = new PooledDbContextFactory<PostgresMedNodeDbContext>(postgres.Options);
+            _create = pool.CreateDbContext;
+        }
+        else
+        {
+            var pool = new PooledDbContextFactory<SqliteMedNodeDbContext>(sqlite.Options);
+            _create = pool.CreateDbContext;
+        }
     }
 
-    public MedNodeDbContext CreateDbContext() =>
-        _postgres ? new PostgresMedNodeDbContext(_options) : new SqliteMedNodeDbContext(_options);
+    public MedNodeDbContext CreateDbContext() => _create();
 }
 
 /// <summary>
