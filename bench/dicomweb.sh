@@ -78,7 +78,7 @@ start_mednode() {
   http=$(freeport)
   (cd "$d" && DOTNET_TieredCompilation=0 exec dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
     --MedNode:Dimse:Port="$(freeport)" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
-    --MedNode:Dimse:MinFreeBytes=0 "${db[@]}" --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
+    --MedNode:Dimse:MinFreeBytes=0 --MedNode:Security:AllowAnonymous=true "${db[@]}" --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
   SRV=$!; pids+=("$SRV")
   BASE="http://127.0.0.1:$http/dicomweb"
   wait_http "http://127.0.0.1:$http/health/live" "$SRV" || { echo "mednode did not start:" >&2; cat "$d/log" >&2; exit 1; }
