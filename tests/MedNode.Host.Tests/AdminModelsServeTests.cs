@@ -30,14 +30,7 @@ public sealed class AdminModelsServeTests : IDisposable
         var nodeDir = Directory.CreateDirectory(_dir.File("node")).FullName;
         using var node = NodeProcess.Start(nodeDir,
         [
-            "--MedNode:Completion:QuietPeriod=00:00:02",
-            "--MedNode:Jobs:PollInterval=00:00:00.500",
-            $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
-            "--MedNode:Analysis:Device=Cpu",
-            "--MedNode:Rules:0:Name=ct",
-            "--MedNode:Rules:0:Match:Modalities:0=CT",
-            "--MedNode:Rules:0:Action:Model=phantom-lesion",
-            "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+            .. ExportFlow.NodeArgs(),
             "--MedNode:Destinations:0:Name=pacs",
             "--MedNode:Destinations:0:AeTitle=STORESCP",
             "--MedNode:Destinations:0:Host=127.0.0.1",

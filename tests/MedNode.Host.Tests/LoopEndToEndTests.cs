@@ -119,12 +119,9 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
     /// <summary>Writes the phantom series and makes the node's working folder; picks Orthanc's DICOM port.</summary>
     private IReadOnlyList<string> Prepare(out string nodeDir, out int orthancDicom)
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = ExportFlow.Prepare(_dir, out nodeDir);
         orthancDicom = OrthancPeer.FreePort();
-        return CtPhantom.WriteSeries(Spec, seriesDir);
+        return files;
     }
 
     /// <summary>The node settings every loop test shares: the bundled model on CPU, Orthanc as destination "pacs", one CT rule.</summary>

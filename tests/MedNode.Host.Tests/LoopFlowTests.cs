@@ -188,13 +188,10 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
     /// <summary>Writes the phantom series and makes the node's working folder; picks Orthanc's DICOM port.</summary>
     private IReadOnlyList<string> Prepare(out string nodeDir, out int orthancDicom)
     {
-        var seriesDir = Path.Combine(_dir.Path, "series");
-        Directory.CreateDirectory(seriesDir);
-        nodeDir = Path.Combine(_dir.Path, "node");
-        Directory.CreateDirectory(nodeDir);
+        var files = ExportFlow.Prepare(_dir, out nodeDir);
         orthancDicom = OrthancPeer.FreePort();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"node folder {nodeDir}, Orthanc DICOM port {orthancDicom}"));
-        return CtPhantom.WriteSeries(LoopEndToEndTests.Spec, seriesDir);
+        return files;
     }
 }
 
