@@ -72,11 +72,12 @@ def _trilinear_axis(vol, axis, n_out, scale):
     return np.take(vol, lo, axis=axis) * (1 - w) + np.take(vol, hi, axis=axis) * w
 
 
-def make_phantom(seed, n=PATCH):
-    """One phantom: (normalised image, soft label), both (n, n, n) float32 on the 1.5 mm grid, axes (z, y, x)."""
+def make_phantom(seed, n=PATCH, grid=SPACING):
+    """One phantom: (normalised image, soft label), both (n, n, n) float32 on the model's grid (`grid` mm: 1.5, or
+    0.75 for the fine phantoms that stand for LesionRefiner's second pass at zoom 2), axes (z, y, x)."""
     rng = np.random.default_rng(seed)
     sxy, sz = rng.uniform(0.6, 1.0), rng.uniform(1.0, 2.5)
-    extent = (n - 1) * SPACING
+    extent = (n - 1) * grid
     nxy, nz = int(np.ceil(extent / sxy)) + 2, int(np.ceil(extent / sz)) + 2
 
     body = None
@@ -87,7 +88,8 @@ def make_phantom(seed, n=PATCH):
         body = (np.array([extent / 2] * 3) + normal * (radius + rng.uniform(-extent / 2, extent / 4)), radius)
     lesions = []
     for _ in range(rng.integers(0, 4)):
-        radii = rng.uniform(2.5, 15.0) * rng.uniform(0.6, 1.0, size=3)
+        # Fine phantoms hold the small lesions the second pass sees (up to about 10 mm across, in context).
+        radii = rng.uniform(2.5, 15.0 if grid == SPACING else 7.5) * rng.uniform(0.6, 1.0, size=3)
         radii[rng.integers(0, 3)] = max(radii.max(), 2.5)
         lesions.append((rng.uniform(-0.1 * extent, 1.1 * extent, size=3), radii, random_rotation(rng), rng.uniform(40.0, 150.0)))
 
@@ -112,27 +114,34 @@ def make_phantom(seed, n=PATCH):
     src = hu_fine.reshape(nz, 2, nxy, 2, nxy, 2).mean(axis=(1, 3, 5))
     src += rng.normal(scale=rng.uniform(3.0, 25.0), size=src.shape)
     src = np.round(src).astype(np.float32)
-    # Resampled to 1.5 mm on the grid that shares the source origin.
-    vol = _trilinear_axis(src, 0, n, SPACING / sz)
-    vol = _trilinear_axis(vol, 1, n, SPACING / sxy)
-    vol = _trilinear_axis(vol, 2, n, SPACING / sxy)
+    # Resampled to the model's grid (1.5 mm, or 0.75 mm) on the grid that shares the source origin.
+    vol = _trilinear_axis(src, 0, n, grid / sz)
+    vol = _trilinear_axis(vol, 1, n, grid / sxy)
+    vol = _trilinear_axis(vol, 2, n, grid / sxy)
     img = np.clip((vol - A_MIN) / (A_MAX - A_MIN), 0.0, 1.0).astype(np.float32)
-    # Soft label: fraction of each 1.5 mm voxel inside a lesion.
+    # Soft label: fraction of each model voxel inside a lesion.
     if lesions:
-        _, inside = render(_points(n, SPACING, 4), _points(n, SPACING, 4), _points(n, SPACING, 4))
+        _, inside = render(_points(n, grid, 4), _points(n, grid, 4), _points(n, grid, 4))
         label = inside.reshape(n, 4, n, 4, n, 4).mean(axis=(1, 3, 5)).astype(np.float32)
     else:
         label = np.zeros((n, n, n), dtype=np.float32)
     return img, label
 
 
-def make_set(seeds, workers):
+def _make(job):
+    seed, grid = job
+    return make_phantom(seed, grid=grid)
+
+
+def make_set(seeds, workers, fine_every=0):
+    """Phantoms for `seeds`; with `fine_every` k > 0, every k-th one (index % k == k - 1) on the 0.75 mm grid."""
+    jobs = [(s, SPACING / 2 if fine_every and i % fine_every == fine_every - 1 else SPACING) for i, s in enumerate(seeds)]
     if workers <= 1:
-        out = [make_phantom(s) for s in seeds]
+        out = [_make(j) for j in jobs]
     else:
         from multiprocessing import Pool
         with Pool(workers) as pool:
-            out = pool.map(make_phantom, seeds, chunksize=8)
+            out = pool.map(_make, jobs, chunksize=8)
     return np.stack([o[0] for o in out])[:, None], np.stack([o[1] for o in out])[:, None]
 
 
@@ -214,7 +223,7 @@ def train(args):
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
     # Disjoint seed ranges: training phantoms, held-out validation (seed + 1 range), calibration (seed + 2 range).
-    xs, ys = make_set([args.seed * 1000 + i for i in range(args.phantoms)], args.workers)
+    xs, ys = make_set([args.seed * 1000 + i for i in range(args.phantoms)], args.workers, args.fine_every)
     print(f"{len(xs)} training phantoms in {time.time() - t0:.0f}s", flush=True)
     while args.wait_for and not os.path.exists(args.wait_for):  # one GPU job at a time, so the step timing holds
         time.sleep(1)
@@ -252,7 +261,7 @@ def train(args):
             save_weights(net, args.weights)
     save_weights(net, args.weights)
     with open(args.weights + ".json", "w") as f:
-        json.dump({"steps": args.steps, "batch": args.batch, "phantoms": args.phantoms, "seconds": round(time.time() - start),
+        json.dump({"steps": args.steps, "batch": args.batch, "phantoms": args.phantoms, "fine_every": args.fine_every, "seconds": round(time.time() - start),
                    "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu", "torch": torch.__version__,
                    "parameters": sum(p.numel() for p in net.parameters())}, f)
     print("trained", args.steps, "steps in", round(time.time() - start), "s", flush=True)
@@ -284,7 +293,13 @@ def export(args):
     threshold = min(ratios, key=lambda t: abs(ratios[t] - 1))
     print("calibration volume ratios", ratios, "->", threshold)
     xv, yv = make_set([(args.seed + 1) * 1000 + i for i in range(48)], args.workers)
-    pv = (predict(xv) >= threshold).astype(np.float32)
+    pv_soft = predict(xv)
+    pv = (pv_soft >= threshold).astype(np.float32)
+    # The 0.75 mm grid of the second pass (LesionRefiner, zoom 2): held-out fine phantoms (seed + 3 range).
+    xf, yf = make_set([(args.seed + 3) * 1000 + i for i in range(48)], args.workers, fine_every=1)
+    pf_soft = predict(xf)
+    pf = (pf_soft >= threshold).astype(np.float32)
+    truth_f = (yf >= 0.5).astype(np.float32)
     truth = (yv >= 0.5).astype(np.float32)
     with_lesion = [i for i in range(len(xv)) if truth[i].sum() > 0]
     metrics = {
@@ -293,9 +308,15 @@ def export(args):
         "voxel_dice_mean_per_phantom_with_lesion": round(float(np.mean([dice(pv[i], truth[i]) for i in with_lesion])), 4),
         "volume_ratio_pooled": round(float(pv.sum() / yv.sum()), 4),
         "false_positive_voxels_in_lesion_free_phantoms": int(sum(pv[i].sum() for i in range(len(xv)) if yv[i].sum() == 0)),
+        "soft_volume_ratio_pooled": round(float(pv_soft.sum() / yv.sum()), 4),
+        "fine_grid_held_out_phantoms": len(xf),
+        "fine_grid_voxel_dice_pooled": round(dice(pf, truth_f), 4),
+        "fine_grid_volume_ratio_pooled": round(float(pf.sum() / yf.sum()), 4),
+        "fine_grid_soft_volume_ratio_pooled": round(float(pf_soft.sum() / yf.sum()), 4),
         "calibration_volume_ratios": ratios,
         "threshold": threshold,
         "training_steps": training["steps"], "batch": training["batch"], "training_phantoms": training["phantoms"],
+        "fine_every": training.get("fine_every", 0),
         "training_seconds": training["seconds"], "training_device": training["device"], "training_torch": training["torch"],
         "parameters": training["parameters"], "seed": args.seed,
     }
@@ -324,6 +345,8 @@ def main():
     ap.add_argument("--wait-for", default="", help="start training only once this file exists")
     ap.add_argument("--budget-seconds", type=float, default=0, help="choose --steps to fit this training time (timed first)")
     ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--fine-every", type=int, default=0,
+                    help="every k-th training phantom on the 0.75 mm grid of the second pass (version 3: 3)")
     args = ap.parse_args()
     train(args) if args.stage == "train" else export(args)
 

@@ -90,7 +90,12 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
             {
                 if (component.VolumeMm3 < m.MinLesionVolumeMm3) continue;
                 var lesionMask = labeling.ExtractMask(component.Label);
-                var measurements = LesionMeasurer.Measure(labeling, component.Label, source);
+                var measurements = LesionMeasurer.Measure(labeling, component.Label, source) with
+                {
+                    // The model's transition from inside to outside spans about a voxel of its grid, and trilinear
+                    // interpolation spreads it over one more: two model voxels of shell hold the whole tail.
+                    VolumePartial = PartialVolume.EstimateMm3(onSource, labeling, component, m.Threshold, 2 * m.TargetSpacing.Max()),
+                };
                 lesions.Add(new DetectedLesion(lesions.Count + 1, m.Classes[c], lesionMask, component.Box, MeanInside(onSource, lesionMask, component.Box), measurements));
             }
         }

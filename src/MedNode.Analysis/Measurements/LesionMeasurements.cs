@@ -17,6 +17,12 @@ public sealed record LesionMeasurements
     /// <summary>IBSI YEKZ: Volume (voxel counting).</summary>
     public required double VolumeVoxelCounting { get; init; }
 
+    /// <summary>
+    /// Partial-volume estimate (not an IBSI feature): the model's probabilities summed over the lesion and the shell
+    /// around it, times the voxel volume (<see cref="PartialVolume"/>). Null when no probability map was given.
+    /// </summary>
+    public double? VolumePartial { get; init; }
+
     /// <summary>IBSI C0JK: Surface area (mesh).</summary>
     public required double SurfaceArea { get; init; }
 

@@ -31,6 +31,7 @@ public class PhantomSweepTests(ITestOutputHelper output)
         result.Lesions.Should().HaveCount(spec.Lesions.Count, "every lesion is found and nothing else");
         var g = result.SourceGeometry!;
         var errors = new List<double>();
+        var partialErrors = new List<double>();
         for (var i = 0; i < spec.Lesions.Count; i++)
         {
             var truth = spec.Lesions[i];
@@ -41,13 +42,20 @@ public class PhantomSweepTests(ITestOutputHelper output)
             var dice = LesionMasks.Dice(mask, CtPhantom.AnalyticMask(spec, i));
             var error = (match.Measurements.VolumeMesh - truth.Volume) / truth.Volume;
             errors.Add(Math.Abs(error));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lesion {i} radii {truth.Radii} HU {truth.Hu}: Dice {dice:F3}, mesh volume {error:P1}, voxel volume {(match.Measurements.VolumeVoxelCounting - truth.Volume) / truth.Volume:P1}"));
+            var partial = (match.Measurements.VolumePartial!.Value - truth.Volume) / truth.Volume;
+            partialErrors.Add(Math.Abs(partial));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lesion {i} radii {truth.Radii} HU {truth.Hu}: Dice {dice:F3}, mesh volume {error:P1}, voxel volume {(match.Measurements.VolumeVoxelCounting - truth.Volume) / truth.Volume:P1}, partial-volume estimate {partial:P1}"));
             dice.Should().BeGreaterThanOrEqualTo(0.9, $"lesion {i}");
             Math.Abs(error).Should().BeLessThanOrEqualTo(0.12, $"lesion {i}");
         }
         // Lesions 5–16 mm across: single lesions under 10 mm across scatter by up to about ±11 % (a 0.1 mm shift of the
         // boundary of a 3 mm-radius sphere is 10 % of its volume); on average they are within a few per cent.
         errors.Average().Should().BeLessThanOrEqualTo(0.05);
+        // The partial-volume estimate is not held back by a voxel mask's staircase (the analytic voxel-centre mask of a
+        // lesion 5 mm across is itself off by up to ±10 %): single lesions stay within 10 %, and on average within 3.5 %.
+        // What remains is the image noise (σ = 10 HU): MODEL_CARD.md.
+        partialErrors.Should().OnlyContain(e => e <= 0.10);
+        partialErrors.Average().Should().BeLessThanOrEqualTo(0.035);
     }
 
     internal static CtPhantomSpec RandomSpec(int seed)
