@@ -12,18 +12,21 @@ namespace MedNode.Bench;
 /// </summary>
 public static class AnalysisBench
 {
-    public static int Run(string seriesDir, string modelDir, string device, int repeats, int threads)
+    /// <param name="tileBatch">Tiles per ONNX Runtime Run; 0 leaves the default (1 on CPU, 8 on CUDA).</param>
+    public static int Run(string seriesDir, string modelDir, string device, int repeats, int threads, int tileBatch = 0)
     {
         var files = Directory.GetFiles(seriesDir, "*.dcm").Order(StringComparer.Ordinal).ToArray();
         var options = new InferenceOptions
         {
             Device = Enum.Parse<InferenceDevice>(device, ignoreCase: true),
             IntraOpNumThreads = threads,
+            TileBatch = tileBatch > 0 ? tileBatch : null,
+            CudnnConvAlgoSearch = Environment.GetEnvironmentVariable("MEDNODE_CUDNN_CONV_ALGO_SEARCH"),
         };
         var load = Stopwatch.StartNew();
         using var model = new ModelLoader(new ConsoleLogger()).Load(modelDir, options);
         load.Stop();
-        Console.WriteLine(Invariant($"model {model.Manifest.Id} {model.Manifest.Version} on {model.Device}, loaded in {load.Elapsed.TotalSeconds:F2} s; {files.Length} files; intra-op threads {threads}"));
+        Console.WriteLine(Invariant($"model {model.Manifest.Id} {model.Manifest.Version} on {model.Device}, loaded in {load.Elapsed.TotalSeconds:F2} s; {files.Length} files; intra-op threads {threads}; tile batch {model.TileBatch}; cudnn_conv_algo_search {options.CudnnConvAlgoSearch ?? "(default)"}"));
         var pipeline = new AnalysisPipeline(TimeProvider.System);
         var totals = new List<double>();
         for (var r = 0; r <= repeats; r++)

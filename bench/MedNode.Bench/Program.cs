@@ -54,10 +54,11 @@ switch (args.ElementAtOrDefault(0))
             return 0;
         }
     case "analyze":
-        // analyze SERIES_DIR MODEL_DIR [cpu|cuda|auto] [REPEATS] [THREADS]
+        // analyze SERIES_DIR MODEL_DIR [cpu|cuda|auto] [REPEATS] [THREADS] [TILE_BATCH (0: the default)]
         return AnalysisBench.Run(args[1], args[2], args.ElementAtOrDefault(3) ?? "cpu",
             args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 3,
-            args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 2);
+            args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 2,
+            args.Length > 6 ? int.Parse(args[6], System.Globalization.CultureInfo.InvariantCulture) : 0);
     case "gen-studies":
         WebBench.WriteTinyStudies(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
         return 0;
@@ -71,6 +72,6 @@ switch (args.ElementAtOrDefault(0))
     case "qido":
         return await WebBench.QidoAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 3, CancellationToken.None);
     default:
-        Console.Error.WriteLine("usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR | analyze SERIES MODEL_DIR [cpu|cuda|auto] [REPEATS] [THREADS] | gen-studies DIR COUNT [FIRST] | multipart SRC OUT PER_BODY | stow URL BODY_DIR | wado URL | qido URL COUNT MAX_S OUT_FILE [WARM_UP]");
+        Console.Error.WriteLine("usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR | analyze SERIES MODEL_DIR [cpu|cuda|auto] [REPEATS] [THREADS] [TILE_BATCH] | gen-studies DIR COUNT [FIRST] | multipart SRC OUT PER_BODY | stow URL BODY_DIR | wado URL | qido URL COUNT MAX_S OUT_FILE [WARM_UP]");
         return 2;
 }

@@ -15,7 +15,7 @@ using MedNode.Host.Health;
 
 namespace MedNode.Host;
 
-/// <summary>The <c>MedNode:Analysis</c> section: the inference device and threads.</summary>
+/// <summary>The <c>MedNode:Analysis</c> section: the inference device, threads and the CUDA settings of <see cref="InferenceOptions"/>.</summary>
 public sealed class AnalysisSettings
 {
     public const string Section = "MedNode:Analysis";
@@ -23,6 +23,22 @@ public sealed class AnalysisSettings
     public InferenceDevice Device { get; set; } = InferenceDevice.Auto;
 
     public int Threads { get; set; } = 2;
+
+    /// <summary>Tiles per ONNX Runtime Run; unset: 8 on CUDA, 1 on CPU.</summary>
+    public int? TileBatch { get; set; }
+
+    public string? CudnnConvAlgoSearch { get; set; }
+
+    public string? CudaArenaExtendStrategy { get; set; }
+
+    public InferenceOptions ToInferenceOptions() => new()
+    {
+        Device = Device,
+        IntraOpNumThreads = Threads,
+        TileBatch = TileBatch,
+        CudnnConvAlgoSearch = CudnnConvAlgoSearch,
+        CudaArenaExtendStrategy = CudaArenaExtendStrategy,
+    };
 }
 
 /// <summary>
@@ -50,13 +66,22 @@ public static class LoopServiceCollectionExtensions
             throw new InvalidOperationException("MedNode:Export:CommitmentTimeout must be positive and MedNode:Export:CommitmentReportWait not negative.");
         var models = configuration.GetSection(ModelSettings.Section).Get<ModelSettings>() ?? new ModelSettings();
         var analysis = configuration.GetSection(AnalysisSettings.Section).Get<AnalysisSettings>() ?? new AnalysisSettings();
+        var inference = analysis.ToInferenceOptions();
+        try
+        {
+            inference.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"{AnalysisSettings.Section}:{e.ParamName}: {e.Message}", e);
+        }
 
         var ruleSource = new RuleSource(RuleEngine.Create(rules));
         services.AddSingleton(catalog).AddSingleton<IDestinationCatalog>(catalog);
         services.AddSingleton(ruleSource).AddSingleton<IRuleSource>(ruleSource);
         services.AddSingleton(completion).AddSingleton(jobOptions).AddSingleton(exportOptions);
         services.AddSingleton(sp => new OnnxAnalysisRunner(models.ResolvePath() ?? models.Path, sp.GetRequiredService<IBlobStore>(),
-            new InferenceOptions { Device = analysis.Device, IntraOpNumThreads = analysis.Threads }, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+            inference, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IAnalysisRunner>(sp => sp.GetRequiredService<OnnxAnalysisRunner>());
         services.AddSingleton<IInstalledModels>(sp => sp.GetRequiredService<OnnxAnalysisRunner>());
         services.AddSingleton(sp => new ModelSwitchboard(sp.GetRequiredService<MedNode.Core.Admin.IAdminStateStore>(), models.States));

@@ -10,6 +10,8 @@ public sealed class NonFiniteOutputException(string message) : Exception(message
 /// Sliding-window inference over a normalised volume (x fastest) with Gaussian blending of overlapping tiles
 /// (importance weights exp(−d²/2σ²), σ = 0.125 × tile, as MONAI's SlidingWindowInferer with mode "gaussian").
 /// Activations are applied per tile before blending; the result is one probability map per manifest class.
+/// <see cref="LoadedModel.TileBatch"/> tiles go to the session per <c>Run</c> (N of NCDHW); blending keeps the tile
+/// order, so the result does not depend on the batch beyond the session's own rounding.
 /// </summary>
 internal static class SlidingWindow
 {
@@ -25,31 +27,50 @@ internal static class SlidingWindow
         for (var c = 0; c < classes; c++) accum[c] = new float[voxels];
         var weightSum = new float[voxels];
         var weights = GaussianWeights(tx, ty, tz);
-        var tile = new float[tx * ty * tz];
-        var tileVoxels = tile.Length;
-        long[] shape = [1, 1, tz, ty, tx];
+        var tileVoxels = tx * ty * tz;
 
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        var origins = new List<(int X, int Y, int Z)>();
         foreach (var z0 in Starts(pz, tz, m.Overlap))
         {
             foreach (var y0 in Starts(py, ty, m.Overlap))
             {
-                foreach (var x0 in Starts(px, tx, m.Overlap))
+                foreach (var x0 in Starts(px, tx, m.Overlap)) origins.Add((x0, y0, z0));
+            }
+        }
+        // One pinned buffer for the whole volume, refilled for each Run: ONNX Runtime reads it in place (and the CUDA
+        // provider copies from pinned memory without staging); the last batch may be partial and takes a prefix.
+        var batch = Math.Max(1, Math.Min(model.TileBatch, origins.Count));
+        var tiles = GC.AllocateUninitializedArray<float>(batch * tileVoxels, pinned: true);
+
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        for (var first = 0; first < origins.Count; first += batch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(batch, origins.Count - first);
+            for (var b = 0; b < count; b++)
+            {
+                var (x0, y0, z0) = origins[first + b];
+                Fill(tiles.AsSpan(b * tileVoxels, tileVoxels), volume, sizeX, sizeY, sizeZ, x0, y0, z0, tx, ty, tz, padValue);
+            }
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, tiles.AsMemory(0, count * tileVoxels), [count, 1, tz, ty, tx]);
+            using var outputs = model.Session.Run(runOptions, [m.Input.TensorName], [input], [m.Output.TensorName]);
+            var output = outputs[0].GetTensorDataAsSpan<float>();
+            if (output.Length != count * channels * tileVoxels)
+                throw new NonFiniteOutputException($"the model returned {output.Length} values for {count} tile(s), expected {count} × {channels} × {tileVoxels}");
+            for (var i = 0; i < output.Length; i++)
+            {
+                if (!float.IsFinite(output[i]))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    Fill(tile, volume, sizeX, sizeY, sizeZ, x0, y0, z0, tx, ty, tz, padValue);
-                    using var input = OrtValue.CreateTensorValueFromMemory(tile, shape);
-                    using var outputs = model.Session.Run(runOptions, [m.Input.TensorName], [input], [m.Output.TensorName]);
-                    var output = outputs[0].GetTensorDataAsSpan<float>();
-                    if (output.Length != channels * tileVoxels)
-                        throw new NonFiniteOutputException($"the model returned {output.Length} values for a tile, expected {channels} × {tileVoxels}");
-                    for (var i = 0; i < output.Length; i++)
-                    {
-                        if (!float.IsFinite(output[i])) throw new NonFiniteOutputException($"the model output {output[i]} at tile ({x0}, {y0}, {z0}), value {i}");
-                    }
-                    Blend(output, accum, weightSum, weights, m, sizeX, sizeY, sizeZ, x0, y0, z0, tx, ty, tz);
+                    var (x0, y0, z0) = origins[first + (i / (channels * tileVoxels))];
+                    throw new NonFiniteOutputException($"the model output {output[i]} at tile ({x0}, {y0}, {z0}), value {i % (channels * tileVoxels)}");
                 }
+            }
+            // NCDHW: each tile's channels are one contiguous block of the output.
+            for (var b = 0; b < count; b++)
+            {
+                var (x0, y0, z0) = origins[first + b];
+                Blend(output.Slice(b * channels * tileVoxels, channels * tileVoxels), accum, weightSum, weights, m, sizeX, sizeY, sizeZ, x0, y0, z0, tx, ty, tz);
             }
         }
         for (var i = 0; i < voxels; i++)
@@ -100,7 +121,7 @@ internal static class SlidingWindow
         return w;
     }
 
-    private static void Fill(float[] tile, float[] volume, int sx, int sy, int sz, int x0, int y0, int z0, int tx, int ty, int tz, float pad)
+    private static void Fill(Span<float> tile, float[] volume, int sx, int sy, int sz, int x0, int y0, int z0, int tx, int ty, int tz, float pad)
     {
         for (var z = 0; z < tz; z++)
         {
@@ -110,12 +131,12 @@ internal static class SlidingWindow
                 int vz = z0 + z, vy = y0 + y;
                 if (vz >= sz || vy >= sy)
                 {
-                    Array.Fill(tile, pad, o, tx);
+                    tile.Slice(o, tx).Fill(pad);
                     continue;
                 }
                 var inside = Math.Max(0, Math.Min(tx, sx - x0));
-                Array.Copy(volume, x0 + (sx * (vy + (sy * vz))), tile, o, inside);
-                if (inside < tx) Array.Fill(tile, pad, o + inside, tx - inside);
+                volume.AsSpan(x0 + (sx * (vy + (sy * vz))), inside).CopyTo(tile.Slice(o, inside));
+                if (inside < tx) tile.Slice(o + inside, tx - inside).Fill(pad);
             }
         }
     }

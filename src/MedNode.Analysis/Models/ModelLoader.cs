@@ -20,6 +20,44 @@ public sealed record InferenceOptions
 
     /// <summary>Threads for one operator; set it to the cores given to inference (MODELS.md: 1 → 2 threads gave 1.6×).</summary>
     public int IntraOpNumThreads { get; init; } = 2;
+
+    /// <summary>
+    /// Tiles per <c>Run</c> of the sliding window, used only where the graph's batch axis is dynamic (both bundled
+    /// models'); null: <see cref="DefaultCudaTileBatch"/> on CUDA, where one tile per <c>Run</c> was launch- and
+    /// copy-bound (bench/RESULTS.md), and 1 on CPU. At most <see cref="MaxTileBatch"/>.
+    /// </summary>
+    public int? TileBatch { get; init; }
+
+    /// <summary>
+    /// The CUDA execution provider's <c>cudnn_conv_algo_search</c>: EXHAUSTIVE, HEURISTIC or DEFAULT; null keeps ONNX
+    /// Runtime's default (EXHAUSTIVE). Ignored when the model runs on CPU.
+    /// </summary>
+    public string? CudnnConvAlgoSearch { get; init; }
+
+    /// <summary>
+    /// The CUDA execution provider's <c>arena_extend_strategy</c>: kNextPowerOfTwo or kSameAsRequested; null keeps ONNX
+    /// Runtime's default (kNextPowerOfTwo). Ignored when the model runs on CPU.
+    /// </summary>
+    public string? CudaArenaExtendStrategy { get; init; }
+
+    public const int DefaultCudaTileBatch = 8;
+
+    public const int MaxTileBatch = 64;
+
+    internal static readonly string[] CudnnConvAlgoSearchValues = ["EXHAUSTIVE", "HEURISTIC", "DEFAULT"];
+
+    internal static readonly string[] CudaArenaExtendStrategyValues = ["kNextPowerOfTwo", "kSameAsRequested"];
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the setting that is out of range.</summary>
+    public void Validate()
+    {
+        if (TileBatch is { } b && (b < 1 || b > MaxTileBatch))
+            throw new ArgumentException($"TileBatch must be between 1 and {MaxTileBatch}, not {b}", nameof(TileBatch));
+        if (CudnnConvAlgoSearch is { } s && !CudnnConvAlgoSearchValues.Contains(s, StringComparer.Ordinal))
+            throw new ArgumentException($"CudnnConvAlgoSearch must be one of {string.Join(", ", CudnnConvAlgoSearchValues)}, not '{s}'", nameof(CudnnConvAlgoSearch));
+        if (CudaArenaExtendStrategy is { } a && !CudaArenaExtendStrategyValues.Contains(a, StringComparer.Ordinal))
+            throw new ArgumentException($"CudaArenaExtendStrategy must be one of {string.Join(", ", CudaArenaExtendStrategyValues)}, not '{a}'", nameof(CudaArenaExtendStrategy));
+    }
 }
 
 /// <summary>A manifest or model file that cannot be used; the message says why.</summary>
@@ -28,17 +66,21 @@ public sealed class ModelLoadException(string message, Exception? inner = null) 
 /// <summary>A loaded model: its manifest, its ONNX Runtime session and the execution provider it runs on.</summary>
 public sealed class LoadedModel : IDisposable
 {
-    internal LoadedModel(ModelManifest manifest, InferenceSession session, string device)
+    internal LoadedModel(ModelManifest manifest, InferenceSession session, string device, int tileBatch = 1)
     {
         Manifest = manifest;
         Session = session;
         Device = device;
+        TileBatch = tileBatch;
     }
 
     public ModelManifest Manifest { get; }
 
     /// <summary>"cuda" or "cpu".</summary>
     public string Device { get; }
+
+    /// <summary>Tiles the sliding window gives the session per <c>Run</c>: 1 where the graph's batch axis is fixed.</summary>
+    public int TileBatch { get; }
 
     internal InferenceSession Session { get; }
 
@@ -76,6 +118,7 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
     public LoadedModel Load(string directory, InferenceOptions? options = null)
     {
         options ??= new InferenceOptions();
+        options.Validate();
         var manifestPath = Path.Combine(directory, "model.json");
         ModelManifest manifest;
         try
@@ -104,17 +147,21 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
             throw new ModelLoadException($"model {manifest.Id}: SHA-256 mismatch: {manifest.ModelFile} hashes to {sha}, but model.json says {manifest.Sha256}");
 
         var (session, device) = CreateSession(bytes, options, manifest.Id);
+        int batchAxis;
         try
         {
             ManifestValidator.CheckShapes(manifest, session);
+            batchAxis = session.InputMetadata[manifest.Input.TensorName].Dimensions[0];
         }
         catch
         {
             session.Dispose();
             throw;
         }
+        // A fixed batch axis (dimension > 0) takes one tile per Run; a dynamic one (-1) takes the configured batch.
+        var tileBatch = batchAxis > 0 ? 1 : options.TileBatch ?? (device == "cuda" ? InferenceOptions.DefaultCudaTileBatch : 1);
         LogLoaded(logger, manifest.Id, manifest.Version, device, null);
-        return new LoadedModel(manifest, session, device);
+        return new LoadedModel(manifest, session, device, tileBatch);
     }
 
     private (InferenceSession Session, string Device) CreateSession(byte[] bytes, InferenceOptions options, string id)
@@ -124,9 +171,23 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
         if (tryCuda)
         {
             var cudaOptions = NewOptions(options);
+            OrtCUDAProviderOptions? providerOptions = null;
             try
             {
-                cudaOptions.AppendExecutionProvider_CUDA(0);
+                if (options.CudnnConvAlgoSearch is null && options.CudaArenaExtendStrategy is null)
+                {
+                    cudaOptions.AppendExecutionProvider_CUDA(0);
+                }
+                else
+                {
+                    // The CPU build has no CUDA provider options either: the constructor throws like the append does.
+                    providerOptions = new OrtCUDAProviderOptions();
+                    var settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["device_id"] = "0" };
+                    if (options.CudnnConvAlgoSearch is { } search) settings["cudnn_conv_algo_search"] = search;
+                    if (options.CudaArenaExtendStrategy is { } arena) settings["arena_extend_strategy"] = arena;
+                    providerOptions.UpdateOptions(settings);
+                    cudaOptions.AppendExecutionProvider_CUDA(providerOptions);
+                }
                 return (new InferenceSession(bytes, cudaOptions), "cuda");
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
@@ -139,6 +200,7 @@ public sealed class ModelLoader(ILogger<ModelLoader> logger)
             }
             finally
             {
+                providerOptions?.Dispose();
                 cudaOptions.Dispose();
             }
         }
