@@ -23,8 +23,9 @@ public sealed record InferenceOptions
 
     /// <summary>
     /// Tiles per <c>Run</c> of the sliding window, used only where the graph's batch axis is dynamic (both bundled
-    /// models'); null: <see cref="DefaultCudaTileBatch"/> on CUDA, where one tile per <c>Run</c> was launch- and
-    /// copy-bound (bench/RESULTS.md), and 1 on CPU. At most <see cref="MaxTileBatch"/>.
+    /// models'); null: <see cref="DefaultCudaTileBatch"/> on CUDA and 1 on CPU. At most <see cref="MaxTileBatch"/>.
+    /// Measured on an H100 (bench/RESULTS.md): 8 or 16 tiles per <c>Run</c> gained at most about 15 % of phantom-lesion's
+    /// inference and made sts-ct's 4× slower under ONNX Runtime's default EXHAUSTIVE cuDNN search, so the default is 1.
     /// </summary>
     public int? TileBatch { get; init; }
 
@@ -40,7 +41,7 @@ public sealed record InferenceOptions
     /// </summary>
     public string? CudaArenaExtendStrategy { get; init; }
 
-    public const int DefaultCudaTileBatch = 8;
+    public const int DefaultCudaTileBatch = 1;
 
     public const int MaxTileBatch = 64;
 
