@@ -76,6 +76,7 @@ public static class LoopServiceCollectionExtensions
             sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>(), sp.GetRequiredService<ExportCommitment>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(),
             sp.GetRequiredService<IJobQueue>(), sp.GetRequiredService<IAnalysisRunner>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new MedNode.Core.Retention.StudyDeletionService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IAuditTrail>()));
         services.AddHostedService<LoopHostedService>();
         return services;
     }
