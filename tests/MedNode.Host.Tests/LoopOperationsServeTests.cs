@@ -198,6 +198,31 @@ public abstract class LoopOperationsServeTests : IDisposable
         gone.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
     }
 
+    /// <summary>
+    /// Retention (<c>MedNode:Retention</c>): a study older than <c>MaxStudyAge</c> is deleted by the node on its own, looked
+    /// for every <c>Interval</c>, and the trail names MedNode's retention as the deleting process.
+    /// </summary>
+    [RequiresFact(null, "storescu", "dcmdump")]
+    [Trait("Conformance", "PS3.15 A.5.3.8")]
+    public async Task Retention_StudyOlderThanMaxStudyAge_IsDeletedByTheNode_AndAuditedAsStudyDeletedByRetention()
+    {
+        var files = ExportFlow.Prepare(_dir, out var nodeDir);
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            .. NodeArgs(), .. await NewDatabaseAsync(nodeDir), "--MedNode:Completion:QuietPeriod=01:00:00", "--MedNode:Jobs:Workers=0",
+            "--MedNode:Retention:MaxStudyAge=00:00:05", "--MedNode:Retention:Interval=00:00:01",
+        ], env: Env);
+        ExportFlow.Store(node, files);
+        var study = Uid(files[0], "0020,000d");
+
+        var rows = await LoopFlowTests.WaitForAsync(() => GetArrayAsync(node, "/api/v1/audit?eventCode=110105"), r => r.Count > 0, TimeSpan.FromMinutes(2));
+        rows.Should().ContainSingle("retention deleted the study once (log: {0})", ExportFlow.Tail(node.Output));
+        rows[0].GetProperty("studyInstanceUid").GetString().Should().Be(study);
+        rows[0].GetProperty("participants").GetString().Should().StartWith("mednode retention|");
+        (await GetArrayAsync(node, $"/dicomweb/studies?StudyInstanceUID={study}")).Should().BeEmpty("QIDO-RS no longer finds it");
+        await VerifyIntactAsync(node);
+    }
+
     /// <summary>The node's regular files under the storage root, leaving out its own folders (journal, temporary files), which start with a dot.</summary>
     private static List<string> StoredFiles(string root) =>
         [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
