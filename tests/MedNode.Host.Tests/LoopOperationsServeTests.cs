@@ -76,7 +76,7 @@ public abstract class LoopOperationsServeTests : IDisposable
     /// retried. Its results download as JSON, and the download is audited as Export, exported as a valid PS3.15 message.
     /// </summary>
     [RequiresFact(null, "storescu", "xmllint")]
-    [Trait("Conformance", "PS3.15 A.5.3.4")]
+    [Trait("Conformance", "PS3.15 A.5.3.4 Data Export")]
     public async Task ModelEnabledAgain_SkippedJobRunsOnceMore_AndItsResultDownloadIsAuditedAsExport()
     {
         var files = ExportFlow.Prepare(_dir, out var nodeDir);
@@ -142,7 +142,7 @@ public abstract class LoopOperationsServeTests : IDisposable
     }
 
     [RequiresFact(null, "storescu", "xmllint")]
-    [Trait("Conformance", "PS3.15 A.5.3.8")]
+    [Trait("Conformance", "PS3.15 A.5.3.8 DICOM Study Deleted")]
     public async Task DeleteStudy_ThroughTheApi_QidoAndWadoFindNothing_FilesAreGone_StudyDeletedIsAuditedAndExported()
     {
         var files = ExportFlow.Prepare(_dir, out var nodeDir);
@@ -203,7 +203,7 @@ public abstract class LoopOperationsServeTests : IDisposable
     /// for every <c>Interval</c>, and the trail names MedNode's retention as the deleting process.
     /// </summary>
     [RequiresFact(null, "storescu", "dcmdump")]
-    [Trait("Conformance", "PS3.15 A.5.3.8")]
+    [Trait("Conformance", "PS3.15 A.5.3.8 DICOM Study Deleted")]
     public async Task Retention_StudyOlderThanMaxStudyAge_IsDeletedByTheNode_AndAuditedAsStudyDeletedByRetention()
     {
         var files = ExportFlow.Prepare(_dir, out var nodeDir);
