@@ -24,9 +24,6 @@ public static class LoopOperationsEndpoints
     /// <summary>The answer of <c>DELETE /api/v1/studies/{studyUid}</c>.</summary>
     public sealed record StudyDeletedView(string StudyInstanceUid, int Instances, int FilesDeleted);
 
-    /// <summary>CID 405 "Media Type" code of the Destination Media participant of an Export through a download (PS3.16).</summary>
-    public const string MediaTypeUri = "110037";
-
     public static RouteGroupBuilder MapLoopOperations(this RouteGroupBuilder g)
     {
         g.MapGet("/completion/pending", ([FromServices] CompletionTracker tracker) => Results.Json(tracker.Pending(), AdminEndpoints.Json))
