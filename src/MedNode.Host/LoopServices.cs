@@ -7,6 +7,7 @@ using MedNode.Core.Export;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Jobs;
+using MedNode.Core.Retention;
 using MedNode.Core.Rules;
 using MedNode.Core.Storage;
 using MedNode.Core.Upload;
@@ -44,7 +45,7 @@ public sealed class AnalysisSettings
 /// <summary>
 /// The loop of issue #8 in the host: study/series completion → routing rules → durable jobs → analysis → results stored
 /// and pushed to destinations through the outbox, with the audit trail. Sections: MedNode:Completion, MedNode:Rules,
-/// MedNode:Destinations, MedNode:Jobs, MedNode:Export, MedNode:Models, MedNode:Analysis.
+/// MedNode:Destinations, MedNode:Jobs, MedNode:Export, MedNode:Models, MedNode:Analysis, MedNode:Retention.
 /// </summary>
 public static class LoopServiceCollectionExtensions
 {
@@ -75,6 +76,8 @@ public static class LoopServiceCollectionExtensions
         {
             throw new InvalidOperationException($"{AnalysisSettings.Section}:{e.ParamName}: {e.Message}", e);
         }
+        var retention = configuration.GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new();
+        if (retention.Validate() is [var retentionError, ..]) throw new InvalidOperationException(retentionError);
 
         var ruleSource = new RuleSource(RuleEngine.Create(rules));
         services.AddSingleton(catalog).AddSingleton<IDestinationCatalog>(catalog);
@@ -101,6 +104,8 @@ public static class LoopServiceCollectionExtensions
             sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>(), sp.GetRequiredService<ExportCommitment>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(),
             sp.GetRequiredService<IJobQueue>(), sp.GetRequiredService<IAnalysisRunner>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new StudyDeletionService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IAuditTrail>()));
+        services.AddSingleton(retention).AddHostedService<RetentionHostedService>();
         services.AddHostedService<LoopHostedService>();
         return services;
     }

@@ -55,7 +55,9 @@ public sealed class AuditMessageXmlTests : IDisposable
             query: DicomAuditEvents.QueryPayload(Identifier()));
         yield return DicomAuditEvents.Query(Scu, Node, "QIDO-RS /dicomweb/studies", "level STUDY; matching (0010,0020) Single; returned (none)", AuditOutcome.MinorFailure,
             failure: "unknown attribute", query: new AuditQueryPayload("PatientID=PAT-4711"u8.ToArray(), null));
-        yield return new AuditEvent(AuditEventType.Export, AuditAction.R, AuditOutcome.Success, [Node with { Role = "Source" }], StudyUid, "PAT-4711", Study.Describe());
+        yield return new AuditEvent(AuditEventType.Export, AuditAction.R, AuditOutcome.Success,
+            [new AuditParticipant("alice", "10.0.0.7", true), Node with { Role = "Source" }, new AuditParticipant("http://node.example/api/v1/jobs/1/result", null, false, "DestinationMedia")],
+            StudyUid, "PAT-4711", "analysis results of job 1 (model phantom-lesion, version 1) downloaded as JSON");
         yield return new AuditEvent(AuditEventType.SecurityAlert, AuditAction.E, AuditOutcome.MinorFailure,
             [new AuditParticipant("EVIL", "10.0.0.9", true, "Source"), new AuditParticipant("MEDNODE", null, false, "Destination")],
             Detail: "Node Authentication (DCM 110126): association rejected (A-ASSOCIATE-RJ called AE title not recognized); calling AE 'EVIL', called AE 'X'");
@@ -90,6 +92,7 @@ public sealed class AuditMessageXmlTests : IDisposable
     [Trait("Conformance", "PS3.15 A.5.3.1 Application Activity")]
     [Trait("Conformance", "PS3.15 A.5.3.11 Security Alert")]
     [Trait("Conformance", "PS3.15 A.5.3.12 User Authentication")]
+    [Trait("Conformance", "PS3.15 A.5.3.4 Data Export")]
     public async Task Write_EveryEventKindMedNodeWrites_ValidatesAgainstThePs315Schema()
     {
         var rows = await AppendAsync(EveryEventKind());
@@ -110,6 +113,12 @@ public sealed class AuditMessageXmlTests : IDisposable
                 _ => null,
             };
             XPath(path, "string(/AuditMessage/EventIdentification/EventTypeCode/@csd-code)").Should().Be(eventType ?? "");
+            if (e.Type == AuditEventType.Export)
+            {
+                // §A.5.3.4: the media the data went to, Destination Media (110154) with its media type (CID 405; a download: 110037 URI).
+                XPath(path, "string(/AuditMessage/ActiveParticipant[RoleIDCode/@csd-code='110154']/@UserID)").Should().Be("http://node.example/api/v1/jobs/1/result");
+                XPath(path, "string(/AuditMessage/ActiveParticipant[RoleIDCode/@csd-code='110154']/MediaIdentifier/MediaType/@csd-code)").Should().Be("110037");
+            }
             if (e.Type == AuditEventType.AnalysisPerformed)
                 XPath(path, "string(/AuditMessage/ParticipantObjectIdentification[ParticipantObjectIDTypeCode/@csd-code='MODEL']/@ParticipantObjectID)").Should().Be("phantom-lesion");
             codes.Add(row.EventCode);

@@ -112,6 +112,37 @@ public class CompletionTrackerTests
     }
 
     [Fact]
+    public async Task CompleteStudyOrSeriesNow_CompletesOnlyThePendingUnitsThatHoldIt_AndEachOnce()
+    {
+        using var tracker = Tracker();
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.2", "b"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.2", "1.2.1", "c"), default);
+        tracker.Pending().Select(p => (p.StudyInstanceUid, p.SeriesInstanceUid, p.Instances, p.NextVersion)).Should().Equal(("1.1", "1.1.1", 1, 1), ("1.1", "1.1.2", 1, 1), ("1.2", "1.2.1", 1, 1));
+
+        (await tracker.CompleteSeriesNowAsync("1.1.2", default)).Select(u => u.SeriesInstanceUid).Should().Equal("1.1.2");
+        (await tracker.CompleteSeriesNowAsync("1.1.2", default)).Should().BeEmpty("it completed once");
+        (await tracker.CompleteStudyNowAsync("1.1", default)).Select(u => u.SeriesInstanceUid).Should().Equal("1.1.1");
+        (await tracker.CompleteStudyNowAsync("9.9", default)).Should().BeEmpty();
+        _sink.Units.Select(u => u.SeriesInstanceUid).Should().Equal("1.1.2", "1.1.1");
+        tracker.Pending().Select(p => p.StudyInstanceUid).Should().Equal("1.2");
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        _sink.Units.Select(u => u.SeriesInstanceUid).Should().Equal("1.1.2", "1.1.1", "1.2.1");
+    }
+
+    [Fact]
+    public async Task CompleteSeriesNow_GroupedByStudy_CompletesTheStudyThatHoldsIt()
+    {
+        using var tracker = Tracker(CompletionGrouping.Study);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.1", "a"), default);
+        await tracker.OnInstanceStoredAsync(Stored("1.1", "1.1.2", "b"), default);
+        var units = await tracker.CompleteSeriesNowAsync("1.1.2", default);
+        units.Should().ContainSingle();
+        units[0].SeriesInstanceUid.Should().BeNull();
+        units[0].SopInstanceUids.Should().Equal("a", "b");
+    }
+
+    [Fact]
     public async Task CompletedUnit_IsForgottenAfterItsRetention_AndALaterInstanceStartsAfresh()
     {
         using var tracker = new CompletionTracker(_sink, new CompletionOptions { QuietPeriod = TimeSpan.FromSeconds(30), Retention = TimeSpan.FromHours(1) }, _clock);

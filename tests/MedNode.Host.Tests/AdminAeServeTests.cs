@@ -8,9 +8,10 @@ namespace MedNode.Host.Tests;
 
 /// <summary>
 /// Local and remote AEs through the admin API of a running `mednode serve`, checked with DCMTK: each change applies to
-/// the next association without a restart, and survives one (SQLite index database in the node's folder).
+/// the next association without a restart, and survives one (the index database: SQLite in the node's folder, or
+/// PostgreSQL; <see cref="AdminAeServeSqliteTests"/>, <see cref="AdminAeServePostgresTests"/>).
 /// </summary>
-public sealed class AdminAeServeTests : IDisposable
+public abstract class AdminAeServeTests : IDisposable
 {
     private const string CtSmall = "uncompressed/pydicom__CT_small.dcm";
     private static readonly Dictionary<string, string> Env = new() { ["TCP_NODELAY"] = "1" };
@@ -21,7 +22,14 @@ public sealed class AdminAeServeTests : IDisposable
     {
         _http.Dispose();
         _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>A new, empty database for one test; returns the node settings that name it.</summary>
+    protected abstract Task<string[]> NewDatabaseAsync(string nodeDir);
+
+    /// <summary>The test's database settings, the same for the node after its restart.</summary>
+    private string[] _database = [];
 
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
@@ -54,6 +62,7 @@ public sealed class AdminAeServeTests : IDisposable
 
     private NodeProcess StartNode(string nodeDir) => NodeProcess.Start(nodeDir,
     [
+        .. _database,
         "--MedNode:Dimse:RequireKnownPeers=true",
         "--MedNode:Dimse:AllowedPeers:0:AeTitle=SCU",
         "--MedNode:Dimse:AllowedPeers:0:Host=127.0.0.1",
@@ -71,6 +80,7 @@ public sealed class AdminAeServeTests : IDisposable
         var sop = Bracketed(dump.Single(l => l.StartsWith("(0008,0018)", StringComparison.Ordinal)));
         using var scp = new StorescpProcess(_dir.File("moved"));
         var nodeDir = Directory.CreateDirectory(_dir.File("node")).FullName;
+        _database = await NewDatabaseAsync(nodeDir);
         var node = StartNode(nodeDir);
         try
         {
@@ -154,4 +164,19 @@ public sealed class AdminAeServeTests : IDisposable
         got.ExitCode.Should().Be(0, got.StdErr);
         Directory.EnumerateFiles(dir).Select(Path.GetFileName).Should().ContainSingle(f => f!.EndsWith(sop, StringComparison.Ordinal), "getscu received the instance");
     }
+}
+
+/// <summary>AEs through the admin API with the index and the admin state in a SQLite file in the node's folder.</summary>
+public sealed class AdminAeServeSqliteTests : AdminAeServeTests
+{
+    protected override Task<string[]> NewDatabaseAsync(string nodeDir) =>
+        Task.FromResult<string[]>([$"--MedNode:Database:ConnectionString=Data Source={Path.Combine(nodeDir, "index.db")}"]);
+}
+
+/// <summary>AEs through the admin API with the index and the admin state on PostgreSQL (<see cref="PostgresPeer"/>).</summary>
+[RequiresPostgres]
+public sealed class AdminAeServePostgresTests : AdminAeServeTests
+{
+    protected override async Task<string[]> NewDatabaseAsync(string nodeDir) =>
+        ["--MedNode:Database:Provider=PostgreSQL", $"--MedNode:Database:ConnectionString={await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync()}"];
 }

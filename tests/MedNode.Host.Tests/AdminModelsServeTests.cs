@@ -9,9 +9,10 @@ namespace MedNode.Host.Tests;
 /// <summary>
 /// Models through the admin API of a running `mednode serve`: the list matches the installed manifests; in shadow mode a
 /// job runs and its SEG and SR are stored and served by WADO-RS, but nothing goes to the destination (a DCMTK storescp);
-/// a disabled model's job is skipped with the reason.
+/// a disabled model's job is skipped with the reason. Run on SQLite and on PostgreSQL (<see cref="AdminModelsServeSqliteTests"/>,
+/// <see cref="AdminModelsServePostgresTests"/>).
 /// </summary>
-public sealed class AdminModelsServeTests : IDisposable
+public abstract class AdminModelsServeTests : IDisposable
 {
     private static readonly Dictionary<string, string> Env = new() { ["TCP_NODELAY"] = "1" };
     private readonly TempDir _dir = new("mednode-admin-models-");
@@ -21,7 +22,11 @@ public sealed class AdminModelsServeTests : IDisposable
     {
         _http.Dispose();
         _dir.Dispose();
+        GC.SuppressFinalize(this);
     }
+
+    /// <summary>A new, empty database for one test; returns the node settings that name it.</summary>
+    protected abstract Task<string[]> NewDatabaseAsync(string nodeDir);
 
     [RequiresFact(null, "storescu", "storescp")]
     public async Task ShadowMode_JobRunsAndResultsAreServed_NothingIsPushed_ThenDisabled_JobIsSkippedWithTheReason()
@@ -31,6 +36,7 @@ public sealed class AdminModelsServeTests : IDisposable
         using var node = NodeProcess.Start(nodeDir,
         [
             .. ExportFlow.NodeArgs(),
+            .. await NewDatabaseAsync(nodeDir),
             "--MedNode:Destinations:0:Name=pacs",
             "--MedNode:Destinations:0:AeTitle=STORESCP",
             "--MedNode:Destinations:0:Host=127.0.0.1",
@@ -117,4 +123,19 @@ public sealed class AdminModelsServeTests : IDisposable
     }
 
     private static string Tail(string s) => s.Length <= 3000 ? s : s[^3000..];
+}
+
+/// <summary>Models through the admin API with the index and the admin state in a SQLite file in the node's folder.</summary>
+public sealed class AdminModelsServeSqliteTests : AdminModelsServeTests
+{
+    protected override Task<string[]> NewDatabaseAsync(string nodeDir) =>
+        Task.FromResult<string[]>([$"--MedNode:Database:ConnectionString=Data Source={Path.Combine(nodeDir, "index.db")}"]);
+}
+
+/// <summary>Models through the admin API with the index and the admin state on PostgreSQL (<see cref="PostgresPeer"/>).</summary>
+[RequiresPostgres]
+public sealed class AdminModelsServePostgresTests : AdminModelsServeTests
+{
+    protected override async Task<string[]> NewDatabaseAsync(string nodeDir) =>
+        ["--MedNode:Database:Provider=PostgreSQL", $"--MedNode:Database:ConnectionString={await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync()}"];
 }

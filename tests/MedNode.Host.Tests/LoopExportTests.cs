@@ -1,16 +1,11 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using MedNode.TestSupport;
 
 namespace MedNode.Host.Tests;
 
 /// <summary>
-/// Export destinations end to end with Orthanc 1.10.1: a DICOMweb STOW-RS destination (Orthanc's DICOMweb plugin), and a
-/// permanent rejection by Orthanc (it checks the called AE title and MedNode uses a wrong one) that is dead-lettered,
-/// shown in /api/v1/exports, and delivered by a replay once the destination is fixed.
+/// Export destinations end to end with Orthanc 1.10.1: a DICOMweb STOW-RS destination (Orthanc's DICOMweb plugin). The
+/// permanent rejection that is dead-lettered and replayed is a <see cref="LoopFlowTests"/> flow (SQLite and PostgreSQL).
 /// </summary>
 public sealed class LoopExportTests : IDisposable
 {
@@ -141,52 +136,6 @@ public sealed class LoopExportTests : IDisposable
         foreach (var id in await orthanc.ListInstancesAsync()) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
         sops.Should().BeEquivalentTo(delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()), "Orthanc holds each result once");
     }
-
-    [RequiresFact(null, "Orthanc", "storescu")]
-    public async Task OrthancRejectsTheAssociationPermanently_ResultsAreDeadLettered_ThenAReplayAfterTheFixDeliversOnce()
-    {
-        var files = Prepare(_dir, out var nodeDir);
-        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
-        {
-            Extra = new Dictionary<string, JsonNode> { ["DicomCheckCalledAet"] = true },
-        });
-        using var node = NodeProcess.Start(nodeDir,
-        [
-            .. NodeArgs(),
-            "--MedNode:Destinations:0:Name=pacs",
-            "--MedNode:Destinations:0:AeTitle=NOT-ORTHANC",
-            "--MedNode:Destinations:0:Host=127.0.0.1",
-            $"--MedNode:Destinations:0:Port={orthanc.DicomPort}",
-            "--MedNode:Export:InitialBackoff=00:00:01",
-        ]);
-        Store(node, files);
-
-        var dead = await WaitForExportsAsync(node, "DeadLetter", 2, TimeSpan.FromMinutes(5));
-        dead.Should().HaveCount(2, "a permanent rejection is dead-lettered (log: {0})", Tail(node.Output));
-        dead.Should().OnlyContain(d => d.GetProperty("attempts").GetInt32() == 1, "a permanent failure is not retried");
-        dead.Should().OnlyContain(d => d.GetProperty("lastError").GetString()!.Contains("reject", StringComparison.OrdinalIgnoreCase));
-        (await ExportsAsync(node, "Pending")).Should().BeEmpty("nothing is left to retry");
-        (await orthanc.ListInstancesAsync()).Should().BeEmpty();
-
-        // Fix the destination through the API, then replay each dead letter: each result arrives once, with its UID.
-        using (var put = await _http.PutAsync(new Uri($"{node.BaseUrl}/api/v1/destinations"), Json(string.Create(CultureInfo.InvariantCulture,
-            $$"""[{"name":"pacs","kind":"Dimse","aeTitle":"ORTHANC","host":"127.0.0.1","port":{{orthanc.DicomPort}}}]"""))))
-            put.IsSuccessStatusCode.Should().BeTrue(await put.Content.ReadAsStringAsync());
-        foreach (var d in dead)
-        {
-            using var replay = await _http.PostAsync(new Uri($"{node.BaseUrl}/api/v1/exports/{d.GetProperty("id").GetString()}/replay"), null);
-            replay.StatusCode.Should().Be(HttpStatusCode.NoContent);
-        }
-        var delivered = await WaitForExportsAsync(node, "Delivered", 2, TimeSpan.FromMinutes(2));
-        delivered.Should().HaveCount(2, Tail(node.Output));
-        var ids = await orthanc.ListInstancesAsync();
-        ids.Should().HaveCount(2);
-        var sops = new List<string>();
-        foreach (var id in ids) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
-        sops.Should().BeEquivalentTo(dead.Select(d => d.GetProperty("sopInstanceUid").GetString()), "a replay reuses the SOP Instance UIDs");
-    }
-
-    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
     private Task<List<JsonElement>> ExportsAsync(NodeProcess node, string state) => ExportFlow.ExportsAsync(_http, node, state);
 

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Net;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MedNode.Analysis.Phantoms;
 using MedNode.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -11,7 +14,8 @@ namespace MedNode.Host.Tests;
 /// The loop's failure flows of issue #8 against a real `mednode serve`, DCMTK `storescu` and Orthanc 1.10.1, declared once
 /// and run on each index provider (<see cref="LoopFlowSqliteTests"/>, <see cref="LoopFlowPostgresTests"/>): late
 /// instances make one new version; a node killed while a job is held completes it once after a restart; results for a
-/// PACS that is down are delivered once when it comes up.
+/// PACS that is down are delivered once when it comes up; results a PACS rejects permanently are dead letters, delivered
+/// once by a replay after the fix.
 /// </summary>
 public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
 {
@@ -144,6 +148,59 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         (await ExportsAsync(node, "DeadLetter")).Should().BeEmpty();
         (await ExportsAsync(node, "Pending")).Should().BeEmpty();
         await ShouldHoldOnceAsync(orthanc, 2);
+    }
+
+    /// <summary>
+    /// Permanent rejection: Orthanc checks the called AE title and MedNode's destination names a wrong one; both results are
+    /// dead letters after one attempt. After the destination is fixed through the API, a replay of each dead letter
+    /// delivers it once, under the same SOP Instance UID.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task OrthancRejectsTheAssociationPermanently_ResultsAreDeadLettered_ThenAReplayAfterTheFixDeliversOnce()
+    {
+        var files = Prepare(out var nodeDir, out var orthancDicom);
+        var database = await NewDatabaseAsync(nodeDir);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions
+        {
+            DicomPort = orthancDicom,
+            Extra = new Dictionary<string, JsonNode> { ["DicomCheckCalledAet"] = true },
+        });
+        using var node = NodeProcess.Start(nodeDir,
+        [
+            .. ExportFlow.NodeArgs(),
+            .. database,
+            "--MedNode:Destinations:0:Name=pacs",
+            "--MedNode:Destinations:0:AeTitle=NOT-ORTHANC",
+            "--MedNode:Destinations:0:Host=127.0.0.1",
+            $"--MedNode:Destinations:0:Port={orthancDicom}",
+            "--MedNode:Export:InitialBackoff=00:00:01",
+        ]);
+        Store(node, files);
+
+        var dead = await WaitForAsync(() => ExportsAsync(node, "DeadLetter"), d => d.Count >= 2, TimeSpan.FromMinutes(5));
+        dead.Should().HaveCount(2, "a permanent rejection is dead-lettered (log: {0})", LoopEndToEndTests.Tail(node.Output));
+        dead.Should().OnlyContain(d => d.GetProperty("attempts").GetInt32() == 1, "a permanent failure is not retried");
+        dead.Should().OnlyContain(d => d.GetProperty("lastError").GetString()!.Contains("reject", StringComparison.OrdinalIgnoreCase));
+        (await ExportsAsync(node, "Pending")).Should().BeEmpty("nothing is left to retry");
+        (await orthanc.ListInstancesAsync()).Should().BeEmpty();
+
+        // Fix the destination through the API, then replay each dead letter: each result arrives once, with its UID.
+        using var http = new HttpClient();
+        using (var put = await http.PutAsync(new Uri($"{node.BaseUrl}/api/v1/destinations"), new StringContent(string.Create(CultureInfo.InvariantCulture,
+            $$"""[{"name":"pacs","kind":"Dimse","aeTitle":"ORTHANC","host":"127.0.0.1","port":{{orthancDicom}}}]"""), Encoding.UTF8, "application/json")))
+            put.IsSuccessStatusCode.Should().BeTrue(await put.Content.ReadAsStringAsync());
+        foreach (var d in dead)
+        {
+            using var replay = await http.PostAsync(new Uri($"{node.BaseUrl}/api/v1/exports/{d.GetProperty("id").GetString()}/replay"), null);
+            replay.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+        var delivered = await WaitForAsync(() => ExportsAsync(node, "Delivered"), d => d.Count >= 2, TimeSpan.FromMinutes(2));
+        delivered.Should().HaveCount(2, LoopEndToEndTests.Tail(node.Output));
+        (await ExportsAsync(node, "DeadLetter")).Should().BeEmpty();
+        await ShouldHoldOnceAsync(orthanc, 2);
+        var sops = new List<string>();
+        foreach (var id in await orthanc.ListInstancesAsync()) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
+        sops.Should().BeEquivalentTo(dead.Select(d => d.GetProperty("sopInstanceUid").GetString()), "a replay reuses the SOP Instance UIDs");
     }
 
     /// <summary>Orthanc holds exactly <paramref name="count"/> instances, no SOP Instance UID twice.</summary>

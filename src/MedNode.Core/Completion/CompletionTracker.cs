@@ -20,6 +20,10 @@ public sealed record CompletedUnit(
     string? CallingAeTitle,
     string? CalledAeTitle);
 
+/// <summary>A unit waiting for completion: its study, its series (series grouping; null when grouped by study), the
+/// listening AE, the instances received so far and the version its completion will have.</summary>
+public sealed record PendingUnit(string StudyInstanceUid, string? SeriesInstanceUid, string? CalledAeTitle, int Instances, int NextVersion);
+
 /// <summary>Told when a unit completes (the rules engine and the job queue sit behind it).</summary>
 public interface ICompletionSink
 {
@@ -159,12 +163,52 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
     }
 
     /// <summary>Completes a unit now, without waiting for the quiet period (e.g. from the API).</summary>
-    public Task<bool> CompleteNowAsync(string key, CancellationToken cancellationToken) => FireAsync(key, cancellationToken);
+    public async Task<bool> CompleteNowAsync(string key, CancellationToken cancellationToken) => await FireAsync(key, cancellationToken) != null;
+
+    /// <summary>
+    /// Completes now, without waiting for the quiet period, every pending unit of the study (one per listening AE; with
+    /// series grouping, one per series). The sink has been told of each (the job queued) when this returns. Empty when
+    /// nothing of the study is pending.
+    /// </summary>
+    public Task<IReadOnlyList<CompletedUnit>> CompleteStudyNowAsync(string studyInstanceUid, CancellationToken cancellationToken) =>
+        CompleteMatchingNowAsync(u => u.StudyInstanceUid == studyInstanceUid, cancellationToken);
+
+    /// <summary>
+    /// Completes now every pending unit that holds instances of the series: the series' own unit (series grouping), or its
+    /// study's unit (study grouping, which completes the whole study). Empty when no pending unit holds it.
+    /// </summary>
+    public Task<IReadOnlyList<CompletedUnit>> CompleteSeriesNowAsync(string seriesInstanceUid, CancellationToken cancellationToken) =>
+        CompleteMatchingNowAsync(u => u.SeriesInstanceUid == seriesInstanceUid || u.Series.ContainsKey(seriesInstanceUid), cancellationToken);
 
     /// <summary>The keys of the units still waiting for their quiet period.</summary>
     public IReadOnlyList<string> PendingKeys()
     {
         lock (_gate) return _units.Values.Where(u => u.Pending).Select(u => u.Key).ToList();
+    }
+
+    /// <summary>The units still waiting for completion: study, series (series grouping), listening AE and instance count.</summary>
+    public IReadOnlyList<PendingUnit> Pending()
+    {
+        lock (_gate)
+        {
+            return _units.Values.Where(u => u.Pending)
+                .Select(u => new PendingUnit(u.StudyInstanceUid, u.SeriesInstanceUid, u.CalledAeTitle, u.SopInstanceUids.Count, u.Version + 1))
+                .OrderBy(u => u.StudyInstanceUid, StringComparer.Ordinal).ThenBy(u => u.SeriesInstanceUid, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    private async Task<IReadOnlyList<CompletedUnit>> CompleteMatchingNowAsync(Func<Unit, bool> match, CancellationToken cancellationToken)
+    {
+        List<string> keys;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            keys = _units.Values.Where(u => u.Pending && match(u)).Select(u => u.Key).Order(StringComparer.Ordinal).ToList();
+        }
+        var completed = new List<CompletedUnit>();
+        foreach (var key in keys)
+            if (await FireAsync(key, cancellationToken) is { } unit) completed.Add(unit);
+        return completed;
     }
 
     private Unit GetOrAdd(string key, string study, string? series)
@@ -200,12 +244,13 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         _ = FireAsync(key, CancellationToken.None);
     }
 
-    private async Task<bool> FireAsync(string key, CancellationToken ct)
+    /// <summary>Completes the unit if it is pending; returns what was completed (null: not pending, or already completed by another trigger).</summary>
+    private async Task<CompletedUnit?> FireAsync(string key, CancellationToken ct)
     {
         CompletedUnit completed;
         lock (_gate)
         {
-            if (_disposed || !_units.TryGetValue(key, out var unit) || !unit.Pending) return false;
+            if (_disposed || !_units.TryGetValue(key, out var unit) || !unit.Pending) return null;
             unit.Pending = false;
             unit.Version++;
             unit.Timer?.Change(_options.Retention, Timeout.InfiniteTimeSpan);
@@ -220,7 +265,7 @@ public sealed class CompletionTracker : IInstanceStoredListener, IDisposable
         {
             _log.LogError(ex, "The completion sink failed for a unit (version {Version})", completed.Version);
         }
-        return true;
+        return completed;
     }
 
     public void Dispose()

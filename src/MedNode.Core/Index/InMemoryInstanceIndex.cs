@@ -4,7 +4,7 @@ using MedNode.Core.Query;
 namespace MedNode.Core.Index;
 
 /// <summary>A process-local index, for tests and command-line tools.</summary>
-public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex, IRecentInstances
+public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex, IRecentInstances, IStudyAges
 {
     private readonly ConcurrentDictionary<string, InstanceRecord> _rows = new(StringComparer.Ordinal);
 
@@ -34,6 +34,10 @@ public sealed class InMemoryInstanceIndex : IInstanceIndex, IQueryIndex, IRecent
 
     public IAsyncEnumerable<InstanceRecord> ListReceivedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         _rows.Values.Where(r => r.ReceivedAt >= since).OrderBy(r => r.ReceivedAt).ToAsyncEnumerable();
+
+    public Task<IReadOnlyList<string>> ListStudiesReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(_rows.Values.GroupBy(r => r.StudyInstanceUid, StringComparer.Ordinal)
+            .Where(g => g.All(r => r.ReceivedAt < cutoff)).Select(g => g.Key).Order(StringComparer.Ordinal).Take(limit).ToList());
 
     public IAsyncEnumerable<QueryMatch> QueryAsync(DicomQuery query, CancellationToken cancellationToken) =>
         InMemoryQuery.EvaluateAsync(query, All, cancellationToken);

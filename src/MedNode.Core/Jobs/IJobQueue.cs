@@ -25,6 +25,13 @@ public interface IJobQueue
     /// <summary>Records a final state with its error, stage timings and results; ignored when the job is no longer this worker's.</summary>
     Task<bool> FinishAsync(Guid id, string workerId, JobState state, string? error, IReadOnlyDictionary<string, double> stageTimings, string? resultJson, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Puts a Skipped or Failed job back in the queue, in one conditional step: the same row and idempotency key, its
+    /// attempts kept, error, timings and results cleared. Not when the job is queued, running, succeeded or superseded,
+    /// nor when a later version of its unit exists for the same model (see <see cref="JobRequeue"/>).
+    /// </summary>
+    Task<RequeueOutcome> RequeueAsync(Guid id, CancellationToken cancellationToken);
+
     Task<AnalysisJob?> GetAsync(Guid id, CancellationToken cancellationToken);
 
     IAsyncEnumerable<AnalysisJob> ListAsync(JobFilter filter, CancellationToken cancellationToken);

@@ -68,6 +68,23 @@ public sealed class InMemoryJobQueue(TimeProvider? timeProvider = null) : IJobQu
         }
     }
 
+    public Task<RequeueOutcome> RequeueAsync(Guid id, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var index = _jobs.FindIndex(j => j.Id == id);
+            if (index < 0) return Task.FromResult(RequeueOutcome.NotFound);
+            var job = _jobs[index];
+            if (job.State is not (JobState.Skipped or JobState.Failed)) return Task.FromResult(RequeueOutcome.NotSkippedOrFailed);
+            if (_jobs.Exists(j => j.UnitKey == job.UnitKey && j.ModelId == job.ModelId && j.Version > job.Version)) return Task.FromResult(RequeueOutcome.LaterVersionExists);
+            _jobs[index] = job with
+            {
+                State = JobState.Queued, Error = null, ResultJson = null, StageTimings = new Dictionary<string, double>(), LeaseOwner = null, LeaseExpiresAt = null, UpdatedAt = _time.GetUtcNow(),
+            };
+            return Task.FromResult(RequeueOutcome.Requeued);
+        }
+    }
+
     public Task<AnalysisJob?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         lock (_gate) return Task.FromResult(_jobs.Find(j => j.Id == id));

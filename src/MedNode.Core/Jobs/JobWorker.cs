@@ -101,7 +101,7 @@ public sealed class JobWorker(
             var modelState = models?.For(job.ModelId) ?? new ModelState();
             if (!modelState.Enabled)
             {
-                var reason = $"model {job.ModelId} is disabled";
+                var reason = JobRequeue.ModelDisabledReason(job.ModelId);
                 await jobs.FinishAsync(job.Id, WorkerId, JobState.Skipped, reason, timings, null, cancellationToken);
                 await AuditAnalysisAsync(job, AuditOutcome.MinorFailure, "skipped: " + reason, cancellationToken);
                 return await jobs.GetAsync(job.Id, cancellationToken);

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace MedNode.Persistence.Index;
 
 /// <summary>The EF Core index (SQLite by default, PostgreSQL in production): instances plus study and series aggregates.</summary>
-public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IIndexDurability, IRecentInstances, IDisposable
+public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts) : IInstanceIndex, IQueryIndex, IIndexDurability, IRecentInstances, IStudyAges, IDisposable
 {
     private const int PageSize = 500;
 
@@ -137,6 +137,16 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await foreach (var row in db.Instances.AsNoTracking().Where(i => i.ReceivedAt >= utc).OrderBy(i => i.ReceivedAt).AsAsyncEnumerable().WithCancellation(cancellationToken))
             yield return row.ToRecord();
+    }
+
+    public async Task<IReadOnlyList<string>> ListStudiesReceivedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        var utc = cutoff.ToUniversalTime();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Comparisons only (no MAX over the converted SQLite column): a study with an old instance and no recent one.
+        return await db.Instances.AsNoTracking().Where(i => i.ReceivedAt < utc).Select(i => i.StudyInstanceUid).Distinct()
+            .Where(s => !db.Instances.Any(j => j.StudyInstanceUid == s && j.ReceivedAt >= utc))
+            .OrderBy(s => s).Take(limit).ToListAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> DeleteStudyAsync(string studyUid, CancellationToken cancellationToken)

@@ -108,6 +108,23 @@ public sealed class EfJobQueue(IDbContextFactory<MedNodeDbContext> factory, Time
                 .SetProperty(j => j.ResultJson, resultJson).SetProperty(j => j.LeaseOwner, (string?)null).SetProperty(j => j.LeaseExpiresAtMs, (long?)null).SetProperty(j => j.UpdatedAtMs, now), cancellationToken) == 1;
     }
 
+    public async Task<RequeueOutcome> RequeueAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var now = Now;
+        int[] requeueable = [(int)JobState.Skipped, (int)JobState.Failed];
+        // One conditional UPDATE: of two concurrent requests (or processes) only one moves the row back to Queued.
+        var changed = await db.Jobs.Where(j => j.Id == id && requeueable.Contains(j.State)
+                && !db.Jobs.Any(o => o.UnitKey == j.UnitKey && o.ModelId == j.ModelId && o.Version > j.Version))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.State, (int)JobState.Queued).SetProperty(j => j.Error, (string?)null).SetProperty(j => j.StageTimings, "{}")
+                .SetProperty(j => j.ResultJson, (string?)null).SetProperty(j => j.LeaseOwner, (string?)null).SetProperty(j => j.LeaseExpiresAtMs, (long?)null)
+                .SetProperty(j => j.UpdatedAtMs, now), cancellationToken);
+        if (changed == 1) return RequeueOutcome.Requeued;
+        var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == id, cancellationToken);
+        if (job == null) return RequeueOutcome.NotFound;
+        return job.State is (int)JobState.Skipped or (int)JobState.Failed ? RequeueOutcome.LaterVersionExists : RequeueOutcome.NotSkippedOrFailed;
+    }
+
     public async Task<AnalysisJob?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);

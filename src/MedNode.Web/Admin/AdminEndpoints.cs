@@ -55,6 +55,7 @@ public static class AdminEndpoints
         g.MapGet("/audit/verify", async (IAuditTrail audit, CancellationToken ct) =>
             Results.Json(await AuditChain.VerifyAsync(audit.ReadAsync(AuditQuery.All, ct), ct), Json));
         g.MapAeAndModelAdmin();
+        g.MapLoopOperations();
         return g;
     }
 

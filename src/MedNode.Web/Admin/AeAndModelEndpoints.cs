@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MedNode.Core.ApplicationEntities;
 using MedNode.Core.Jobs;
 using Microsoft.AspNetCore.Builder;
@@ -18,8 +19,9 @@ public static class AeAndModelEndpoints
     /// <summary>The body of <c>PUT /api/v1/models/{id}</c>.</summary>
     public sealed record ModelStateRequest(bool? Enabled, bool? Shadow);
 
-    /// <summary>One model in <c>GET /api/v1/models</c>.</summary>
-    public sealed record ModelView(string Id, string Version, string Hash, bool Enabled, bool Shadow);
+    /// <summary>One model in <c>GET /api/v1/models</c>; after <c>PUT</c> that enabled it again, also the jobs requeued.</summary>
+    public sealed record ModelView(string Id, string Version, string Hash, bool Enabled, bool Shadow,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Guid>? RequeuedJobs = null);
 
     public static RouteGroupBuilder MapAeAndModelAdmin(this RouteGroupBuilder g)
     {
@@ -57,7 +59,8 @@ public static class AeAndModelEndpoints
         g.MapGet("/models", ([FromServices] IInstalledModels installed, [FromServices] ModelSwitchboard switches) =>
             Results.Json(installed.ListModels().Select(m => View(m, switches.For(m.Id))), AdminEndpoints.Json))
             .WithName("ListModels").WithTags("Admin").WithSummary("The installed models: id, version, hash, enabled, shadow mode.");
-        g.MapPut("/models/{id}", async (string id, HttpRequest request, [FromServices] IInstalledModels installed, [FromServices] ModelSwitchboard switches, CancellationToken ct) =>
+        g.MapPut("/models/{id}", async (string id, HttpRequest request, [FromServices] IInstalledModels installed, [FromServices] ModelSwitchboard switches,
+            [FromServices] IJobQueue jobs, CancellationToken ct) =>
         {
             if (installed.ListModels().FirstOrDefault(m => m.Id == id) is not { } model) return AdminEndpoints.Problem(404, "Unknown model", $"No model '{id}' is installed.");
             var (body, problem) = await ReadAsync<ModelStateRequest>(request, "Invalid model state", ct);
@@ -65,8 +68,11 @@ public static class AeAndModelEndpoints
             var current = switches.For(id);
             var next = new ModelState(body!.Enabled ?? current.Enabled, body.Shadow ?? current.Shadow);
             await switches.SetAsync(id, next, ct);
-            return Results.Json(View(model, next), AdminEndpoints.Json);
-        }).WithName("SetModelState").WithTags("Admin").WithSummary("Enables or disables a model and sets shadow mode (run, store, but push nothing).");
+            // Enabled again: the jobs skipped because it was disabled run now (JobRequeue keeps the idempotency guarantees).
+            var requeued = !current.Enabled && next.Enabled ? await JobRequeue.RequeueSkippedForDisabledModelAsync(jobs, id, ct) : null;
+            return Results.Json(View(model, next) with { RequeuedJobs = requeued }, AdminEndpoints.Json);
+        }).WithName("SetModelState").WithTags("Admin")
+            .WithSummary("Enables or disables a model and sets shadow mode (run, store, but push nothing); enabling it again requeues the jobs skipped because it was disabled.");
         return g;
     }
 

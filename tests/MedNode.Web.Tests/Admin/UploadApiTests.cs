@@ -5,6 +5,9 @@ using MedNode.Core.Ingest;
 using MedNode.Core.Jobs;
 using MedNode.Core.Storage;
 using MedNode.Core.Upload;
+using MedNode.Persistence;
+using MedNode.Persistence.Index;
+using MedNode.Persistence.Loop;
 using MedNode.Persistence.Storage;
 using MedNode.TestSupport;
 using MedNode.Web.Admin;
@@ -19,15 +22,19 @@ using Microsoft.Extensions.Logging;
 
 namespace MedNode.Web.Tests.Admin;
 
-/// <summary>The upload API on a real Kestrel; the files come from nibabel, a hand-written PNG and a corpus JPEG (see make_uploads.py).</summary>
-public sealed class UploadApiTests : IAsyncLifetime
+/// <summary>
+/// The upload API on a real Kestrel; the files come from nibabel, a hand-written PNG and a corpus JPEG (see make_uploads.py).
+/// Declared once, run with the index and job queue in memory (<see cref="UploadApiInMemoryTests"/>) and on PostgreSQL
+/// (<see cref="UploadApiPostgresTests"/>).
+/// </summary>
+public abstract class UploadApiTests : IAsyncLifetime
 {
     private const string Script = "Admin/make_uploads.py";
     private const string JpegSource = "jpeg/pydicom__SC_rgb_dcmtk_+eb+cy+s2.dcm";
     private const string UploadKey = "upload-key-4c2e8a";
     private readonly TempDir _dir = new("mednode-upload-");
-    private readonly InMemoryInstanceIndex _index = new();
-    private readonly InMemoryJobQueue _jobs = new();
+    private IInstanceIndex _index = null!;
+    private IJobQueue _jobs = null!;
     private FileSystemBlobStore _blobs = null!;
     private WebApplication? _app;
     private HttpClient _http = null!;
@@ -40,8 +47,18 @@ public sealed class UploadApiTests : IAsyncLifetime
         public Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, string tempDirectory, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
+    /// <summary>The index and the job queue the uploads go to, new for each test.</summary>
+    protected abstract Task<(IInstanceIndex Index, IJobQueue Jobs)> NewStoresAsync();
+
+    /// <summary>The blob key the index holds for the instance (read from the index's own store).</summary>
+    protected abstract string BlobKeyOf(string sopInstanceUid);
+
+    /// <summary>How many instances the index holds.</summary>
+    protected abstract int InstanceCount();
+
     public async Task InitializeAsync()
     {
+        (_index, _jobs) = await NewStoresAsync();
         _blobs = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store") });
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -68,6 +85,7 @@ public sealed class UploadApiTests : IAsyncLifetime
     {
         _http.Dispose();
         if (_app != null) await _app.DisposeAsync();
+        (_index as IDisposable)?.Dispose();
         _dir.Dispose();
     }
 
@@ -87,7 +105,7 @@ public sealed class UploadApiTests : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement;
     }
 
-    private string StoredPath(string sop) => _blobs.GetPath(_index.All.Single(r => r.SopInstanceUid == sop).BlobKey);
+    private string StoredPath(string sop) => _blobs.GetPath(BlobKeyOf(sop));
 
     private static void ValidIod(string path)
     {
@@ -183,7 +201,7 @@ public sealed class UploadApiTests : IAsyncLifetime
         File.WriteAllText(_dir.File("notes.txt"), "this is not an image\n");
         var problem = await UploadAsync(_dir.File("notes.txt"), "?modality=CT", HttpStatusCode.UnsupportedMediaType);
         problem.GetProperty("detail").GetString().Should().Contain("magic bytes");
-        _index.All.Should().BeEmpty();
+        InstanceCount().Should().Be(0);
         Directory.EnumerateFiles(_blobs.TempDirectory).Should().BeEmpty("the spooled upload is removed");
     }
 
@@ -198,7 +216,7 @@ public sealed class UploadApiTests : IAsyncLifetime
         File.WriteAllBytes(nii, bytes[..(bytes.Length - 20)]);
         var problem = await UploadAsync(nii, "?modality=CT", HttpStatusCode.BadRequest);
         problem.GetProperty("detail").GetString().Should().Contain("truncated");
-        _index.All.Should().BeEmpty();
+        InstanceCount().Should().Be(0);
     }
 
     [Fact]
@@ -207,5 +225,43 @@ public sealed class UploadApiTests : IAsyncLifetime
         File.WriteAllBytes(_dir.File("x.png"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
         var problem = await UploadAsync(_dir.File("x.png"), "?model=nope", HttpStatusCode.BadRequest);
         problem.GetProperty("detail").GetString().Should().Contain("not installed");
+    }
+}
+
+/// <summary>The upload API over the in-memory index and job queue.</summary>
+public sealed class UploadApiInMemoryTests : UploadApiTests
+{
+    private readonly InMemoryInstanceIndex _index = new();
+
+    protected override Task<(IInstanceIndex Index, IJobQueue Jobs)> NewStoresAsync() => Task.FromResult<(IInstanceIndex, IJobQueue)>((_index, new InMemoryJobQueue()));
+
+    protected override string BlobKeyOf(string sopInstanceUid) => _index.All.Single(r => r.SopInstanceUid == sopInstanceUid).BlobKey;
+
+    protected override int InstanceCount() => _index.All.Count;
+}
+
+/// <summary>The upload API with the index and the job queue on PostgreSQL (<see cref="PostgresPeer"/>), as `mednode serve` runs them.</summary>
+[RequiresPostgres]
+public sealed class UploadApiPostgresTests : UploadApiTests
+{
+    private MedNodeDbContextFactory? _factory;
+
+    protected override async Task<(IInstanceIndex Index, IJobQueue Jobs)> NewStoresAsync()
+    {
+        _factory = new MedNodeDbContextFactory(Query.IndexDatabases.Postgres(await (await PostgresPeer.GetSharedAsync()).CreateDatabaseAsync()));
+        await using (var db = _factory.CreateDbContext()) await PersistenceServiceCollectionExtensions.MigrateAsync(db, CancellationToken.None);
+        return (new EfInstanceIndex(_factory), new EfJobQueue(_factory));
+    }
+
+    protected override string BlobKeyOf(string sopInstanceUid)
+    {
+        using var db = _factory!.CreateDbContext();
+        return db.Instances.Single(i => i.SopInstanceUid == sopInstanceUid).BlobKey;
+    }
+
+    protected override int InstanceCount()
+    {
+        using var db = _factory!.CreateDbContext();
+        return db.Instances.Count();
     }
 }

@@ -21,7 +21,8 @@ public sealed record AuditSource(string AuditSourceId, string? EnterpriseSiteId 
 /// Mapping (PS3.15 §A.5.3): EventID from the row's code and scheme, EventTypeCode where §A.5.3 defines one (Application
 /// Start/Stop 110120/110121; the alert type of a Security Alert, CID 403; Login 110122 for User Authentication),
 /// EventOutcomeDescription from the row's detail when the outcome is not success. Active participants from the row,
-/// with RoleIDCode Source 110153, Destination 110152, Application 110150 (CID 402). Participant objects: the study
+/// with RoleIDCode Source 110153, Destination 110152, Application 110150 (CID 402), and for an Export (§A.5.3.4) Destination
+/// Media 110154 with MediaIdentifier/MediaType 110037 URI (CID 405) for a download. Participant objects: the study
 /// (type 2, role 3, ID type 110180, with SOPClass UID and NumberOfInstances per SOP class), the patient (type 1, role 1,
 /// ID type 2 "Patient Number"), the query (type 2, role 3 and ID type 110181 SOP Class UID for C-FIND; role 24 and ID type "12" URI for QIDO-RS) and
 /// for "analysis performed" the model (type 2, role 4 Resource, ID type MODEL in scheme 99MEDNODE, with its SHA-256 and
@@ -119,6 +120,13 @@ public static partial class AuditMessageXml
                 case "Source": Coded(w, "RoleIDCode", "110153", "DCM", "Source Role ID"); break;
                 case "Destination": Coded(w, "RoleIDCode", "110152", "DCM", "Destination Role ID"); break;
                 case "Application": Coded(w, "RoleIDCode", "110150", "DCM", "Application"); break;
+                case "DestinationMedia":
+                    // §A.5.3.4 (Export): the media the data went to; a download is media type URI (CID 405).
+                    Coded(w, "RoleIDCode", "110154", "DCM", "Destination Media");
+                    w.WriteStartElement("MediaIdentifier");
+                    Coded(w, "MediaType", "110037", "DCM", "URI");
+                    w.WriteEndElement();
+                    break;
             }
             w.WriteEndElement();
         }
