@@ -239,6 +239,11 @@ def train(args):
         p = torch.sigmoid(logits)
         soft_dice = 1 - (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
         loss = F.binary_cross_entropy_with_logits(logits, y) + soft_dice
+        if args.volume_weight:
+            # Per phantom, the probabilities' sum against the true (fractional) volume: what MedNode's partial-volume
+            # estimate reports. The floor of 20 voxels keeps lesion-free phantoms from dominating.
+            ps, ys = p.sum(dim=(1, 2, 3, 4)), y.sum(dim=(1, 2, 3, 4))
+            loss = loss + args.volume_weight * ((ps - ys).abs() / (ys + 20)).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -261,7 +266,7 @@ def train(args):
             save_weights(net, args.weights)
     save_weights(net, args.weights)
     with open(args.weights + ".json", "w") as f:
-        json.dump({"steps": args.steps, "batch": args.batch, "phantoms": args.phantoms, "fine_every": args.fine_every, "seconds": round(time.time() - start),
+        json.dump({"steps": args.steps, "batch": args.batch, "phantoms": args.phantoms, "fine_every": args.fine_every, "volume_weight": args.volume_weight, "seconds": round(time.time() - start),
                    "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu", "torch": torch.__version__,
                    "parameters": sum(p.numel() for p in net.parameters())}, f)
     print("trained", args.steps, "steps in", round(time.time() - start), "s", flush=True)
@@ -345,6 +350,7 @@ def main():
     ap.add_argument("--wait-for", default="", help="start training only once this file exists")
     ap.add_argument("--budget-seconds", type=float, default=0, help="choose --steps to fit this training time (timed first)")
     ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--volume-weight", type=float, default=0, help="weight of a per-phantom volume term in the loss")
     ap.add_argument("--fine-every", type=int, default=0,
                     help="every k-th training phantom on the 0.75 mm grid of the second pass (version 3: 3)")
     args = ap.parse_args()
