@@ -11,23 +11,18 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
 {
     private const int PageSize = 500;
 
-    // Aggregates are recomputed from the instance rows after each write; one writer at a time in this process keeps them exact.
+    // Aggregates are updated incrementally for a new instance and recomputed from the instance rows for a replaced one;
+    // one writer at a time in this process keeps them exact.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    // The per-instance lookups of the ingest path, compiled once: a LINQ query re-walks its expression tree (parameter
+    // The lookup of the read paths, compiled once: a LINQ query re-walks its expression tree (parameter
     // extraction, cache key) on every call, and FindAsync builds a new one. Per index, not static: EF Core refuses a
     // compiled query run against another model, and one index serves one provider (one model).
     private readonly Func<MedNodeDbContext, string, Task<InstanceEntity?>> FindInstanceNoTracking =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.AsNoTracking().FirstOrDefault(i => i.SopInstanceUid == uid));
 
-    private readonly Func<MedNodeDbContext, string, Task<bool>> InstanceExists =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.Any(i => i.SopInstanceUid == uid));
-
-    private readonly Func<MedNodeDbContext, string, Task<SeriesEntity?>> FindSeries =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Series.FirstOrDefault(s => s.SeriesInstanceUid == uid));
-
-    private readonly Func<MedNodeDbContext, string, Task<StudyEntity?>> FindStudy =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Studies.FirstOrDefault(s => s.StudyInstanceUid == uid));
+    // Built from the model on first use (InstanceInsertCommands): one index serves one provider.
+    private InstanceInsertCommands? _insert;
 
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
@@ -35,11 +30,21 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         try
         {
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            if (!await InstanceExists(db, record.SopInstanceUid))
+            // A new instance (nearly every ingest) is one insert with incremental aggregates; the insert writes nothing
+            // when the instance is held already, and only then does the replace path below run.
+            _insert ??= InstanceInsertCommands.For(db);
+            bool inserted;
+            // Opened and closed through EF Core, so that the pooled context goes back with its connection closed.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            try
             {
-                await AddNewAsync(db, record, cancellationToken);
-                return;
+                inserted = await _insert.TryInsertAsync(db.Database.GetDbConnection(), record, cancellationToken);
             }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+            if (inserted) return;
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var existing = await db.Instances.FindAsync([record.SopInstanceUid], cancellationToken);
             string? oldStudy = existing?.StudyInstanceUid, oldSeries = existing?.SeriesInstanceUid;
@@ -55,33 +60,6 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         {
             _writeLock.Release();
         }
-    }
-
-    /// <summary>
-    /// A new instance: its row and the series and study aggregates updated incrementally, in one SaveChanges (one
-    /// transaction). Recounting the study per instance made a study's ingest quadratic in its size.
-    /// </summary>
-    private async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
-    {
-        db.Instances.Add(InstanceEntity.From(record));
-        // A fresh context tracks nothing yet, so a tracking query finds what FindAsync would.
-        var series = await FindSeries(db, record.SeriesInstanceUid);
-        var newSeries = series == null;
-        if (series == null) db.Series.Add(new SeriesEntity { SeriesInstanceUid = record.SeriesInstanceUid, StudyInstanceUid = record.StudyInstanceUid, NumberOfSeriesRelatedInstances = 1 });
-        else series.NumberOfSeriesRelatedInstances++;
-        var study = await FindStudy(db, record.StudyInstanceUid);
-        if (study == null)
-        {
-            study = db.Studies.Add(new StudyEntity { StudyInstanceUid = record.StudyInstanceUid, PatientId = record.PatientId }).Entity;
-        }
-        study.NumberOfStudyRelatedInstances++;
-        if (newSeries) study.NumberOfStudyRelatedSeries++;
-        if (record.Modality.Length > 0 && !study.ModalitiesInStudy.Contains('\\' + record.Modality + '\\', StringComparison.Ordinal))
-        {
-            var modalities = study.ModalitiesInStudy.Split('\\', StringSplitOptions.RemoveEmptyEntries).Append(record.Modality).Order(StringComparer.Ordinal);
-            study.ModalitiesInStudy = @"\" + string.Join('\\', modalities) + @"\";
-        }
-        await db.SaveChangesAsync(ct);
     }
 
     private static async Task RefreshAggregatesAsync(MedNodeDbContext db, string studyUid, string seriesUid, CancellationToken ct)
@@ -110,6 +88,22 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
             study.ModalitiesInStudy = modalities.Count == 0 ? "" : @"\" + string.Join('\\', modalities) + @"\";
         }
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The ingest path's duplicate check: one parameterised <c>SELECT</c>, no entity materialised.</summary>
+    public async Task<bool> ContainsInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        _insert ??= InstanceInsertCommands.For(db);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await _insert.ExistsAsync(db.Database.GetDbConnection(), sopInstanceUid, cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     public async Task<InstanceRecord?> FindInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
