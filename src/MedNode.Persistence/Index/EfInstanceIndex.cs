@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using MedNode.Core.Index;
@@ -24,27 +26,31 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     // Built from the model on first use (InstanceInsertCommands): one index serves one provider.
     private InstanceInsertCommands? _insert;
 
+    // The ingest path's own context, leased from the pool for the index's lifetime with its connection held open, used
+    // only under _writeLock: opening a pooled connection twice per instance (with the per-connection PRAGMA on SQLite)
+    // cost more CPU than the statements themselves. Dropped after any failure, so that a broken connection is reopened.
+    private MedNodeDbContext? _writer;
+
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             // A new instance (nearly every ingest) is one insert with incremental aggregates; the insert writes nothing
             // when the instance is held already, and only then does the replace path below run.
-            _insert ??= InstanceInsertCommands.For(db);
             bool inserted;
-            // Opened and closed through EF Core, so that the pooled context goes back with its connection closed.
-            await db.Database.OpenConnectionAsync(cancellationToken);
             try
             {
-                inserted = await _insert.TryInsertAsync(db.Database.GetDbConnection(), record, cancellationToken);
+                var connection = await WriterConnectionAsync(cancellationToken);
+                inserted = await _insert!.TryInsertAsync(connection, record, cancellationToken);
             }
-            finally
+            catch
             {
-                await db.Database.CloseConnectionAsync();
+                DropWriter();
+                throw;
             }
             if (inserted) return;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var existing = await db.Instances.FindAsync([record.SopInstanceUid], cancellationToken);
             string? oldStudy = existing?.StudyInstanceUid, oldSeries = existing?.SeriesInstanceUid;
@@ -90,19 +96,62 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>The ingest path's duplicate check: one parameterised <c>SELECT</c>, no entity materialised.</summary>
+    /// <summary>The ingest path's duplicate check: one parameterised <c>SELECT</c> on the held connection, no entity materialised.</summary>
     public async Task<bool> ContainsInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        _insert ??= InstanceInsertCommands.For(db);
-        await db.Database.OpenConnectionAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            return await _insert.ExistsAsync(db.Database.GetDbConnection(), sopInstanceUid, cancellationToken);
+            var connection = await WriterConnectionAsync(cancellationToken);
+            return await _insert!.ExistsAsync(connection, sopInstanceUid, cancellationToken);
+        }
+        catch
+        {
+            DropWriter();
+            throw;
         }
         finally
         {
-            await db.Database.CloseConnectionAsync();
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The held connection of the ingest path, opened (through EF Core, so its interceptors run) when it is not. Under <c>_writeLock</c>.</summary>
+    private async Task<DbConnection> WriterConnectionAsync(CancellationToken ct)
+    {
+        if (_writer != null)
+        {
+            var held = _writer.Database.GetDbConnection();
+            if (held.State == ConnectionState.Open) return held;
+            DropWriter();
+        }
+        var db = await contexts.CreateDbContextAsync(ct);
+        try
+        {
+            await db.Database.OpenConnectionAsync(ct);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+        _insert ??= InstanceInsertCommands.For(db);
+        _writer = db;
+        return db.Database.GetDbConnection();
+    }
+
+    private void DropWriter()
+    {
+        var writer = _writer;
+        _writer = null;
+        if (writer == null) return;
+        try
+        {
+            writer.Database.CloseConnection();
+        }
+        finally
+        {
+            writer.Dispose();
         }
     }
 
@@ -246,5 +295,9 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         }
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        DropWriter();
+        _writeLock.Dispose();
+    }
 }
