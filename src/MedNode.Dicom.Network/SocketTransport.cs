@@ -24,9 +24,16 @@ public sealed class SocketTransport : IDuplexPipe, IAsyncDisposable
         _socket = socket;
         _socket.NoDelay = true;
         _stream = stream;
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        Input = PipeReader.Create(_stream, ReaderOptions);
         Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
     }
+
+    /// <summary>
+    /// Reads of up to 64 KiB into pooled segments. With the default 4 KiB segments a 256 KiB P-DATA-TF (MedNode's
+    /// announced Maximum Length) took 64 socket reads, each an async round trip through the pipe, and its PDVs were
+    /// handed on in 4 KiB slices; the PDU is held whole either way until it is framed.
+    /// </summary>
+    private static readonly StreamPipeReaderOptions ReaderOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true);
 
     public PipeReader Input { get; }
 

@@ -11,6 +11,10 @@ public interface IInstanceIndex
 
     Task<InstanceRecord?> FindInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken);
 
+    /// <summary>Whether an instance is held: the duplicate check of ingest, which needs no row (an index may answer it cheaper).</summary>
+    async Task<bool> ContainsInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken) =>
+        await FindInstanceAsync(sopInstanceUid, cancellationToken) != null;
+
     /// <summary>Instances of a study, optionally of one series, in series then instance number order.</summary>
     Task<IReadOnlyList<InstanceRecord>> GetInstancesAsync(string studyUid, string? seriesUid, CancellationToken cancellationToken);
 

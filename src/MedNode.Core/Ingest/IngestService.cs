@@ -88,8 +88,9 @@ public sealed class IngestService : IIngestService
         if ((request.ExpectedSopClassUid != null && request.ExpectedSopClassUid != sopClass) || (request.ExpectedSopInstanceUid != null && request.ExpectedSopInstanceUid != sopInstance))
             return Fail(IngestOutcome.Failed, DimseStatus.DataSetDoesNotMatchSopClassError, sopClass, sopInstance, study, "Data set SOP Class/Instance UID differs from the command", request);
 
-        var existing = await _index.FindInstanceAsync(sopInstance!, ct);
-        if (existing != null)
+        // The one lookup of the instance before its write: the index's insert needs none (it takes the replace path by itself).
+        var existing = await _index.ContainsInstanceAsync(sopInstance!, ct);
+        if (existing)
         {
             switch (_options.DuplicatePolicy)
             {
@@ -104,7 +105,7 @@ public sealed class IngestService : IIngestService
         BlobInfo blob;
         try
         {
-            blob = await _store.CommitAsync(request.TempFilePath, study!, series!, sopInstance!, overwrite: existing != null, ct);
+            blob = await _store.CommitAsync(request.TempFilePath, study!, series!, sopInstance!, overwrite: existing, ct);
         }
         catch (InsufficientStorageException)
         {
@@ -126,7 +127,7 @@ public sealed class IngestService : IIngestService
         {
             _store.CommitCompleted(blob);
         }
-        var stored = new InstanceStored(record, existing != null, request.Source.CalledAeTitle, request.Source.AssociationId);
+        var stored = new InstanceStored(record, existing, request.Source.CalledAeTitle, request.Source.AssociationId);
         foreach (var listener in _listeners)
         {
             try
@@ -138,7 +139,7 @@ public sealed class IngestService : IIngestService
                 _log.LogError(ex, "An instance-stored listener failed ({Listener})", listener.GetType().Name);
             }
         }
-        return existing != null
+        return existing
             ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: replaced (Overwrite)")
             : new IngestResult(IngestOutcome.Stored, DimseStatus.Success, sopClass, sopInstance, study);
     }

@@ -99,7 +99,9 @@ public sealed partial class DicomServer
             // Written synchronously: a write to the page cache takes microseconds, while FileStream's async path on Unix
             // hands every buffer flush to the thread pool (two thread switches per 64 KiB, a large share of the CPU per
             // instance on a busy host). The fsync that makes the instance durable is the store's, not this one's.
-            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.None))
+            // Unbuffered: the fragments arrive as slices of the transport's 64 KiB read segments, so FileStream's own
+            // 64 KiB buffer (allocated per file) only added a copy of each instance.
+            using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
             {
                 Client.Part10Header.Write(file, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim());
                 await foreach (var chunk in message.ReadDataSetAsync(ct))

@@ -1,3 +1,5 @@
+using System.Data;
+using System.Data.Common;
 using System.Linq.Expressions;
 using System.Runtime.CompilerServices;
 using MedNode.Core.Index;
@@ -11,35 +13,44 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
 {
     private const int PageSize = 500;
 
-    // Aggregates are recomputed from the instance rows after each write; one writer at a time in this process keeps them exact.
+    // Aggregates are updated incrementally for a new instance and recomputed from the instance rows for a replaced one;
+    // one writer at a time in this process keeps them exact.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    // The per-instance lookups of the ingest path, compiled once: a LINQ query re-walks its expression tree (parameter
+    // The lookup of the read paths, compiled once: a LINQ query re-walks its expression tree (parameter
     // extraction, cache key) on every call, and FindAsync builds a new one. Per index, not static: EF Core refuses a
     // compiled query run against another model, and one index serves one provider (one model).
     private readonly Func<MedNodeDbContext, string, Task<InstanceEntity?>> FindInstanceNoTracking =
         EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.AsNoTracking().FirstOrDefault(i => i.SopInstanceUid == uid));
 
-    private readonly Func<MedNodeDbContext, string, Task<bool>> InstanceExists =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Instances.Any(i => i.SopInstanceUid == uid));
+    // Built from the model on first use (InstanceInsertCommands): one index serves one provider.
+    private InstanceInsertCommands? _insert;
 
-    private readonly Func<MedNodeDbContext, string, Task<SeriesEntity?>> FindSeries =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Series.FirstOrDefault(s => s.SeriesInstanceUid == uid));
-
-    private readonly Func<MedNodeDbContext, string, Task<StudyEntity?>> FindStudy =
-        EF.CompileAsyncQuery((MedNodeDbContext db, string uid) => db.Studies.FirstOrDefault(s => s.StudyInstanceUid == uid));
+    // The ingest path's own context, leased from the pool for the index's lifetime with its connection held open, used
+    // only under _writeLock: opening a pooled connection twice per instance (with the per-connection PRAGMA on SQLite)
+    // cost more CPU than the statements themselves. Dropped after any failure, so that a broken connection is reopened.
+    private MedNodeDbContext? _writer;
 
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            if (!await InstanceExists(db, record.SopInstanceUid))
+            // A new instance (nearly every ingest) is one insert with incremental aggregates; the insert writes nothing
+            // when the instance is held already, and only then does the replace path below run.
+            bool inserted;
+            try
             {
-                await AddNewAsync(db, record, cancellationToken);
-                return;
+                var connection = await WriterConnectionAsync(cancellationToken);
+                inserted = await _insert!.TryInsertAsync(connection, record, cancellationToken);
             }
+            catch
+            {
+                DropWriter();
+                throw;
+            }
+            if (inserted) return;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             var existing = await db.Instances.FindAsync([record.SopInstanceUid], cancellationToken);
             string? oldStudy = existing?.StudyInstanceUid, oldSeries = existing?.SeriesInstanceUid;
@@ -55,33 +66,6 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         {
             _writeLock.Release();
         }
-    }
-
-    /// <summary>
-    /// A new instance: its row and the series and study aggregates updated incrementally, in one SaveChanges (one
-    /// transaction). Recounting the study per instance made a study's ingest quadratic in its size.
-    /// </summary>
-    private async Task AddNewAsync(MedNodeDbContext db, InstanceRecord record, CancellationToken ct)
-    {
-        db.Instances.Add(InstanceEntity.From(record));
-        // A fresh context tracks nothing yet, so a tracking query finds what FindAsync would.
-        var series = await FindSeries(db, record.SeriesInstanceUid);
-        var newSeries = series == null;
-        if (series == null) db.Series.Add(new SeriesEntity { SeriesInstanceUid = record.SeriesInstanceUid, StudyInstanceUid = record.StudyInstanceUid, NumberOfSeriesRelatedInstances = 1 });
-        else series.NumberOfSeriesRelatedInstances++;
-        var study = await FindStudy(db, record.StudyInstanceUid);
-        if (study == null)
-        {
-            study = db.Studies.Add(new StudyEntity { StudyInstanceUid = record.StudyInstanceUid, PatientId = record.PatientId }).Entity;
-        }
-        study.NumberOfStudyRelatedInstances++;
-        if (newSeries) study.NumberOfStudyRelatedSeries++;
-        if (record.Modality.Length > 0 && !study.ModalitiesInStudy.Contains('\\' + record.Modality + '\\', StringComparison.Ordinal))
-        {
-            var modalities = study.ModalitiesInStudy.Split('\\', StringSplitOptions.RemoveEmptyEntries).Append(record.Modality).Order(StringComparer.Ordinal);
-            study.ModalitiesInStudy = @"\" + string.Join('\\', modalities) + @"\";
-        }
-        await db.SaveChangesAsync(ct);
     }
 
     private static async Task RefreshAggregatesAsync(MedNodeDbContext db, string studyUid, string seriesUid, CancellationToken ct)
@@ -110,6 +94,65 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
             study.ModalitiesInStudy = modalities.Count == 0 ? "" : @"\" + string.Join('\\', modalities) + @"\";
         }
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>The ingest path's duplicate check: one parameterised <c>SELECT</c> on the held connection, no entity materialised.</summary>
+    public async Task<bool> ContainsInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            var connection = await WriterConnectionAsync(cancellationToken);
+            return await _insert!.ExistsAsync(connection, sopInstanceUid, cancellationToken);
+        }
+        catch
+        {
+            DropWriter();
+            throw;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>The held connection of the ingest path, opened (through EF Core, so its interceptors run) when it is not. Under <c>_writeLock</c>.</summary>
+    private async Task<DbConnection> WriterConnectionAsync(CancellationToken ct)
+    {
+        if (_writer != null)
+        {
+            var held = _writer.Database.GetDbConnection();
+            if (held.State == ConnectionState.Open) return held;
+            DropWriter();
+        }
+        var db = await contexts.CreateDbContextAsync(ct);
+        try
+        {
+            await db.Database.OpenConnectionAsync(ct);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+        _insert ??= InstanceInsertCommands.For(db);
+        _writer = db;
+        return db.Database.GetDbConnection();
+    }
+
+    private void DropWriter()
+    {
+        var writer = _writer;
+        _writer = null;
+        if (writer == null) return;
+        try
+        {
+            writer.Database.CloseConnection();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
     }
 
     public async Task<InstanceRecord?> FindInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken)
@@ -262,5 +305,9 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         }
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        DropWriter();
+        _writeLock.Dispose();
+    }
 }
