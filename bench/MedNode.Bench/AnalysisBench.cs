@@ -34,7 +34,7 @@ public static class AnalysisBench
             var sw = Stopwatch.StartNew();
             var result = pipeline.AnalyzeFiles(files, model);
             sw.Stop();
-            var stages = string.Join(", ", result.Timings.Select(t => Invariant($"{t.Stage} {t.Elapsed.TotalSeconds:F3}")));
+            var stages = string.Join(", ", result.Timings.Select(t => Invariant($"{t.Stage} {t.Elapsed.TotalSeconds:F3}{(t.ProcessCpu is { } cpu ? $" (cpu {cpu.TotalSeconds:F3}, kernel {t.KernelCpu?.TotalSeconds:F3})" : "")}")));
             Console.WriteLine(Invariant($"{(r == 0 ? "warm-up" : "run " + r)}: {result.Status} on {result.Device}, {result.Lesions.Count} lesions ({result.Lesions.Sum(l => l.Measurements.VolumeVoxelCounting):F0} mm³), total {sw.Elapsed.TotalSeconds:F3} s ({stages}); peak RSS {PeakRssMb():F0} MB"));
             if (r > 0) totals.Add(sw.Elapsed.TotalSeconds);
         }

@@ -62,10 +62,15 @@ public sealed class DimseSettings
 
         public string? Host { get; set; }
 
-        public int Port { get; set; } = 104;
+        /// <summary>
+        /// The peer's own listening port. With a Host it makes the peer a C-MOVE destination and where storage commitment
+        /// reports go on a new association (PS3.4 J.3.3). Needed in MoveDestinations; left out of an AllowedPeers entry,
+        /// reports go back on the requester's association.
+        /// </summary>
+        public int? Port { get; set; }
 
         /// <summary>
-        /// The services the peer may use (Echo, Store, Find, Move, Get). Left out: all of them for an AllowedPeers entry;
+        /// The services the peer may use (Echo, Store, Find, Move, Get, Commitment). Left out: all of them for an AllowedPeers entry;
         /// for a MoveDestinations entry not among AllowedPeers, none when RequireKnownPeers is on and all otherwise.
         /// </summary>
         public List<AePermission>? Permissions { get; set; }
@@ -78,7 +83,7 @@ public sealed class DimseSettings
         if (ArtimTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:ArtimTimeoutSeconds must be positive.");
         if (IdleTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:IdleTimeoutSeconds must be positive.");
         if (AllowedPeers.Any(p => string.IsNullOrWhiteSpace(p.AeTitle))) throw new InvalidOperationException($"{Section}:AllowedPeers has an entry without an AeTitle.");
-        if (MoveDestinations.Any(p => string.IsNullOrWhiteSpace(p.AeTitle) || string.IsNullOrWhiteSpace(p.Host) || p.Port is < 1 or > 65535))
+        if (MoveDestinations.Any(p => string.IsNullOrWhiteSpace(p.AeTitle) || string.IsNullOrWhiteSpace(p.Host) || p.Port is null or < 1 or > 65535))
             throw new InvalidOperationException($"{Section}:MoveDestinations needs an AeTitle, a Host and a Port (1-65535) in every entry.");
         var defaults = new DicomServerOptions();
         return new DicomServerOptions
@@ -88,7 +93,7 @@ public sealed class DimseSettings
             Port = Port,
             MaxAssociations = MaxAssociations,
             MaxAssociationsPerCallingAe = MaxAssociationsPerCallingAe,
-            AllowedPeers = AllowedPeers.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port)).ToList(),
+            AllowedPeers = AllowedPeers.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port ?? 104)).ToList(),
             AdditionalAeTitles = AdditionalAeTitles,
             RequireKnownPeers = RequireKnownPeers,
             ArtimTimeout = TimeSpan.FromSeconds(ArtimTimeoutSeconds),
@@ -102,12 +107,13 @@ public sealed class DimseSettings
 
     /// <summary>
     /// The AE catalog the admin API starts from: the local AE titles, and one remote AE per title of AllowedPeers (host
-    /// check, permissions) and MoveDestinations (host and port, which make it a C-MOVE destination).
+    /// check, permissions; host and port, when both are given, for reports and C-MOVE) and MoveDestinations (host and
+    /// port, which make it a C-MOVE destination).
     /// </summary>
     public ApplicationEntityCatalog ToCatalog(IAdminStateStore store)
     {
         var all = RemoteAe.PermissionsOf(DimseServices.All);
-        var remote = AllowedPeers.Select(p => new RemoteAe(p.AeTitle.Trim(), p.Host, null, p.Permissions ?? all)).ToList();
+        var remote = AllowedPeers.Select(p => new RemoteAe(p.AeTitle.Trim(), p.Host, string.IsNullOrWhiteSpace(p.Host) ? null : p.Port, p.Permissions ?? all)).ToList();
         foreach (var m in MoveDestinations)
         {
             var i = remote.FindIndex(r => r.AeTitle == m.AeTitle.Trim());
@@ -118,5 +124,5 @@ public sealed class DimseSettings
     }
 
     /// <summary>The C-MOVE destinations as peers.</summary>
-    public IReadOnlyList<DicomPeer> ToMoveDestinations() => MoveDestinations.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port)).ToList();
+    public IReadOnlyList<DicomPeer> ToMoveDestinations() => MoveDestinations.Select(p => new DicomPeer(p.AeTitle, p.Host, p.Port ?? 104)).ToList();
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using System.Text.Json;
 using MedNode.TestSupport;
 
 namespace MedNode.Host.Tests;
@@ -43,17 +43,13 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>Everything the process wrote so far, stdout and stderr.</summary>
     public string Output => string.Join('\n', _lines);
 
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int p = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return p;
-    }
+    public static int FreePort() => FreePorts.Next();
 
     /// <summary>
-    /// Starts the node and waits until /health/live answers. <paramref name="dimsePortByEnvironment"/> passes the DIMSE port
+    /// Starts the node and waits until it is ready for the test: /health/ready answers and its <c>dimse</c> check is
+    /// Healthy, i.e. the DIMSE listener is bound and accepting (or DIMSE is disabled). /health/live alone answered as soon
+    /// as Kestrel ran, and a test's first storescu could then be refused. The other ready checks (database, storage
+    /// watermark, model) are not waited for: tests look at those themselves. <paramref name="dimsePortByEnvironment"/> passes the DIMSE port
     /// as MedNode__Dimse__Port; <paramref name="httpEndpointByKestrel"/> names the HTTP endpoint in Kestrel:Endpoints
     /// instead of --urls (which Kestrel ignores once that section has endpoints, e.g. an HTTPS one).
     /// </summary>
@@ -76,14 +72,24 @@ internal sealed class NodeProcess : IDisposable
         {
             try
             {
-                if (client.GetAsync($"{node.BaseUrl}/health/live").Result.IsSuccessStatusCode) return node;
+                if (DimseReady(client, node.BaseUrl)) return node;
             }
-            catch (AggregateException) { }
+            catch (Exception e) when (e is AggregateException or JsonException) { }
             if (node._process.HasExited) throw new InvalidOperationException("mednode serve exited: " + node.Output);
             Thread.Sleep(500);
         }
         node.Dispose();
         throw new TimeoutException("mednode serve did not come up");
+    }
+
+    /// <summary>Whether /health/ready answers (200 or 503) with its <c>dimse</c> check Healthy.</summary>
+    internal static bool DimseReady(HttpClient client, string baseUrl)
+    {
+        using var response = client.GetAsync($"{baseUrl}/health/ready").Result;
+        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable)) return false;
+        using var body = JsonDocument.Parse(response.Content.ReadAsStringAsync().Result);
+        return body.RootElement.TryGetProperty("checks", out var checks) && checks.TryGetProperty("dimse", out var dimse)
+            && dimse.GetProperty("status").GetString() == "Healthy";
     }
 
     /// <summary>Sends SIGTERM, as systemd, Docker and Kubernetes do to stop a service.</summary>

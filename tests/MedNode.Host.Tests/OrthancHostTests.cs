@@ -136,7 +136,7 @@ public sealed class OrthancHostTests : IDisposable
         return lines[(start + 1)..].Where(l => !l.StartsWith("# Used TransferSyntax", StringComparison.Ordinal)).ToArray();
     }
 
-    /// <summary>Starts `mednode serve` in the temp folder on free ports, bound to 127.0.0.1; waits for /health/live.</summary>
+    /// <summary>Starts `mednode serve` in the temp folder on free ports, bound to 127.0.0.1; waits for /health/ready's dimse check.</summary>
     private (int Http, int Dimse) StartServe(params string[] extra)
     {
         int http = OrthancPeer.FreePort(), dimse = OrthancPeer.FreePort();
@@ -149,14 +149,15 @@ public sealed class OrthancHostTests : IDisposable
         _node.BeginOutputReadLine();
         _node.BeginErrorReadLine();
         using var probe = new HttpClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             try
             {
-                if (probe.GetAsync(new Uri($"http://127.0.0.1:{http}/health/live")).Result.IsSuccessStatusCode) return (http, dimse);
+                // Ready for the test once the DIMSE listener accepts (see NodeProcess.Start).
+                if (NodeProcess.DimseReady(probe, $"http://127.0.0.1:{http}")) return (http, dimse);
             }
-            catch (AggregateException)
+            catch (Exception e) when (e is AggregateException or System.Text.Json.JsonException)
             {
                 // Not listening yet.
             }

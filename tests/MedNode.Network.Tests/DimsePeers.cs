@@ -68,12 +68,7 @@ internal static class Dcmtk
 {
     public static readonly Dictionary<string, string> Env = new() { ["TCP_NODELAY"] = "1" };
 
-    public static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
+    public static int FreePort() => FreePorts.Next();
 
     public static Tools.Result Storescu(int port, IEnumerable<string> options, params string[] files) =>
         Tools.Run("storescu", [.. options, "-aet", "DCMTKSCU", "-aec", "MEDNODE", "127.0.0.1", port.ToString(), .. files], TimeSpan.FromSeconds(120), env: Env);

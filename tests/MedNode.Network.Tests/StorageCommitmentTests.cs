@@ -139,6 +139,55 @@ public class StorageCommitmentTests
         await association.ReleaseAsync();
     }
 
+    /// <summary>
+    /// A calling AE without <see cref="DimseServices.Commitment"/> (MedNode's own engine and client): proposing the
+    /// Storage Commitment context in the default SCU role, it is user-rejected (PS3.8 Table 9-18); taking the SCP role by
+    /// SCP/SCU Role Selection (PS3.7 §D.3.3.4), as a reporter does (PS3.4 J.3.3), the context and the SCP role are
+    /// accepted and its N-EVENT-REPORT is taken, but an N-ACTION-RQ there is answered 0124H Refused: Not authorized.
+    /// </summary>
+    [Fact]
+    [Trait("Conformance", "PS3.4 J.3")]
+    public async Task DicomServer_CallingAeWithoutCommitment_ContextRejected_AsReporterItsReportIsTaken_ItsNActionIs0124()
+    {
+        var reports = new StorageCommitmentReportWaiter();
+        var options = new DicomServerOptions { RequireKnownPeers = true, AllowedPeers = [new DicomPeer("ECHOONLY", null, 104, DimseServices.Echo)] };
+        await using var node = await new TestNode(options, commitmentReports: reports).StartAsync();
+        Dicom.Network.Pdus.PresentationContextRq[] contexts =
+        [
+            new(1, StorageCommitment.PushModelSopClassUid, [Fixtures.ImplicitLE]),
+            new(3, Fixtures.Verification, [Fixtures.ImplicitLE]),
+        ];
+
+        await using (var asScu = await Dicom.Network.Association.RequestAsync(await Dicom.Network.SocketTransport.ConnectAsync("127.0.0.1", node.Port, default),
+            new Dicom.Network.AssociationRequest("MEDNODE", "ECHOONLY", contexts)))
+        {
+            asScu.PresentationContexts.Single(c => c.Id == 1).Result.Should().Be(Dicom.Network.Pdus.PresentationContextResult.UserRejection);
+            asScu.PresentationContexts.Single(c => c.Id == 3).IsAccepted.Should().BeTrue("ECHOONLY may echo");
+            await asScu.ReleaseAsync();
+        }
+
+        await using (var asScp = await Dicom.Network.Association.RequestAsync(await Dicom.Network.SocketTransport.ConnectAsync("127.0.0.1", node.Port, default),
+            new Dicom.Network.AssociationRequest("MEDNODE", "ECHOONLY", contexts) { RoleSelections = [new(StorageCommitment.PushModelSopClassUid, ScuRole: true, ScpRole: true)] }))
+        {
+            var pc = asScp.PresentationContexts.Single(c => c.Id == 1);
+            pc.IsAccepted.Should().BeTrue("a reporter's context is accepted");
+            pc.ScpRole.Should().BeTrue("the SCP role is granted to report");
+            var info = StorageCommitment.BuildActionInformation("1.2.3", [new(CtImageStorage, "1.2.3.4.5")]);
+            var rq = new NActionRq { RequestedSopClassUid = StorageCommitment.PushModelSopClassUid, RequestedSopInstanceUid = StorageCommitment.PushModelSopInstanceUid, ActionTypeId = 1, MessageId = 7, HasDataSet = true };
+            await asScp.SendMessageAsync(1, rq.Encode(), StorageCommitment.Encode(info, Fixtures.ImplicitLE));
+            var rsp = (await asScp.ReceiveMessageAsync())!.DecodeCommand().Should().BeOfType<NActionRsp>().Subject;
+            rsp.Status.Should().Be(DimseStatus.NotAuthorized);
+            await asScp.ReleaseAsync();
+        }
+
+        var transaction = StorageCommitment.NewTransactionUid();
+        reports.Register(transaction);
+        var client = new DicomClient("127.0.0.1", node.Port, "MEDNODE", "ECHOONLY");
+        (await client.SendStorageCommitmentReportAsync(new StorageCommitmentResult(transaction, [new(CtImageStorage, "1.2.3.4.5")], []))).Should().Be(DimseStatus.Success);
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        (await reports.WaitAsync(transaction, wait.Token)).Committed.Should().ContainSingle().Which.SopInstanceUid.Should().Be("1.2.3.4.5");
+    }
+
     private static IEnumerable<string> SopInstances(JsonNode? list) =>
         list!.AsArray().Select(n => n!["SOPInstanceUID"]!.GetValue<string>());
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -208,12 +207,7 @@ public sealed class OrthancPeer : IAsyncDisposable
     }
 
     /// <summary>A free TCP port on 127.0.0.1 (for <see cref="OrthancPeerOptions.DicomPort"/>).</summary>
-    public static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
+    public static int FreePort() => FreePorts.Next();
 
     // ---- REST helpers -------------------------------------------------------------------------------------------
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace MedNode.TestSupport;
@@ -190,12 +189,7 @@ public sealed partial class PostgresPeer : IDisposable
         if (r.ExitCode != 0) throw new InvalidOperationException($"{tool} failed ({r.ExitCode}): {r.StdErr}{r.StdOut}");
     });
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => FreePorts.Next();
 
     private static string? FindBinDirectory()
     {

@@ -40,12 +40,7 @@ public sealed class StorescpProcess : IDisposable
     public IReadOnlyList<string> FilesFor(string sopInstanceUid) =>
         Directory.EnumerateFiles(OutputDir).Where(f => Path.GetFileName(f).EndsWith("." + sopInstanceUid, StringComparison.Ordinal) || Path.GetFileName(f) == sopInstanceUid).ToList();
 
-    public static int FreePort()
-    {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
-    }
+    public static int FreePort() => FreePorts.Next();
 
     /// <summary>Whether something accepts TCP connections on the loopback <paramref name="port"/> (sleeps 50 ms when not, for polling).</summary>
     public static bool CanConnect(int port)

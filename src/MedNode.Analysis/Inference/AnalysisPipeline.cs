@@ -19,8 +19,9 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
     public AnalysisResult AnalyzeFiles(IEnumerable<string> files, LoadedModel model, CancellationToken cancellationToken = default)
     {
         var start = timeProvider.GetTimestamp();
+        var cpu = ProcessCpu();
         var assembled = SeriesAssembler.AssembleFiles(files);
-        var assembly = new StageTiming("assembly", timeProvider.GetElapsedTime(start));
+        var assembly = Timing("assembly", timeProvider.GetElapsedTime(start), ProcessCpu() - cpu);
         if (!assembled.IsSuccess) return Skipped(model, assembled.SkipReason!, null, null, [assembly]);
         return Analyze(assembled.Series!, model, cancellationToken, [assembly]);
     }
@@ -34,6 +35,7 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
         var m = model.Manifest;
         var source = series.Image;
         var t = timeProvider.GetTimestamp();
+        var cpuT = ProcessCpu();
         var quality = QualityGate.Evaluate(series, new QualityExpectations { Modality = m.Modality });
         Stage("quality", ref t);
         if (!quality.Passed) return Skipped(model, "quality gate: " + string.Join("; ", quality.FailureReasons), quality, series, timings);
@@ -59,6 +61,7 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
 
         var lesions = new List<DetectedLesion>();
         var refineTicks = TimeSpan.Zero;
+        var refineCpu = default(Cpu);
         for (var c = 0; c < m.Classes.Count; c++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -69,6 +72,7 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
             if (m.Refinement != null)
             {
                 var since = timeProvider.GetTimestamp();
+                var cpuSince = ProcessCpu();
                 // Candidates down to half the minimum volume: a small lesion the coarse pass under-segments may still
                 // reach the minimum once refined.
                 var candidates = labeling.Components
@@ -81,10 +85,11 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
                 }
                 catch (NonFiniteOutputException e)
                 {
-                    timings.Add(new StageTiming("refine", refineTicks + timeProvider.GetElapsedTime(since)));
+                    timings.Add(Timing("refine", refineTicks + timeProvider.GetElapsedTime(since), refineCpu + (ProcessCpu() - cpuSince)));
                     return Result(AnalysisStatus.Failed, model, "refinement: " + e.Message, quality, series, [], timings);
                 }
                 refineTicks += timeProvider.GetElapsedTime(since);
+                refineCpu += ProcessCpu() - cpuSince;
             }
             foreach (var component in labeling.Components)
             {
@@ -101,8 +106,8 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
         }
         if (m.Refinement != null)
         {
-            timings.Add(new StageTiming("refine", refineTicks));
-            timings.Add(new StageTiming("postprocess", timeProvider.GetElapsedTime(t) - refineTicks));
+            timings.Add(Timing("refine", refineTicks, refineCpu));
+            timings.Add(Timing("postprocess", timeProvider.GetElapsedTime(t) - refineTicks, ProcessCpu() - cpuT - refineCpu));
         }
         else
         {
@@ -112,10 +117,24 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
 
         void Stage(string name, ref long since)
         {
-            timings.Add(new StageTiming(name, timeProvider.GetElapsedTime(since)));
+            var now = ProcessCpu();
+            timings.Add(Timing(name, timeProvider.GetElapsedTime(since), now - cpuT));
             since = timeProvider.GetTimestamp();
+            cpuT = now;
         }
     }
+
+    /// <summary>CPU time of the whole process so far (every thread): user plus kernel, and kernel.</summary>
+    private static Cpu ProcessCpu() => new(Environment.CpuUsage.TotalTime, Environment.CpuUsage.PrivilegedTime);
+
+    private readonly record struct Cpu(TimeSpan Total, TimeSpan Kernel)
+    {
+        public static Cpu operator -(Cpu a, Cpu b) => new(a.Total - b.Total, a.Kernel - b.Kernel);
+
+        public static Cpu operator +(Cpu a, Cpu b) => new(a.Total + b.Total, a.Kernel + b.Kernel);
+    }
+
+    private static StageTiming Timing(string stage, TimeSpan elapsed, Cpu cpu) => new(stage, elapsed, cpu.Total, cpu.Kernel);
 
     private static ComponentLabeling Label(Volume<float> probability, double threshold)
     {

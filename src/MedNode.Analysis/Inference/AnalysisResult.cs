@@ -22,8 +22,13 @@ public enum AnalysisStatus
 /// <summary>Which model produced a result.</summary>
 public sealed record ModelIdentity(string Id, string Version, string Sha256);
 
-/// <summary>The time one stage of the pipeline took.</summary>
-public sealed record StageTiming(string Stage, TimeSpan Elapsed);
+/// <summary>
+/// The time one stage of the pipeline took, and the CPU time the whole process used meanwhile (every thread: the
+/// stage's own and whatever else the process ran then), when measured. CPU well above wall time means parallel work;
+/// wall time well above CPU means the stage waited (for the processor, the disk or a lock). <see cref="KernelCpu"/> is
+/// the part spent in the kernel (page faults on memory newly taken from the system, file reads).
+/// </summary>
+public sealed record StageTiming(string Stage, TimeSpan Elapsed, TimeSpan? ProcessCpu = null, TimeSpan? KernelCpu = null);
 
 /// <summary>
 /// One lesion: a 26-connected component of the thresholded probability map, on the source grid.

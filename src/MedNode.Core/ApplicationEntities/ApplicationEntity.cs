@@ -19,6 +19,12 @@ public enum AePermission
 
     /// <summary>C-GET (PS3.4 C.4.3).</summary>
     Get,
+
+    /// <summary>
+    /// Storage Commitment Push Model as SCU (PS3.4 Annex J): N-ACTION Request Storage Commitment to MedNode; the report
+    /// goes to the AE's host and port when it has them (PS3.4 J.3.3).
+    /// </summary>
+    Commitment,
 }
 
 /// <summary>One of the node's own listening AE titles (the called AE titles it answers to, PS3.8 §7.1.1.4).</summary>
@@ -26,8 +32,9 @@ public sealed record LocalAe(string AeTitle);
 
 /// <summary>
 /// A remote AE. With <see cref="Host"/>, associations under its title must come from that host. With
-/// <see cref="Host"/> and <see cref="Port"/> it is also a C-MOVE destination (PS3.4 C.4.2). <see cref="Permissions"/>
-/// are the services it may ask of MedNode (Echo, Store, Find, Move, Get); none when left out.
+/// <see cref="Host"/> and <see cref="Port"/> it is also a C-MOVE destination (PS3.4 C.4.2) and where MedNode reports
+/// storage commitment results on a new association (PS3.4 J.3.3). <see cref="Permissions"/> are the services it may ask
+/// of MedNode (Echo, Store, Find, Move, Get, Commitment); none when left out.
 /// </summary>
 public sealed record RemoteAe(string AeTitle, string? Host = null, int? Port = null, IReadOnlyList<AePermission>? Permissions = null)
 {
@@ -39,6 +46,7 @@ public sealed record RemoteAe(string AeTitle, string? Host = null, int? Port = n
         AePermission.Find => DimseServices.Find,
         AePermission.Move => DimseServices.Move,
         AePermission.Get => DimseServices.Get,
+        AePermission.Commitment => DimseServices.Commitment,
         _ => DimseServices.None,
     });
 

@@ -15,11 +15,18 @@ public sealed class ApplicationEntityCatalog(IReadOnlyList<LocalAe> local, IRead
 {
     public const string StateKey = "aes";
 
+    /// <summary>
+    /// The layout of the stored state: 2 since the Commitment permission. A state stored before it (no version) gets
+    /// Commitment added to every remote AE on load, since Storage Commitment was open to every AE then.
+    /// </summary>
+    public const int StateVersion = 2;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private volatile State _state = new(local, remote);
+    private volatile State _state = new(local, remote, StateVersion);
 
-    private sealed record State(IReadOnlyList<LocalAe> Local, IReadOnlyList<RemoteAe> Remote);
+    /// <summary>What is stored; <see cref="Version"/> is 0 when read from a state stored without one.</summary>
+    private sealed record State(IReadOnlyList<LocalAe> Local, IReadOnlyList<RemoteAe> Remote, int Version = 0);
 
     public IReadOnlyList<LocalAe> Local => _state.Local;
 
@@ -39,6 +46,9 @@ public sealed class ApplicationEntityCatalog(IReadOnlyList<LocalAe> local, IRead
         var json = await store.ReadAsync(StateKey, cancellationToken);
         if (json == null) return false;
         var saved = JsonSerializer.Deserialize<State>(json, Json) ?? throw new InvalidOperationException("The stored AE configuration is empty.");
+        if (saved.Version < StateVersion && saved.Remote != null)
+            saved = saved with { Remote = saved.Remote.Select(r => r is null ? r! : r with { Permissions = [.. (r.Permissions ?? []).Where(p => p != AePermission.Commitment), AePermission.Commitment] }).ToList() };
+        saved = saved with { Version = StateVersion };
         var errors = ValidateLocal(saved.Local);
         errors.AddRange(await ValidateRemoteAsync(saved.Remote, cancellationToken));
         if (errors.Count > 0) throw new InvalidOperationException("The AE configuration stored through the admin API is invalid: " + string.Join(" ", errors));
@@ -74,9 +84,15 @@ public sealed class ApplicationEntityCatalog(IReadOnlyList<LocalAe> local, IRead
         return true;
     }
 
-    /// <summary>What the DIMSE listener enforces: the local AE titles and every remote AE with its services.</summary>
+    /// <summary>
+    /// What the DIMSE listener enforces: the local AE titles, every remote AE with its services, and the remote AEs with a
+    /// host and a port as the destinations of storage commitment reports.
+    /// </summary>
     public DicomServerAccess ToServerAccess() =>
-        new(Local.Select(l => l.AeTitle).ToList(), Remote.Select(r => new DicomPeer(r.AeTitle, r.Host, r.Port ?? 104, r.Services())).ToList(), requireKnownPeers);
+        new(Local.Select(l => l.AeTitle).ToList(), Remote.Select(r => new DicomPeer(r.AeTitle, r.Host, r.Port ?? 104, r.Services())).ToList(), requireKnownPeers)
+        {
+            Destinations = MoveDestinations(),
+        };
 
     /// <summary>The remote AEs with a host and a port: where C-MOVE may send.</summary>
     public IReadOnlyList<DicomPeer> MoveDestinations() =>

@@ -11,10 +11,13 @@ namespace MedNode.Dicom.Network.Server;
 /// reports with N-EVENT-REPORT-RQ; as SCU it receives N-EVENT-REPORT-RQ on associations a peer opens.
 /// </summary>
 /// <remarks>
-/// Where the report goes (PS3.4 J.3.3 leaves it to the SCP): when the requester's calling AE title is a known peer with
-/// a host (<see cref="DicomServerOptions.AllowedPeers"/>), on a new association to that host and port, proposing the
-/// SCP role by SCP/SCU Role Selection (PS3.4 J.3.3, PS3.7 §D.3.3.4) as most SCUs, Orthanc among them, expect; otherwise
-/// on the requester's association, right after the N-ACTION-RSP.
+/// Who may ask: a peer with <see cref="DimseServices.Commitment"/> in the <see cref="Access"/> in force when it associated;
+/// others get the presentation context user-rejected (PS3.8 Table 9-18), or, when the context was accepted because they
+/// took the SCP role to report, the N-ACTION-RSP status Refused: Not authorized (0124H, PS3.7 C.5.2).
+/// Where the report goes (PS3.4 J.3.3 leaves it to the SCP): when the requester's calling AE title is among
+/// <see cref="DicomServerAccess.Destinations"/> in force when the report is sent, on a new association to that host and
+/// port, proposing the SCP role by SCP/SCU Role Selection (PS3.4 J.3.3, PS3.7 §D.3.3.4) as most SCUs, Orthanc among
+/// them, expect; otherwise on the requester's association, right after the N-ACTION-RSP.
 /// </remarks>
 public sealed partial class DicomServer
 {
@@ -35,13 +38,13 @@ public sealed partial class DicomServer
     }
 
     /// <summary>Serves an N-ACTION-RQ or N-EVENT-REPORT-RQ; false when the association has ended and the loop must stop.</summary>
-    private async Task<bool> ServeStorageCommitmentAsync(Association association, DimseMessage message, DimseCommand command, CancellationToken ct)
+    private async Task<bool> ServeStorageCommitmentAsync(Association association, DimseMessage message, DimseCommand command, DimseServices services, CancellationToken ct)
     {
         var onContext = message.PresentationContext.AbstractSyntax == Dimse.StorageCommitment.PushModelSopClassUid;
         switch (command)
         {
             case NActionRq action:
-                return await ServeNActionAsync(association, message, action, onContext, ct);
+                return await ServeNActionAsync(association, message, action, onContext, services.HasFlag(DimseServices.Commitment), ct);
             case NEventReportRq report:
                 await ServeNEventReportAsync(association, message, report, onContext, ct);
                 return true;
@@ -51,7 +54,7 @@ public sealed partial class DicomServer
     }
 
     /// <summary>N-ACTION-RQ, Request Storage Commitment (PS3.4 J.3.2): N-ACTION-RSP at once, then the check and the report.</summary>
-    private async Task<bool> ServeNActionAsync(Association association, DimseMessage message, NActionRq action, bool onContext, CancellationToken ct)
+    private async Task<bool> ServeNActionAsync(Association association, DimseMessage message, NActionRq action, bool onContext, bool permitted, CancellationToken ct)
     {
         var handler = StorageCommitment;
         ushort status = DimseStatus.Success;
@@ -59,6 +62,11 @@ public sealed partial class DicomServer
         if (handler == null || !onContext || action.RequestedSopClassUid != Dimse.StorageCommitment.PushModelSopClassUid) status = DimseStatus.NoSuchSopClass;
         else if (action.RequestedSopInstanceUid != Dimse.StorageCommitment.PushModelSopInstanceUid) status = DimseStatus.NoSuchSopInstance;
         else if (action.ActionTypeId != Dimse.StorageCommitment.RequestStorageCommitmentAction) status = DimseStatus.NoSuchAction;
+        else if (!permitted)
+        {
+            _log.LogWarning("Storage commitment request from {Calling} refused: the AE may not ask for commitment", association.CallingAeTitle);
+            status = DimseStatus.NotAuthorized;
+        }
         else if (!message.HasDataSet) status = DimseStatus.MissingAttribute;
         else
         {
@@ -77,7 +85,7 @@ public sealed partial class DicomServer
         if (request == null) return true;
 
         var result = await CheckAsync(handler!, request, ct);
-        var peer = Options.AllowedPeers.FirstOrDefault(p => string.Equals(p.AeTitle, request.CallingAeTitle, StringComparison.Ordinal) && !string.IsNullOrEmpty(p.Host));
+        var peer = _access.FindDestination(request.CallingAeTitle);
         if (peer != null)
         {
             var id = Interlocked.Increment(ref _nextConnectionId);

@@ -38,7 +38,10 @@ public sealed partial class DicomServer : IAsyncDisposable
     {
         options.Validate();
         Options = options;
-        _access = new DicomServerAccess([options.AeTitle, .. options.AdditionalAeTitles], options.AllowedPeers, options.RequireKnownPeers);
+        _access = new DicomServerAccess([options.AeTitle, .. options.AdditionalAeTitles], options.AllowedPeers, options.RequireKnownPeers)
+        {
+            Destinations = options.AllowedPeers.Where(p => !string.IsNullOrEmpty(p.Host)).ToList(),
+        };
         _access.Validate();
         _store = storeHandler;
         _log = (ILogger?)logger ?? NullLogger.Instance;
@@ -68,9 +71,12 @@ public sealed partial class DicomServer : IAsyncDisposable
 
     /// <summary>
     /// The port listened on (the chosen one when <see cref="DicomServerOptions.Port"/> is 0); the TLS port when TLS is
-    /// served instead of the unencrypted listener.
+    /// served instead of the unencrypted listener. Kept after the listener closed, so a readiness probe during a stop
+    /// still reads it.
     /// </summary>
-    public int Port => (_listener ?? _tlsListener)?.LocalEndPoint is IPEndPoint ep ? ep.Port : Options.Port;
+    public int Port => Volatile.Read(ref _boundPort) is > 0 and var bound ? bound : Options.Port;
+
+    private int _boundPort;
 
     /// <summary>Associations being served now.</summary>
     public int ActiveAssociations => Volatile.Read(ref _active);
@@ -96,6 +102,7 @@ public sealed partial class DicomServer : IAsyncDisposable
             _listener = null;
             throw;
         }
+        Volatile.Write(ref _boundPort, (_listener ?? _tlsListener)?.LocalEndPoint is IPEndPoint bound ? bound.Port : 0);
         if (_listener != null)
         {
             _log.LogInformation("DIMSE listening on {Endpoint} as {AeTitle}", _listener.LocalEndPoint, Options.AeTitle);

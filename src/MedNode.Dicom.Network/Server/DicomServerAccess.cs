@@ -23,7 +23,13 @@ public enum DimseServices
     /// <summary>Query/Retrieve GET SOP Classes (PS3.4 C.4.3): C-GET, with its C-STORE sub-operations to the requestor.</summary>
     Get = 16,
 
-    All = Echo | Store | Find | Move | Get,
+    /// <summary>
+    /// Storage Commitment Push Model as SCU (PS3.4 Annex J): N-ACTION Request Storage Commitment to MedNode, whose report
+    /// MedNode sends back. Receiving a report from a peer in the SCP role (PS3.4 J.3.3) needs no permission.
+    /// </summary>
+    Commitment = 32,
+
+    All = Echo | Store | Find | Move | Get | Commitment,
 }
 
 /// <summary>
@@ -34,13 +40,24 @@ public enum DimseServices
 /// </summary>
 public sealed record DicomServerAccess(IReadOnlyList<string> CalledAeTitles, IReadOnlyList<DicomPeer> Peers, bool RequireKnownPeers)
 {
-    /// <summary>The service a presentation context's abstract syntax belongs to; <see cref="DimseServices.None"/> for any other (e.g. Storage Commitment).</summary>
+    /// <summary>
+    /// The peers MedNode opens associations to, each with a host and a port: a storage commitment report goes to the
+    /// requester's entry here on a new association (PS3.4 J.3.3), read when the report is sent.
+    /// </summary>
+    public IReadOnlyList<DicomPeer> Destinations { get; init; } = [];
+
+    /// <summary>The destination with this AE title (compared without padding), or null.</summary>
+    public DicomPeer? FindDestination(string aeTitle) =>
+        Destinations.FirstOrDefault(p => string.Equals(p.AeTitle.Trim(), aeTitle.Trim(), StringComparison.Ordinal) && !string.IsNullOrEmpty(p.Host));
+
+    /// <summary>The service a presentation context's abstract syntax belongs to; <see cref="DimseServices.None"/> for any other.</summary>
     public static DimseServices ServiceOf(string abstractSyntax) => abstractSyntax switch
     {
         CEchoRq.VerificationSopClassUid => DimseServices.Echo,
         QueryRetrieveSopClasses.PatientRootFind or QueryRetrieveSopClasses.StudyRootFind => DimseServices.Find,
         QueryRetrieveSopClasses.PatientRootMove or QueryRetrieveSopClasses.StudyRootMove => DimseServices.Move,
         QueryRetrieveSopClasses.PatientRootGet or QueryRetrieveSopClasses.StudyRootGet => DimseServices.Get,
+        StorageCommitment.PushModelSopClassUid => DimseServices.Commitment,
         _ when DicomUidRegistry.IsStorageSopClass(abstractSyntax) => DimseServices.Store,
         _ => DimseServices.None,
     };

@@ -70,13 +70,15 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
     /// <summary>
     /// A context whose service the peer may not use is answered user-rejection (PS3.8 Table 9-18, result 1). A storage
     /// context is allowed with <see cref="DimseServices.Store"/>, or with <see cref="DimseServices.Get"/> when the SCP role
-    /// was granted for it (the C-GET sub-operations, PS3.4 C.4.3).
+    /// was granted for it (the C-GET sub-operations, PS3.4 C.4.3). The Storage Commitment context is allowed with
+    /// <see cref="DimseServices.Commitment"/>, or to a peer granted the SCP role for it: one that brings a report (PS3.4 J.3.3).
     /// </summary>
     public PresentationContextDecision Decide(PresentationContextRq proposed)
     {
         var service = DicomServerAccess.ServiceOf(proposed.AbstractSyntax);
         if (service != DimseServices.None && !Services.HasFlag(service)
-            && !(service == DimseServices.Store && Services.HasFlag(DimseServices.Get) && _scpRoleGranted.Contains(proposed.AbstractSyntax)))
+            && !(service == DimseServices.Store && Services.HasFlag(DimseServices.Get) && _scpRoleGranted.Contains(proposed.AbstractSyntax))
+            && !(service == DimseServices.Commitment && _scpRoleGranted.Contains(proposed.AbstractSyntax)))
             return new PresentationContextDecision(PresentationContextResult.UserRejection, null);
         return DecideSyntax(proposed);
     }
@@ -107,11 +109,15 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
 
     /// <summary>
     /// SCP/SCU role selection (PS3.7 §D.3.3.4): the SCU role as proposed; the SCP role for a storage SOP class only when
-    /// C-GET is served, whose C-STORE sub-operations go to the requestor as SCP (PS3.4 C.4.3).
+    /// C-GET is served, whose C-STORE sub-operations go to the requestor as SCP (PS3.4 C.4.3); the SCP role for Storage
+    /// Commitment when reports are taken (<see cref="DicomServer.StorageCommitmentReports"/>): the requestor then sends
+    /// N-EVENT-REPORT as the Storage Commitment SCP (PS3.4 J.3.3).
     /// </summary>
     public ScpScuRoleSelection DecideRole(ScpScuRoleSelection proposed)
     {
-        var scp = proposed.ScpRole && _server.QueryRetrieveHandler != null && DicomUidRegistry.IsStorageSopClass(proposed.SopClassUid) && Services.HasFlag(DimseServices.Get);
+        var scp = proposed.ScpRole && (proposed.SopClassUid == StorageCommitment.PushModelSopClassUid
+            ? _server.StorageCommitmentReports != null
+            : _server.QueryRetrieveHandler != null && DicomUidRegistry.IsStorageSopClass(proposed.SopClassUid) && Services.HasFlag(DimseServices.Get));
         if (scp) _scpRoleGranted.Add(proposed.SopClassUid);
         return proposed with { ScpRole = scp };
     }
