@@ -128,6 +128,26 @@ public abstract class DicomWebTests(DicomWebFixture fx)
         (await ReadPartsAsync(response)).Should().HaveCount(2);
     }
 
+    [RequiresFact("corpus"), Trait("Conformance", "PS3.18 10.4.1")]
+    public async Task Wado_StudyAsStored_HasContentLengthOfTheBodyAndTheStoredFilesAsParts()
+    {
+        using var response = await GetWithAcceptAsync($"/dicomweb/studies/{Golden.CtStudy}", AnyTs);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        response.Content.Headers.ContentLength.Should().Be(body.Length, "every part goes as stored, so the length is known up front");
+        var boundary = response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
+        var reader = new MultipartReader(boundary, new MemoryStream(body));
+        var hashes = new List<string>();
+        while (await reader.ReadNextSectionAsync() is { } section)
+        {
+            using var ms = new MemoryStream();
+            await section.Body.CopyToAsync(ms);
+            hashes.Add(Convert.ToHexString(SHA256.HashData(ms.ToArray())));
+        }
+        hashes.Should().BeEquivalentTo([Golden.CtImage1, Golden.CtImage2].Select(f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Corpus.FullPath(f))))));
+    }
+
     [RequiresFact("corpus", "dcmdump"), Trait("Conformance", "PS3.18 8.7.3.5")]
     public async Task Wado_ExplicitLittleEndianRequested_TranscodesImplicitInstance()
     {
