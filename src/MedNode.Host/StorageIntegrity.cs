@@ -22,7 +22,7 @@ public sealed class StorageSettings
     /// <summary>Read rate cap of the scrub, bytes per second; 0: uncapped. Default 50 MB/s.</summary>
     public long ScrubBytesPerSecond { get; set; } = 50_000_000;
 
-    /// <summary>Verified files remembered (WhenChanged); about 0.4 KiB each. Default 100,000.</summary>
+    /// <summary>Verified files remembered (WhenChanged); about 0.5 KiB each. Default 100,000.</summary>
     public int VerifiedCacheEntries { get; set; } = 100_000;
 
     public BlobIntegrityOptions ToOptions() => new()

@@ -39,8 +39,11 @@ internal static class StowHandler
     /// </summary>
     public const int MaxPartsInFlight = 4;
 
-    /// <summary>The multipart reader's buffer: each read of a part's body returns at most this much (its default is 4 KiB).</summary>
-    private const int ReadBufferBytes = 1 << 17;
+    /// <summary>
+    /// The multipart reader's buffer: each read of a part's body returns at most this much (its default is 4 KiB). The reader
+    /// rents it and never returns it, so it stays under the large-object threshold (85,000 bytes): a new one per request.
+    /// </summary>
+    private const int ReadBufferBytes = 1 << 16;
 
     /// <summary>Spooled bytes gathered per write to the spool file.</summary>
     private const int SpoolWriteBytes = 1 << 20;
