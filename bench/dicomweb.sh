@@ -237,6 +237,15 @@ if wado:
         s = st.median(float(r[4]) for r in rs); med[("wado", srv)] = s
         med[("wadocpu", srv)] = st.median(float(r[5]) for r in rs)
         print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+    # The first retrieval after the STOW is where a server that checks stored files on first read pays for it.
+    print("\n| server | first retrieval after the STOW: seconds | server CPU-s | later retrievals: seconds | server CPU-s |")
+    print("| --- | --- | --- | --- | --- |")
+    for srv in ("mednode", "baseline", "orthanc"):
+        first = [r for r in wado if r[1] == srv and r[3].endswith(".1")]
+        later = [r for r in wado if r[1] == srv and not r[3].endswith(".1")]
+        if first and later:
+            print(f"| {srv} | {st.median(float(r[4]) for r in first):.3f} | {st.median(float(r[5]) for r in first):.2f} | "
+                  f"{st.median(float(r[4]) for r in later):.3f} | {st.median(float(r[5]) for r in later):.2f} |")
 load = [r for r in rows if r[0] == "load"]
 if load:
     print("\n## QIDO-RS data load (STOW of tiny single-instance studies, batches of 500)\n")
@@ -265,7 +274,8 @@ for mode in ("one", "single"):
         print(f"- STOW {mode}: {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'mednode')]:.2f} (target ≥ 3)"
               + (f"; baseline {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'baseline')]:.2f}" if ("stow", mode, "baseline") in med else ""))
 if ("wado", "mednode") in med and ("wado", "orthanc") in med:
-    print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)")
+    print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)"
+          + (f"; baseline {med[('wado', 'orthanc')] / med[('wado', 'baseline')]:.2f}" if ("wado", "baseline") in med else ""))
 print("\n## server CPU-seconds ratios (Orthanc CPU / MedNode CPU: above 1 means MedNode spends less; robust to a busy machine)\n")
 for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",)]:
     o, m, b = med.get(key + ("orthanc",)), med.get(key + ("mednode",)), med.get(key + ("baseline",))
