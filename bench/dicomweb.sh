@@ -19,6 +19,10 @@
 # with its defaults (SQLite index, SyncStorageArea=true) plus its DICOMweb plugin. TCP_NODELAY=1 is exported for Orthanc.
 # HTTP clients: `MedNode.Bench stow|wado|qido` (HttpClient, bodies built once to files by `MedNode.Bench multipart`).
 #
+# MODES="one" (default "one single") runs only those STOW modes (WADO runs after "one").
+# BASELINE=DIR (a copy of an earlier build's src/MedNode.Host/bin/Release/net10.0) adds a third server "baseline" to the
+#   STOW/WADO interleaving, so that a change is measured before/after in the same run: mednode, baseline, orthanc, ...
+#
 # usage: bench/dicomweb.sh                   (REPS=3 SLICES=200 STUDIES=10000 QIDO_N=100 PARTS="stow qido")
 #        REPS=1 STUDIES=200 QIDO_N=10 bench/dicomweb.sh     (a quick check)
 set -euo pipefail
@@ -73,16 +77,17 @@ wait_http() {
 
 # start_mednode DIR [CONNECTION_STRING]: sets SRV (PID) and BASE (DICOMweb root). SQLite unless a PostgreSQL string is given.
 start_mednode() {
-  local d=$1 http db=(--MedNode:Database:ConnectionString="Data Source=$1/index.db")
+  local d=$1 http db=(--MedNode:Database:ConnectionString="Data Source=$1/index.db") dll=${MEDNODE_DLL:-$mednode_dll}
   [ -n "${2:-}" ] && db=(--MedNode:Database:Provider=PostgreSQL --MedNode:Database:ConnectionString="$2")
   http=$(freeport)
-  (cd "$d" && DOTNET_TieredCompilation=0 exec dotnet "$mednode_dll" serve --urls "http://127.0.0.1:$http" \
+  (cd "$d" && DOTNET_TieredCompilation=0 exec dotnet "$dll" serve --urls "http://127.0.0.1:$http" \
     --MedNode:Dimse:Port="$(freeport)" --MedNode:Dimse:BindAddress=127.0.0.1 --MedNode:Dimse:StoragePath="$d/store" \
     --MedNode:Dimse:MinFreeBytes=0 --MedNode:Security:AllowAnonymous=true "${db[@]}" --Logging:LogLevel:Default=Warning >"$d/log" 2>&1) &
   SRV=$!; pids+=("$SRV")
   BASE="http://127.0.0.1:$http/dicomweb"
   wait_http "http://127.0.0.1:$http/health/live" "$SRV" || { echo "mednode did not start:" >&2; cat "$d/log" >&2; exit 1; }
 }
+start_baseline() { MEDNODE_DLL="$BASELINE/mednode.dll" start_mednode "$@"; }
 start_orthanc() {
   local d=$1 http
   http=$(freeport)
@@ -150,8 +155,8 @@ stow_run() { # SERVER MODE REP
 if [[ " $parts " == *" stow "* ]]; then
   echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes"
   for rep in $(seq 1 "$reps"); do
-    for mode in one single; do
-      for srv in mednode orthanc; do stow_run "$srv" "$mode" "$rep"; done
+    for mode in ${MODES:-one single}; do
+      for srv in mednode ${BASELINE:+baseline} orthanc; do stow_run "$srv" "$mode" "$rep"; done
     done
   done
 fi
@@ -213,10 +218,11 @@ if stow:
     print("| server | requests | runs | seconds | images/s | server CPU-s | peak RSS after warm-up MiB | peak RSS after STOW MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for mode in ("one", "single"):
-        for srv in ("mednode", "orthanc"):
+        for srv in ("mednode", "baseline", "orthanc"):
             rs = [r for r in stow if r[1] == srv and r[2] == mode]
             if not rs: continue
             s = st.median(float(r[4]) for r in rs); med[("stow", mode, srv)] = s
+            med[("stowcpu", mode, srv)] = st.median(float(r[5]) for r in rs)
             label = "1 × 200 parts" if mode == "one" else f"{images} × 1 part"
             print(f"| {srv} | {label} | {len(rs)} | {s:.2f} | {images / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | "
                   f"{st.median(int(r[6]) for r in rs) / 1024:.0f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
@@ -225,11 +231,21 @@ if wado:
     print(f"\n## WADO-RS whole study, {images} instances (medians)\n")
     print("| server | retrievals | seconds | images/s | MB/s | server CPU-s | peak RSS MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    for srv in ("mednode", "orthanc"):
+    for srv in ("mednode", "baseline", "orthanc"):
         rs = [r for r in wado if r[1] == srv]
         if not rs: continue
         s = st.median(float(r[4]) for r in rs); med[("wado", srv)] = s
+        med[("wadocpu", srv)] = st.median(float(r[5]) for r in rs)
         print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+    # The first retrieval after the STOW is where a server that checks stored files on first read pays for it.
+    print("\n| server | first retrieval after the STOW: seconds | server CPU-s | later retrievals: seconds | server CPU-s |")
+    print("| --- | --- | --- | --- | --- |")
+    for srv in ("mednode", "baseline", "orthanc"):
+        first = [r for r in wado if r[1] == srv and r[3].endswith(".1")]
+        later = [r for r in wado if r[1] == srv and not r[3].endswith(".1")]
+        if first and later:
+            print(f"| {srv} | {st.median(float(r[4]) for r in first):.3f} | {st.median(float(r[5]) for r in first):.2f} | "
+                  f"{st.median(float(r[4]) for r in later):.3f} | {st.median(float(r[5]) for r in later):.2f} |")
 load = [r for r in rows if r[0] == "load"]
 if load:
     print("\n## QIDO-RS data load (STOW of tiny single-instance studies, batches of 500)\n")
@@ -255,9 +271,15 @@ if lat and os.path.isdir(lat):
 print("\n## ratios (Orthanc time / MedNode time: above 1 means MedNode is faster)\n")
 for mode in ("one", "single"):
     if ("stow", mode, "mednode") in med and ("stow", mode, "orthanc") in med:
-        print(f"- STOW {mode}: {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'mednode')]:.2f} (target ≥ 3)")
+        print(f"- STOW {mode}: {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'mednode')]:.2f} (target ≥ 3)"
+              + (f"; baseline {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'baseline')]:.2f}" if ("stow", mode, "baseline") in med else ""))
 if ("wado", "mednode") in med and ("wado", "orthanc") in med:
-    print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)")
+    print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)"
+          + (f"; baseline {med[('wado', 'orthanc')] / med[('wado', 'baseline')]:.2f}" if ("wado", "baseline") in med else ""))
+print("\n## server CPU-seconds ratios (Orthanc CPU / MedNode CPU: above 1 means MedNode spends less; robust to a busy machine)\n")
+for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",)]:
+    o, m, b = med.get(key + ("orthanc",)), med.get(key + ("mednode",)), med.get(key + ("baseline",))
+    if o and m: print(f"- {' '.join(key)}: {o / m:.2f}" + (f"; baseline {o / b:.2f}" if b else ""))
 for k in sorted(k for k in med if k[0] == "qido" and k[3] != "orthanc"):
     o = med.get(("qido", k[1], k[2], "orthanc"))
     same = med.get(("n", k[1], k[2], "orthanc")) == med.get(("n", k[1], k[2], k[3]))

@@ -22,6 +22,7 @@ public static class ServeCommand
         builder.Services.AddMedNodeAuditExport(builder.Configuration);
         builder.Services.AddMedNodeAuditWriter();
         builder.Services.AddMedNodeDimse(builder.Configuration);
+        builder.Services.AddMedNodeStorageIntegrity(builder.Configuration);
         builder.Services.AddDicomWeb(builder.Configuration);
         builder.Services.AddNodeApi();
         builder.Services.AddMedNodeSecurity(builder.Configuration);

@@ -39,6 +39,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("""{ "MedNode": { "Dimse": { "DuplicatePolicy": "Sometimes" } } }""", "MedNode:Dimse:DuplicatePolicy")]
     [InlineData("""{ "MedNode": { "Dimse": { "TransferSyntaxPreference": [ "1.2.3.4" ] } } }""", "MedNode:Dimse:TransferSyntaxPreference:0")]
     [InlineData("""{ "MedNode": { "Dimse": { "AllowedPeers": [ { "AeTitle": "PACS", "Port": 0 } ] } } }""", "MedNode:Dimse:AllowedPeers:0:Port")]
+    [InlineData("""{ "MedNode": { "Storage": { "VerifyOnRead": "Sometimes" } } }""", "MedNode:Storage:VerifyOnRead")]
+    [InlineData("""{ "MedNode": { "Storage": { "ScrubBytesPerSecond": -1 } } }""", "MedNode:Storage:ScrubBytesPerSecond")]
     [InlineData("""{ "MedNode": { "Database": { "Provider": "Oracle" } } }""", "MedNode:Database:Provider")]
     [InlineData("""{ "MedNode": { "Database": { "Provider": "PostgreSQL", "ConnectionString": "" } } }""", "MedNode:Database:ConnectionString")]
     [InlineData("""{ "MedNode": { "Logging": { "Console": "Sometimes" } } }""", "MedNode:Logging:Console")]

@@ -19,6 +19,7 @@ public static class MedNodeMetrics
     public const string DeviceTag = "device";
     public const string DestinationTag = "destination";
     public const string SinkTag = "sink";
+    public const string SourceTag = "source";
 
     public const string InstancesReceivedName = "mednode.instances.received";
     public const string BytesReceivedName = "mednode.instances.received.bytes";
@@ -29,6 +30,8 @@ public static class MedNodeMetrics
     public const string ExportsName = "mednode.exports";
     public const string ExportDeadLettersName = "mednode.exports.dead_letters";
     public const string AuditExportsName = "mednode.audit.exports";
+    public const string IntegrityFailuresName = "mednode.storage.integrity.failures";
+    public const string ScrubbedName = "mednode.storage.scrubbed";
 
     private static readonly Meter Meter = new(MeterName);
 
@@ -58,4 +61,10 @@ public static class MedNodeMetrics
 
     /// <summary>PS3.15 audit messages by <see cref="SinkTag"/> (file, syslog-udp, syslog-tcp, queue) and <see cref="OutcomeTag"/> (sent, retried, dropped).</summary>
     public static Counter<long> AuditExports { get; } = Meter.CreateCounter<long>(AuditExportsName, "{message}", "PS3.15 audit messages exported, by sink and outcome");
+
+    /// <summary>Stored files that did not match their SHA-256 (or could not be read), tagged with <see cref="SourceTag"/> (read, scrub).</summary>
+    public static Counter<long> IntegrityFailures { get; } = Meter.CreateCounter<long>(IntegrityFailuresName, "{file}", "Stored files found not to match their SHA-256, by where (read, scrub)");
+
+    /// <summary>Stored files the scrub has re-verified.</summary>
+    public static Counter<long> Scrubbed { get; } = Meter.CreateCounter<long>(ScrubbedName, "{file}", "Stored files re-verified by the scrub");
 }

@@ -21,6 +21,7 @@ public static class ConfigurationCheck
         Check(configuration, LoggingSettings.Section, new LoggingSettingsValidator(), problems);
         Check(configuration, ModelSettings.Section, new ModelSettingsValidator(), problems);
         Check(configuration, MedNode.Web.DicomWeb.DicomWebOptions.Section, new DicomWebOptionsValidator(), problems);
+        Check(configuration, StorageSettings.Section, new StorageSettingsValidator(), problems);
         problems.AddRange(KestrelHttpsCheck.Problems(configuration));
         Check(configuration, MedNode.Web.Security.SecurityOptions.Section, new SecurityOptionsValidator(), problems);
         try
@@ -47,6 +48,7 @@ public static class ConfigurationCheck
         Register<LoggingSettings, LoggingSettingsValidator>(services, LoggingSettings.Section);
         Register<ModelSettings, ModelSettingsValidator>(services, ModelSettings.Section);
         Register<MedNode.Web.DicomWeb.DicomWebOptions, DicomWebOptionsValidator>(services, MedNode.Web.DicomWeb.DicomWebOptions.Section);
+        Register<StorageSettings, StorageSettingsValidator>(services, StorageSettings.Section);
         return services;
     }
 

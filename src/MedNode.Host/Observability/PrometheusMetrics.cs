@@ -40,6 +40,8 @@ public sealed class PrometheusMetrics : IDisposable
         Exports = f.CreateCounter("mednode_exports_total", "Export attempts, by destination and outcome.", "destination", "outcome");
         ExportDeadLetters = f.CreateCounter("mednode_export_dead_letters_total", "Exports moved to the dead-letter list, by destination.", "destination");
         AuditExports = f.CreateCounter("mednode_audit_exports_total", "PS3.15 audit messages exported to a file or syslog, by sink and outcome (sent, retried, dropped).", "sink", "outcome");
+        IntegrityFailures = f.CreateCounter("mednode_storage_integrity_failures_total", "Stored files found not to match the SHA-256 recorded at ingest, or unreadable, by where (read, scrub).", "source");
+        Scrubbed = f.CreateCounter("mednode_storage_scrubbed_total", "Stored files re-verified against their SHA-256 by the background scrub.");
 
         _sinks = new(StringComparer.Ordinal)
         {
@@ -55,6 +57,8 @@ public sealed class PrometheusMetrics : IDisposable
             [MedNodeMetrics.ExportsName] = (v, t) => Exports.WithLabels(Tag(t, MedNodeMetrics.DestinationTag), Tag(t, MedNodeMetrics.OutcomeTag)).Inc(v),
             [MedNodeMetrics.ExportDeadLettersName] = (v, t) => ExportDeadLetters.WithLabels(Tag(t, MedNodeMetrics.DestinationTag)).Inc(v),
             [MedNodeMetrics.AuditExportsName] = (v, t) => AuditExports.WithLabels(Tag(t, MedNodeMetrics.SinkTag), Tag(t, MedNodeMetrics.OutcomeTag)).Inc(v),
+            [MedNodeMetrics.IntegrityFailuresName] = (v, t) => IntegrityFailures.WithLabels(Tag(t, MedNodeMetrics.SourceTag)).Inc(v),
+            [MedNodeMetrics.ScrubbedName] = (v, _) => Scrubbed.Inc(v),
         };
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -80,6 +84,8 @@ public sealed class PrometheusMetrics : IDisposable
     public Counter Exports { get; }
     public Counter ExportDeadLetters { get; }
     public Counter AuditExports { get; }
+    public Counter IntegrityFailures { get; }
+    public Counter Scrubbed { get; }
 
     public void Dispose() => _listener.Dispose();
 

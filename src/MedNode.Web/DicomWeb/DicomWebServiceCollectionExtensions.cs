@@ -1,5 +1,8 @@
+using MedNode.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace MedNode.Web.DicomWeb;
 
@@ -23,6 +26,9 @@ public static class DicomWebServiceCollectionExtensions
         }));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new DicomWebAccessCoalescer(sp.GetRequiredService<TimeProvider>()));
+        // WADO-RS checks stored files through it; the host registers its own with MedNode:Storage's policy first.
+        services.TryAddSingleton(sp => new BlobIntegrityService(sp.GetRequiredService<IBlobStore>(), sp.GetService<BlobIntegrityOptions>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<BlobIntegrityService>>()));
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MedNode.Core.Ingest;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
@@ -32,6 +33,21 @@ internal static class StowHandler
     /// <summary>The longest multipart boundary accepted (see <see cref="HandleAsync"/>).</summary>
     public const int MaxBoundaryLength = 200;
 
+    /// <summary>
+    /// Parts of one request being committed and indexed at once while the next is received: a sender that posts a whole
+    /// study in one body keeps both the network and the disk busy, and concurrent commits share the journal's flush.
+    /// </summary>
+    public const int MaxPartsInFlight = 4;
+
+    /// <summary>
+    /// The multipart reader's buffer: each read of a part's body returns at most this much (its default is 4 KiB). The reader
+    /// rents it and never returns it, so it stays under the large-object threshold (85,000 bytes): a new one per request.
+    /// </summary>
+    private const int ReadBufferBytes = 1 << 16;
+
+    /// <summary>Spooled bytes gathered per write to the spool file.</summary>
+    private const int SpoolWriteBytes = 1 << 20;
+
     public static async Task<IResult> HandleAsync(HttpContext http, string? targetStudy)
     {
         DicomWebEndpoints.CheckUid(targetStudy);
@@ -56,41 +72,80 @@ internal static class StowHandler
         var referenced = new List<DicomDataset>();
         var failed = new List<DicomDataset>();
         var studies = new HashSet<string>(StringComparer.Ordinal);
-        var reader = new MultipartReader(boundary, http.Request.Body) { BodyLengthLimit = null };
+        var reader = new MultipartReader(boundary, http.Request.Body, ReadBufferBytes) { BodyLengthLimit = null };
         bool malformed = false, outOfResources = false;
-        while (true)
+        // Parts in body order; the ingest of each runs while the next ones are received (at most MaxPartsInFlight at once).
+        var parts = new List<Task<PartOutcome>>();
+        var sopInstances = new HashSet<string>(StringComparer.Ordinal);
+        using var inFlight = new SemaphoreSlim(MaxPartsInFlight);
+        try
         {
-            MultipartSection? section;
+            while (true)
+            {
+                MultipartSection? section;
+                try
+                {
+                    section = await reader.ReadNextSectionAsync(http.RequestAborted);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException)
+                {
+                    malformed = true;
+                    break;
+                }
+                if (section == null) break;
+                if (section.ContentType is { } partType
+                    && !(MediaTypeHeaderValue.TryParse(partType, out var partMedia) && partMedia.MediaType.Equals(MediaTypes.Dicom, StringComparison.OrdinalIgnoreCase)))
+                {
+                    parts.Add(Task.FromResult(PartOutcome.Failure(UnsupportedMediaType)));
+                    continue;
+                }
+                var temp = Path.Combine(blobs.TempDirectory, "stow-" + Guid.NewGuid().ToString("N") + ".part");
+                try
+                {
+                    await SpoolAsync(section.Body, temp, http.RequestAborted);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException)
+                {
+                    File.Delete(temp);
+                    parts.Add(Task.FromResult(PartOutcome.Failure(CannotUnderstand)));
+                    malformed = true;
+                    break;
+                }
+                var (head, refused) = Check(temp, targetStudy);
+                if (refused is { } r)
+                {
+                    parts.Add(Task.FromResult(r));
+                    continue;
+                }
+                // The same instance twice in one body: the second waits for the first, so the duplicate policy sees it stored.
+                if (head.SopInstance is { } sop && !sopInstances.Add(sop)) await Task.WhenAll(parts);
+                try
+                {
+                    await inFlight.WaitAsync(http.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    File.Delete(temp);
+                    throw;
+                }
+                parts.Add(IngestPartAsync(ingest, temp, source, head, inFlight, http.RequestAborted));
+            }
+        }
+        finally
+        {
+            // Never leave an ingest running past the request (it owns its spooled file); errors surface below.
             try
             {
-                section = await reader.ReadNextSectionAsync(http.RequestAborted);
+                await Task.WhenAll(parts);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException)
+            catch (Exception e) when (e is OperationCanceledException or IOException)
             {
-                malformed = true;
-                break;
+                // The request was aborted or an ingest failed: awaited again (and thrown) below where the request goes on.
             }
-            if (section == null) break;
-            if (section.ContentType is { } partType
-                && !(MediaTypeHeaderValue.TryParse(partType, out var partMedia) && partMedia.MediaType.Equals(MediaTypes.Dicom, StringComparison.OrdinalIgnoreCase)))
-            {
-                failed.Add(Failure(null, null, UnsupportedMediaType));
-                continue;
-            }
-            var temp = Path.Combine(blobs.TempDirectory, "stow-" + Guid.NewGuid().ToString("N") + ".part");
-            try
-            {
-                await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-                    await section.Body.CopyToAsync(file, http.RequestAborted);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException)
-            {
-                File.Delete(temp);
-                failed.Add(Failure(null, null, CannotUnderstand));
-                malformed = true;
-                break;
-            }
-            var (outcome, studyUid, seriesUid) = await IngestPartAsync(ingest, temp, source, targetStudy, http.RequestAborted);
+        }
+        foreach (var part in parts)
+        {
+            var (outcome, studyUid, seriesUid) = await part;
             if (outcome.IsSuccess)
             {
                 studies.Add(studyUid!);
@@ -121,31 +176,82 @@ internal static class StowHandler
         return Results.Text(DicomJsonWriter.Serialize(response, new DicomJsonWriterOptions { Indented = false }), MediaTypes.DicomJson, statusCode: status);
     }
 
-    /// <summary>Reads the UIDs up to the pixel data, checks the target study, then ingests; returns the outcome and study.</summary>
-    private static async Task<(IngestResult Outcome, string? StudyUid, string? SeriesUid)> IngestPartAsync(IIngestService ingest, string temp, IngestSource source, string? targetStudy, CancellationToken ct)
+    /// <summary>A part's outcome with the study and series it named (for RetrieveURL).</summary>
+    private readonly record struct PartOutcome(IngestResult Outcome, string? StudyUid, string? SeriesUid)
     {
-        string? sopClass = null, sopInstance = null, study = null, series = null;
+        public static PartOutcome Failure(ushort reason) => new(new IngestResult(IngestOutcome.Failed, reason, null, null, null), null, null);
+    }
+
+    private readonly record struct Head(string? SopClass, string? SopInstance, string? Study, string? Series);
+
+    /// <summary>
+    /// Copies a part's body to its spool file in large writes (the multipart reader hands out at most its buffer at a time).
+    /// The writes go to the page cache; the ingest journal makes them durable.
+    /// </summary>
+    private static async Task SpoolAsync(Stream body, string temp, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(SpoolWriteBytes);
         try
         {
-            var head = DicomFile.Open(temp, new DicomReadOptions { StopAtPixelData = true });
-            sopClass = head.Dataset.GetString(DicomTags.SOPClassUID);
-            sopInstance = head.Dataset.GetString(DicomTags.SOPInstanceUID);
-            study = head.Dataset.GetString(DicomTags.StudyInstanceUID);
-            series = head.Dataset.GetString(DicomTags.SeriesInstanceUID);
+            using var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            long offset = 0;
+            while (true)
+            {
+                int filled = 0, n;
+                while (filled < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(filled), ct)) > 0) filled += n;
+                if (filled == 0) break;
+                RandomAccess.Write(file, buffer.AsSpan(0, filled), offset);
+                offset += filled;
+                if (filled < buffer.Length) break;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The UIDs up to the pixel data; a part that is not DICOM, or outside the target study, is refused (and its file deleted).</summary>
+    private static (Head Head, PartOutcome? Refused) Check(string temp, string? targetStudy)
+    {
+        Head head;
+        try
+        {
+            head = ReadHead(temp);
         }
         catch (DicomParseException)
         {
             File.Delete(temp);
-            return (new IngestResult(IngestOutcome.Failed, CannotUnderstand, null, null, null, "Not a DICOM file."), null, null);
+            return (default, new PartOutcome(new IngestResult(IngestOutcome.Failed, CannotUnderstand, null, null, null, "Not a DICOM file."), null, null));
         }
-        if (targetStudy != null && study != targetStudy)
+        if (targetStudy != null && head.Study != targetStudy)
         {
             File.Delete(temp);
-            return (new IngestResult(IngestOutcome.Failed, DatasetDoesNotMatch, sopClass, sopInstance, study, "Instance is not in the target study."), study, series);
+            return (head, new PartOutcome(new IngestResult(IngestOutcome.Failed, DatasetDoesNotMatch, head.SopClass, head.SopInstance, head.Study, "Instance is not in the target study."), head.Study, head.Series));
         }
-        var result = await ingest.IngestAsync(new IngestRequest(temp, source), ct);
-        if (File.Exists(temp) && !result.IsSuccess) File.Delete(temp);
-        return (result, result.StudyInstanceUid ?? study, series);
+        return (head, null);
+    }
+
+    private static Head ReadHead(string temp)
+    {
+        var ds = DicomFile.Open(temp, new DicomReadOptions { StopAtPixelData = true }).Dataset;
+        return new Head(ds.GetString(DicomTags.SOPClassUID), ds.GetString(DicomTags.SOPInstanceUID), ds.GetString(DicomTags.StudyInstanceUID), ds.GetString(DicomTags.SeriesInstanceUID));
+    }
+
+    /// <summary>Ingests a checked part, then frees its place among the parts in flight.</summary>
+    private static async Task<PartOutcome> IngestPartAsync(IIngestService ingest, string temp, IngestSource source, Head head, SemaphoreSlim inFlight, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Yield(); // the request goes on receiving the next part
+            var result = await ingest.IngestAsync(new IngestRequest(temp, source), ct);
+            if (File.Exists(temp) && !result.IsSuccess) File.Delete(temp);
+            return new PartOutcome(result, result.StudyInstanceUid ?? head.Study, head.Series);
+        }
+        finally
+        {
+            inFlight.Release();
+        }
     }
 
     private static DicomDataset Reference(string? sopClass, string? sopInstance)

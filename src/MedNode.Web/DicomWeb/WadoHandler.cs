@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using MedNode.Core.Index;
@@ -13,50 +14,82 @@ namespace MedNode.Web.DicomWeb;
 /// Retrieves and metadata reads are audited (<see cref="DicomWebAudit"/>).</summary>
 internal static class WadoHandler
 {
+    /// <summary>Bytes read from a stored file into the response per step (the response pipe's memory, no copy between).</summary>
+    private const int CopyBlock = 1 << 17;
+
     public static async Task<IResult> RetrieveAsync(HttpContext http, string study, string? series, string? instance)
     {
         var instances = await ResolveAsync(http, study, series, instance);
         var (target, asStored, lenient) = ChooseTransferSyntax(http.Request);
         DicomWebAudit.BeginTransferring(http, instances);
-        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
+        var integrity = Integrity(http);
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
+        var closing = Encoding.ASCII.GetBytes($"--{boundary}--\r\n");
+        // When every part goes as stored, the body's length is known from the index before the first byte: Content-Length
+        // spares the chunked framing, and a client can show progress. Each file's length is checked against it.
+        bool knownLength = instances.All(r => r.Size > 0 && IsPassThrough(r, target, asStored));
+        var writer = http.Response.BodyWriter;
         bool started = false;
         foreach (var record in instances)
         {
-            var stored = record.TransferSyntaxUid;
-            bool passThrough = asStored || string.Equals(stored, target?.Uid, StringComparison.Ordinal);
             byte[]? transcoded = null;
-            string partSyntax = stored;
-            if (!passThrough)
+            string partSyntax = record.TransferSyntaxUid;
+            if (!IsPassThrough(record, target, asStored))
             {
-                transcoded = Transcode(blobs, record, target!, started, lenient, http);
+                transcoded = Transcode(integrity, record, target!, started, lenient, http);
                 if (transcoded != null) partSyntax = target!.Uid;
                 else if (!lenient) return Results.Empty;
             }
-            // The stored file is checked against its SHA-256 before its part begins: a corrupted first instance is a 500
-            // problem+json, a later one aborts the response; corrupted bytes are never sent.
-            await using var blob = transcoded == null ? OpenVerified(blobs, record) : null;
+            // The stored file is checked (as MedNode:Storage:VerifyOnRead says) before its part begins: a corrupted first
+            // instance is a 500 problem+json, a later one aborts the response; bytes found corrupted are never sent.
+            await using var blob = transcoded == null ? OpenVerified(integrity, record) : null;
+            if (knownLength && blob != null && blob.Length != record.Size) throw Corrupted();
             if (!started)
             {
                 http.Response.StatusCode = StatusCodes.Status200OK;
                 http.Response.ContentType = $"multipart/related; type=\"{MediaTypes.Dicom}\"; boundary={boundary}";
+                if (knownLength) http.Response.ContentLength = instances.Sum(r => PartHeader(boundary, r.TransferSyntaxUid).Length + r.Size + 2) + closing.Length;
                 started = true;
             }
-            await WriteAsciiAsync(http, $"--{boundary}\r\nContent-Type: {MediaTypes.Dicom}; transfer-syntax={partSyntax}\r\n\r\n");
-            if (transcoded != null) await http.Response.Body.WriteAsync(transcoded, http.RequestAborted);
-            else await blob!.CopyToAsync(http.Response.Body, http.RequestAborted);
-            await WriteAsciiAsync(http, "\r\n");
+            writer.Write(PartHeader(boundary, partSyntax));
+            if (transcoded != null) writer.Write(transcoded);
+            else await CopyAsync(blob!, blob!.Length, http);
+            writer.Write("\r\n"u8);
         }
-        await WriteAsciiAsync(http, $"--{boundary}--\r\n");
+        writer.Write(closing);
+        await writer.FlushAsync(http.RequestAborted);
         DicomWebAudit.Transferred(http, instances);
         return Results.Empty;
     }
 
+    private static bool IsPassThrough(InstanceRecord record, DicomTransferSyntax? target, bool asStored) =>
+        asStored || string.Equals(record.TransferSyntaxUid, target?.Uid, StringComparison.Ordinal);
+
+    private static byte[] PartHeader(string boundary, string transferSyntax) =>
+        Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: {MediaTypes.Dicom}; transfer-syntax={transferSyntax}\r\n\r\n");
+
+    /// <summary>Reads the stored file straight into the response pipe's memory, flushing (with back-pressure) after each block.</summary>
+    private static async Task CopyAsync(FileStream source, long length, HttpContext http)
+    {
+        var writer = http.Response.BodyWriter;
+        for (long left = length; left > 0;)
+        {
+            var memory = writer.GetMemory((int)Math.Min(CopyBlock, left));
+            if (memory.Length > left) memory = memory[..(int)left];
+            int n = await source.ReadAsync(memory, http.RequestAborted);
+            // The file shrank after it was opened: the part can no longer be whole.
+            if (n == 0) throw Corrupted();
+            writer.Advance(n);
+            left -= n;
+            await writer.FlushAsync(http.RequestAborted);
+        }
+    }
+
     /// <summary>Transcodes one instance; before the response has started a failure is a 406, after it the connection is aborted.</summary>
     /// <remarks>With <paramref name="lenient"/> (no transfer-syntax asked for) a failure returns null and the instance goes as stored.</remarks>
-    private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
+    private static byte[]? Transcode(BlobIntegrityService integrity, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
     {
-        using var blob = OpenVerified(blobs, record);
+        using var blob = OpenVerified(integrity, record);
         try
         {
             var file = DicomFile.Read(blob);
@@ -141,7 +174,7 @@ internal static class WadoHandler
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid tag", "The bulk data path must end in eight hex digits.");
         MediaTypes.RequireAcceptable(http.Request, MediaTypes.MultipartRelated);
         DicomFile file;
-        using (var blob = OpenVerified(http.RequestServices.GetRequiredService<IBlobStore>(), record)) file = DicomFile.Read(blob);
+        using (var blob = OpenVerified(Integrity(http), record)) file = DicomFile.Read(blob);
         if (file.Dataset[tag] is not DicomElement)
             throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance holds no such bulk data value.");
         var bytes = file.Dataset.GetBytes(tag);
@@ -154,19 +187,23 @@ internal static class WadoHandler
         return Results.Empty;
     }
 
-    /// <summary>Opens a stored instance, checked against the SHA-256 recorded at ingest; a mismatch is a 500, never data.</summary>
-    private static Stream OpenVerified(IBlobStore blobs, InstanceRecord record)
+    private static BlobIntegrityService Integrity(HttpContext http) => http.RequestServices.GetRequiredService<BlobIntegrityService>();
+
+    /// <summary>Opens a stored instance, checked against the SHA-256 recorded at ingest as the read policy says; a mismatch is a 500, never data.</summary>
+    private static FileStream OpenVerified(BlobIntegrityService integrity, InstanceRecord record)
     {
         try
         {
-            return blobs.OpenRead(record.BlobKey, record.Sha256.Length > 0 ? record.Sha256 : null);
+            return integrity.OpenRead(record.BlobKey, record.Sha256);
         }
         catch (BlobIntegrityException)
         {
-            throw new DicomWebException(StatusCodes.Status500InternalServerError, "Stored instance corrupted",
-                "A stored instance no longer matches the SHA-256 recorded when it was stored.");
+            throw Corrupted();
         }
     }
+
+    private static DicomWebException Corrupted() => new(StatusCodes.Status500InternalServerError, "Stored instance corrupted",
+        "A stored instance no longer matches the SHA-256 recorded when it was stored.");
 
     /// <summary>The instances a path names, from the index (never from the path itself); 404 when there are none.</summary>
     internal static async Task<IReadOnlyList<InstanceRecord>> ResolveAsync(HttpContext http, string study, string? series, string? instance)

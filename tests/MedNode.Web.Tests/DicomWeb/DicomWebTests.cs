@@ -128,6 +128,26 @@ public abstract class DicomWebTests(DicomWebFixture fx)
         (await ReadPartsAsync(response)).Should().HaveCount(2);
     }
 
+    [RequiresFact("corpus"), Trait("Conformance", "PS3.18 10.4.1")]
+    public async Task Wado_StudyAsStored_HasContentLengthOfTheBodyAndTheStoredFilesAsParts()
+    {
+        using var response = await GetWithAcceptAsync($"/dicomweb/studies/{Golden.CtStudy}", AnyTs);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        response.Content.Headers.ContentLength.Should().Be(body.Length, "every part goes as stored, so the length is known up front");
+        var boundary = response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
+        var reader = new MultipartReader(boundary, new MemoryStream(body));
+        var hashes = new List<string>();
+        while (await reader.ReadNextSectionAsync() is { } section)
+        {
+            using var ms = new MemoryStream();
+            await section.Body.CopyToAsync(ms);
+            hashes.Add(Convert.ToHexString(SHA256.HashData(ms.ToArray())));
+        }
+        hashes.Should().BeEquivalentTo(new[] { Golden.CtImage1, Golden.CtImage2 }.Select(f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Corpus.FullPath(f))))));
+    }
+
     [RequiresFact("corpus", "dcmdump"), Trait("Conformance", "PS3.18 8.7.3.5")]
     public async Task Wado_ExplicitLittleEndianRequested_TranscodesImplicitInstance()
     {
@@ -201,6 +221,25 @@ public abstract class DicomWebTests(DicomWebFixture fx)
         json.GetProperty("00081198").GetProperty("Value")[0].GetProperty("00081197").GetProperty("Value")[0].GetInt32().Should().Be(0xC000);
         json.GetProperty("00081199").GetProperty("Value").GetArrayLength().Should().Be(1);
         json.GetProperty("00081190").GetProperty("Value")[0].GetString().Should().EndWith("/studies/" + Golden.JpegStudy);
+    }
+
+    [RequiresFact("corpus", "dcmdump"), Trait("Conformance", "PS3.18 10.5.3")]
+    public async Task Stow_SameInstanceTwiceInOneBody_BothReferencedAndStoredOnce()
+    {
+        // Parts are ingested while the next ones are received: the second copy must still meet the first as a duplicate.
+        const string file = "uncompressed/pydicom__CT_small.dcm";
+        var sop = Tools.Run("dcmdump", ["-s", "+P", "0008,0018", Corpus.FullPath(file)]).StdOut.Split('[', ']')[1];
+        var study = Tools.Run("dcmdump", ["-s", "+P", "0020,000d", Corpus.FullPath(file)]).StdOut.Split('[', ']')[1];
+
+        using var response = await fx.Client.PostAsync("/dicomweb/studies", Multipart.Dicom(file, file));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        json.TryGetProperty("00081198", out _).Should().BeFalse("neither copy failed");
+        Values(json.GetProperty("00081199").GetProperty("Value"), "00081155").Should().Equal(sop, sop);
+        var (status, instances, _) = await GetJsonAsync($"/dicomweb/studies/{study}/instances");
+        status.Should().Be(HttpStatusCode.OK);
+        Values(instances, "00080018").Should().Equal(sop);
     }
 
     [RequiresFact("corpus"), Trait("Conformance", "PS3.18 10.5.3")]
