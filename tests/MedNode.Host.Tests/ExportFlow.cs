@@ -32,13 +32,19 @@ internal static class ExportFlow
     public static string[] NodeArgs() =>
     [
         "--MedNode:Completion:QuietPeriod=00:00:02",
+        .. AnalysisArgs(),
+        "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
+    ];
+
+    /// <summary>The bundled model on CPU, one CT rule (<c>ct</c>, rule 0) without destinations; jobs polled every 0.5 s.</summary>
+    public static string[] AnalysisArgs() =>
+    [
         "--MedNode:Jobs:PollInterval=00:00:00.500",
         $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
         "--MedNode:Analysis:Device=Cpu",
         "--MedNode:Rules:0:Name=ct",
         "--MedNode:Rules:0:Match:Modalities:0=CT",
         "--MedNode:Rules:0:Action:Model=phantom-lesion",
-        "--MedNode:Rules:0:Action:Destinations:0:Name=pacs",
     ];
 
     public static async Task<List<JsonElement>> ExportsAsync(HttpClient http, NodeProcess node, string state) =>

@@ -162,12 +162,7 @@ public sealed class LoopCompletionTests : IDisposable
     private static string[] NodeArgs(string nodeDir) =>
     [
         $"--MedNode:Database:ConnectionString=Data Source={Path.Combine(nodeDir, "index.db")}",
-        "--MedNode:Jobs:PollInterval=00:00:00.500",
-        $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
-        "--MedNode:Analysis:Device=Cpu",
-        "--MedNode:Rules:0:Name=ct",
-        "--MedNode:Rules:0:Match:Modalities:0=CT",
-        "--MedNode:Rules:0:Action:Model=phantom-lesion",
+        .. ExportFlow.AnalysisArgs(),
     ];
 
     private static async Task<List<JsonElement>> JobsAsync(NodeProcess node, string query = "")

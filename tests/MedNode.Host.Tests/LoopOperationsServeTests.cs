@@ -272,15 +272,7 @@ public abstract class LoopOperationsServeTests : IDisposable
     }
 
     /// <summary>The bundled model on CPU, one CT rule without destinations.</summary>
-    private static string[] NodeArgs() =>
-    [
-        "--MedNode:Jobs:PollInterval=00:00:00.500",
-        $"--MedNode:Models:Path={Path.Combine(SharedData.RepoRoot, "models")}",
-        "--MedNode:Analysis:Device=Cpu",
-        "--MedNode:Rules:0:Name=ct",
-        "--MedNode:Rules:0:Match:Modalities:0=CT",
-        "--MedNode:Rules:0:Action:Model=phantom-lesion",
-    ];
+    private static string[] NodeArgs() => ExportFlow.AnalysisArgs();
 
     private async Task<HttpResponseMessage> PutAsync(NodeProcess node, string path, string json) =>
         await _http.PutAsync(new Uri(node.BaseUrl + path), new StringContent(json, Encoding.UTF8, "application/json"));
