@@ -99,7 +99,7 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
                 {
                     // The model's transition from inside to outside spans about a voxel of its grid, and trilinear
                     // interpolation spreads it over one more: two model voxels of shell hold the whole tail.
-                    VolumePartial = PartialVolume.EstimateMm3(onSource, labeling, component, m.Threshold, 2 * m.TargetSpacing.Max()),
+                    VolumePartial = PartialVolume.EstimateMm3(onSource, labeling, component, m.Threshold, 2 * m.TargetSpacing.Max(), mask: lesionMask),
                 };
                 lesions.Add(new DetectedLesion(lesions.Count + 1, m.Classes[c], lesionMask, component.Box, MeanInside(onSource, lesionMask, component.Box), measurements));
             }

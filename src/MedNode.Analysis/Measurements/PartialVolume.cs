@@ -15,8 +15,10 @@ public static class PartialVolume
     /// Σ p · voxel volume over <paramref name="component"/>'s voxels and the voxels within <paramref name="shellMm"/> of
     /// them (per axis, a box neighbourhood) that belong to no other component (p below <paramref name="threshold"/>).
     /// Probabilities below <paramref name="floor"/> count as 0, so background noise far from the boundary adds nothing.
+    /// <paramref name="mask"/> is the component's mask as <see cref="ComponentLabeling.ExtractMask"/> gives it, when the
+    /// caller has it already (extracted here when null).
     /// </summary>
-    public static double EstimateMm3(Volume<float> probability, ComponentLabeling labeling, LesionComponent component, double threshold, double shellMm, double floor = 0.02)
+    public static double EstimateMm3(Volume<float> probability, ComponentLabeling labeling, LesionComponent component, double threshold, double shellMm, double floor = 0.02, Volume<byte>? mask = null)
     {
         ArgumentNullException.ThrowIfNull(probability);
         ArgumentNullException.ThrowIfNull(labeling);
@@ -32,7 +34,7 @@ public static class PartialVolume
         int nx = box.SizeX, ny = box.SizeY, nz = box.SizeZ;
 
         // The component's mask in the expanded box, dilated by (hx, hy, hz) with three separable 1-D passes.
-        var own = labeling.ExtractMask(component.Label);
+        var own = mask ?? labeling.ExtractMask(component.Label);
         var region = new byte[nx * ny * nz];
         for (var z = 0; z < own.SizeZ; z++)
             for (var y = 0; y < own.SizeY; y++)
@@ -44,15 +46,17 @@ public static class PartialVolume
         DilateAxis(dilated, nx, ny, nz, hz, 2);
 
         double sum = 0;
+        var data = probability.Data;
         for (var z = 0; z < nz; z++)
         {
             for (var y = 0; y < ny; y++)
             {
+                var row = g.Index(box.MinX, y + box.MinY, z + box.MinZ);
                 for (var x = 0; x < nx; x++)
                 {
                     var i = Index(x, y, z);
                     if (dilated[i] == 0) continue;
-                    double p = probability[x + box.MinX, y + box.MinY, z + box.MinZ];
+                    double p = data[row + x];
                     if (region[i] == 0 && p >= threshold) continue; // another component's voxel
                     if (region[i] == 0 && p < floor) continue;
                     sum += Math.Clamp(p, 0, 1);
