@@ -27,7 +27,7 @@ public sealed class MeasurementReportTests
         var reports = segments.Select((s, i) => new LesionReport
         {
             TrackingId = s.TrackingId, TrackingUid = s.TrackingUid, SegmentNumber = i + 1,
-            VolumeMm3 = 1234.5678 + i, SurfaceAreaMm2 = 567.125 + i, Sphericity = 0.8765, Maximum3DDiameterMm = 21.75 + i,
+            VolumeMm3 = 1234.5678 + i, VolumeOfMeshMm3 = 1200.25 + i, VolumeFromVoxelSummationMm3 = 1310.5 + i, SurfaceAreaMm2 = 567.125 + i, Sphericity = 0.8765, Maximum3DDiameterMm = 21.75 + i,
             Elongation = 0.625, Flatness = 0.5,
             Recist = new RecistAxes(2 + i % 3, 8 * columnSpacing, At(2 + i % 3, 2, 5 + i, rowSpacing, columnSpacing, sliceSpacing), At(2 + i % 3, 10, 5 + i, rowSpacing, columnSpacing, sliceSpacing),
                 4 * rowSpacing, At(2 + i % 3, 6, 3 + i, rowSpacing, columnSpacing, sliceSpacing), At(2 + i % 3, 6, 7 + i, rowSpacing, columnSpacing, sliceSpacing)),

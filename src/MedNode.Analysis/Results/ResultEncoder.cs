@@ -95,7 +95,7 @@ public sealed class ResultEncoder(TimeProvider time)
                     [
                         l.Label.ToUpperInvariant(),
                         string.Create(CultureInfo.InvariantCulture, $"LONG {recist.LongAxisMm:F1} MM SHORT {recist.ShortAxisMm:F1} MM"),
-                        string.Create(CultureInfo.InvariantCulture, $"VOL {m.VolumeMesh:F0} MM3"),
+                        string.Create(CultureInfo.InvariantCulture, $"VOL {m.VolumePartial ?? m.VolumeMesh:F0} MM3"),
                     ],
                     SeriesInstanceUid = series,
                     InstanceNumber = i + 1,
@@ -198,7 +198,7 @@ public sealed class ResultEncoder(TimeProvider time)
     private static LesionReport Report(Lesion l, int segmentNumber, SourceGeometry geometry, int[] frameOfSlice)
     {
         var m = l.Detected.Measurements;
-        double[] values = [m.VolumeMesh, m.SurfaceArea, m.Sphericity, m.Maximum3DDiameter, m.Elongation, m.Flatness];
+        double[] values = [m.VolumeMesh, m.VolumeVoxelCounting, m.VolumePartial ?? 0, m.SurfaceArea, m.Sphericity, m.Maximum3DDiameter, m.Elongation, m.Flatness];
         if (values.Any(v => !double.IsFinite(v))) throw new ArgumentException($"lesion {l.Label} has a measurement that is not a finite number");
         PixelBox? box = null;
         RecistAxes? axes = null;
@@ -213,7 +213,11 @@ public sealed class ResultEncoder(TimeProvider time)
             TrackingUid = l.TrackingUid,
             Finding = Code(l.Detected.Class.Type),
             SegmentNumber = segmentNumber,
-            VolumeMm3 = m.VolumeMesh,
+            // The partial-volume estimate (the model's probabilities summed) is the reported volume; the IBSI mesh and
+            // voxel-count volumes go beside it under their own IBSI codes.
+            VolumeMm3 = m.VolumePartial ?? m.VolumeMesh,
+            VolumeOfMeshMm3 = m.VolumeMesh,
+            VolumeFromVoxelSummationMm3 = m.VolumeVoxelCounting,
             SurfaceAreaMm2 = m.SurfaceArea,
             Sphericity = m.Sphericity,
             Maximum3DDiameterMm = m.Maximum3DDiameter,

@@ -55,6 +55,10 @@ public static class Codes
     // ---- Measurements (TID 1419; PS3.16 CID 7470-series) ----
     /// <summary>PS3.16 CID 7469/7472: volume.</summary>
     public static readonly CodedConcept Volume = new("118565006", "SCT", "Volume");
+    /// <summary>PS3.16 CID 7472 "Volume" (IBSI feature RNU0): the volume enclosed by the marching-cubes mesh.</summary>
+    public static readonly CodedConcept VolumeOfMesh = new("RNU0", "IBSI", "Volume of Mesh");
+    /// <summary>PS3.16 CID 7472 "Volume" (IBSI feature YEKZ): voxel count times voxel volume.</summary>
+    public static readonly CodedConcept VolumeFromVoxelSummation = new("YEKZ", "IBSI", "Volume from Voxel Summation");
     /// <summary>PS3.16 CID 7477 "Global Shape Descriptor" (IBSI feature C0JK).</summary>
     public static readonly CodedConcept SurfaceAreaOfMesh = new("C0JK", "IBSI", "Surface Area of Mesh");
     /// <summary>PS3.16 CID 7477 (IBSI feature QCFX).</summary>

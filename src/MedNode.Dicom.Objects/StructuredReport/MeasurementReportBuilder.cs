@@ -93,18 +93,23 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
         DicomDataset Measure(CodedConcept name, double value, CodedConcept unit) => Num(Contains, name, value, unit,
             Text(HasConceptMod, Codes.AlgorithmName, input.AlgorithmName), Text(HasConceptMod, Codes.AlgorithmVersion, input.AlgorithmVersion));
 
+        List<DicomDataset> volumes = [Measure(Codes.Volume, l.VolumeMm3, Codes.CubicMillimeter)];
+        if (l.VolumeOfMeshMm3 is { } mesh) volumes.Add(Measure(Codes.VolumeOfMesh, mesh, Codes.CubicMillimeter));
+        if (l.VolumeFromVoxelSummationMm3 is { } voxels) volumes.Add(Measure(Codes.VolumeFromVoxelSummation, voxels, Codes.CubicMillimeter));
         var group = Container(Contains, Codes.MeasurementGroup,
+        [
             Text(HasObsContext, Codes.TrackingIdentifier, l.TrackingId),
             UidRef(HasObsContext, Codes.TrackingUniqueIdentifier, l.TrackingUid),
             Code(Contains, Codes.Finding, l.Finding),
             Image(Contains, Codes.ReferencedSegment, seg.GetString(DicomTags.SOPClassUID)!, seg.GetString(DicomTags.SOPInstanceUID)!, segmentNumber: l.SegmentNumber),
             UidRef(Contains, Codes.SourceSeriesForSegmentation, geometry.SeriesInstanceUid),
-            Measure(Codes.Volume, l.VolumeMm3, Codes.CubicMillimeter),
+            .. volumes,
             Measure(Codes.SurfaceAreaOfMesh, l.SurfaceAreaMm2, Codes.SquareMillimeter),
             Measure(Codes.Sphericity, l.Sphericity, Codes.NoUnits),
             Measure(Codes.Maximum3DDiameterOfAMesh, l.Maximum3DDiameterMm, Codes.Millimeter),
             Measure(Codes.Elongation, l.Elongation, Codes.NoUnits),
-            Measure(Codes.Flatness, l.Flatness, Codes.NoUnits));
+            Measure(Codes.Flatness, l.Flatness, Codes.NoUnits),
+        ]);
         AddTemplate(group, "1411");
         return group;
     }

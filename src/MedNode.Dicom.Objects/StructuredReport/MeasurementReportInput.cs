@@ -21,7 +21,13 @@ public sealed record LesionReport
     public CodedConcept Finding { get; init; } = Codes.Neoplasm;
     /// <summary>The segment of the referenced SEG that delineates this lesion.</summary>
     public required int SegmentNumber { get; init; }
+    /// <summary>The lesion's volume, (118565006, SCT, "Volume"): the producer's best estimate. MedNode writes its
+    /// partial-volume estimate here when the model gives one, otherwise the mesh volume.</summary>
     public required double VolumeMm3 { get; init; }
+    /// <summary>IBSI "Volume of Mesh" (RNU0), when given.</summary>
+    public double? VolumeOfMeshMm3 { get; init; }
+    /// <summary>IBSI "Volume from Voxel Summation" (YEKZ), when given.</summary>
+    public double? VolumeFromVoxelSummationMm3 { get; init; }
     public required double SurfaceAreaMm2 { get; init; }
     public required double Sphericity { get; init; }
     public required double Maximum3DDiameterMm { get; init; }

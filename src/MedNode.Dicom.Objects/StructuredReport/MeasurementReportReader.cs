@@ -45,6 +45,8 @@ public static class MeasurementReportReader
             lesion = lesion with
             {
                 VolumeMm3 = Value(Codes.Volume) ?? lesion.VolumeMm3,
+                VolumeOfMeshMm3 = Value(Codes.VolumeOfMesh) ?? lesion.VolumeOfMeshMm3,
+                VolumeFromVoxelSummationMm3 = Value(Codes.VolumeFromVoxelSummation) ?? lesion.VolumeFromVoxelSummationMm3,
                 SurfaceAreaMm2 = Value(Codes.SurfaceAreaOfMesh) ?? lesion.SurfaceAreaMm2,
                 Sphericity = Value(Codes.Sphericity) ?? lesion.Sphericity,
                 Maximum3DDiameterMm = Value(Codes.Maximum3DDiameterOfAMesh) ?? lesion.Maximum3DDiameterMm,

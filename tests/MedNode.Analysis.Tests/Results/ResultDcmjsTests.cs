@@ -184,7 +184,9 @@ public sealed class ResultDcmjsTests(PhantomResultFixture f)
             g.GetProperty("referencedSeg").GetString().Should().Be(f.Encoded.Segmentation!.GetString(DicomTags.SOPInstanceUID));
             g.GetProperty("sourceSeries").GetString().Should().Be(f.Source[0].GetString(DicomTags.SeriesInstanceUID));
             var nums = g.GetProperty("nums");
-            Check(nums, "118565006", m.VolumeMesh, "mm3");
+            Check(nums, "118565006", m.VolumePartial!.Value, "mm3");
+            Check(nums, "RNU0", m.VolumeMesh, "mm3");
+            Check(nums, "YEKZ", m.VolumeVoxelCounting, "mm3");
             Check(nums, "C0JK", m.SurfaceArea, "mm2");
             Check(nums, "QCFX", m.Sphericity, "1");
             Check(nums, "L0JK", m.Maximum3DDiameter, "mm");

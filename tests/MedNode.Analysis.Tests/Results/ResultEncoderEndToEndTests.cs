@@ -58,7 +58,10 @@ public sealed class ResultEncoderEndToEndTests(PhantomResultFixture f)
             var m = f.Result.Lesions[i].Measurements;
             var r = lesions[i];
             r.SegmentNumber.Should().Be(i + 1);
-            r.VolumeMm3.Should().BeApproximately(m.VolumeMesh, 1e-3);
+            m.VolumePartial.Should().NotBeNull("the pipeline estimates every lesion's partial volume");
+            r.VolumeMm3.Should().BeApproximately(m.VolumePartial!.Value, 1e-3, "the reported Volume is the partial-volume estimate");
+            r.VolumeOfMeshMm3.Should().BeApproximately(m.VolumeMesh, 1e-3);
+            r.VolumeFromVoxelSummationMm3.Should().BeApproximately(m.VolumeVoxelCounting, 1e-3);
             r.SurfaceAreaMm2.Should().BeApproximately(m.SurfaceArea, 1e-3);
             r.Sphericity.Should().BeApproximately(m.Sphericity, 1e-6);
             r.Maximum3DDiameterMm.Should().BeApproximately(m.Maximum3DDiameter, 1e-3);
