@@ -119,6 +119,108 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
+    /// Crash, for real: the node's own worker leases the job, runs the model, stores the SEG and SR and queues their
+    /// deliveries, then waits (<c>MedNode:Jobs:StageDelayForTesting</c>) before marking the job succeeded; the node is
+    /// killed (SIGKILL) while the job is Running there. After a restart the job's lease runs out, the job runs again
+    /// (attempt 2) under the same id, so its results have the same SOP Instance UIDs: the store and the outbox keep one
+    /// copy, and Orthanc holds the SEG and SR once. No second job is made.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task Crash_KilledWhileItsWorkerRunsTheJob_JobCompletesOnceAfterRestart_NothingDuplicated()
+    {
+        var files = Prepare(out var nodeDir, out var orthancDicom);
+        var database = await NewDatabaseAsync(nodeDir);
+        string[] Args(string stageDelay) =>
+        [
+            .. LoopEndToEndTests.LoopArgs(orthancDicom),
+            .. database,
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            "--MedNode:Jobs:Lease=00:00:06",
+            $"--MedNode:Jobs:StageDelayForTesting={stageDelay}",
+        ];
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+
+        List<string?> resultUids;
+        using (var first = NodeProcess.Start(nodeDir, Args("00:10:00")))
+        {
+            Store(first, files);
+            // The window: the job is Running on this node's worker and its two deliveries are queued (results stored).
+            var (jobs, exports) = await WaitForAsync(async () => (await JobsAsync(first), await GetArrayAsync(first, "/api/v1/exports")),
+                r => r.Item1.Count == 1 && r.Item1[0].GetProperty("state").GetString() == "Running" && r.Item2.Count == 2, TimeSpan.FromMinutes(5));
+            jobs.Should().ContainSingle(LoopEndToEndTests.Tail(first.Output)).Which.GetProperty("state").GetString().Should().Be("Running");
+            jobs[0].GetProperty("attempts").GetInt32().Should().Be(1);
+            exports.Should().HaveCount(2, "the results are stored and their deliveries queued before the wait");
+            resultUids = exports.Select(e => e.GetProperty("sopInstanceUid").GetString()).ToList();
+            first.Process.Kill();
+            first.Process.WaitForExit(30_000).Should().BeTrue();
+            output.WriteLine($"killed with the job Running; Orthanc held {(await orthanc.ListInstancesAsync()).Count} instance(s) then");
+        }
+
+        using var second = NodeProcess.Start(nodeDir, Args("00:00:00"));
+        var after = await WaitForAsync(() => JobsAsync(second), j => j.Count == 1 && j[0].GetProperty("state").GetString() is "Succeeded" or "Failed", TimeSpan.FromMinutes(4));
+        var job = after.Should().ContainSingle("the restart makes no second job").Subject;
+        job.GetProperty("state").GetString().Should().Be("Succeeded", LoopEndToEndTests.Tail(second.Output));
+        job.GetProperty("attempts").GetInt32().Should().Be(2, "the killed worker's attempt, then the restarted node's");
+
+        var delivered = await WaitForAsync(() => ExportsAsync(second, "Delivered"), d => d.Count >= 2, TimeSpan.FromMinutes(2));
+        delivered.Should().HaveCount(2, LoopEndToEndTests.Tail(second.Output));
+        delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()).Should().BeEquivalentTo(resultUids, "the job run again makes the same instances");
+        (await GetArrayAsync(second, "/api/v1/exports")).Should().HaveCount(2, "the outbox holds each result once");
+        (await ExportsAsync(second, "Pending")).Should().BeEmpty();
+        await ShouldHoldOnceAsync(orthanc, 2);
+        (await OrthancSopsAsync(orthanc)).Should().BeEquivalentTo(resultUids);
+    }
+
+    /// <summary>
+    /// Crash during export: the SEG and SR have reached Orthanc, but the node is killed (SIGKILL) before it records them
+    /// delivered (it waits there, <c>MedNode:Export:SendDelayForTesting</c>). After a restart the deliveries are still
+    /// pending and are sent again with the same SOP Instance UIDs: Orthanc still holds each once, the deliveries are
+    /// recorded Delivered, the job stays the one succeeded job.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task Crash_KilledAfterTheResultsWereSentBeforeTheyWereMarkedDelivered_DeliveredOnceAfterRestart()
+    {
+        var files = Prepare(out var nodeDir, out var orthancDicom);
+        var database = await NewDatabaseAsync(nodeDir);
+        string[] Args(string sendDelay) =>
+        [
+            .. LoopEndToEndTests.LoopArgs(orthancDicom),
+            .. database,
+            "--MedNode:Completion:QuietPeriod=00:00:02",
+            $"--MedNode:Export:SendDelayForTesting={sendDelay}",
+        ];
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+
+        List<string?> sent;
+        using (var first = NodeProcess.Start(nodeDir, Args("00:10:00")))
+        {
+            Store(first, files);
+            var held = await WaitForAsync(() => orthanc.ListInstancesAsync(), i => i.Count >= 2, TimeSpan.FromMinutes(5));
+            held.Should().HaveCount(2, "the SEG and SR were sent (log: {0})", LoopEndToEndTests.Tail(first.Output));
+            var pending = await ExportsAsync(first, "Pending");
+            pending.Should().HaveCount(2, "the node has not recorded the deliveries yet");
+            pending.Should().OnlyContain(p => p.GetProperty("attempts").GetInt32() == 0);
+            (await ExportsAsync(first, "Delivered")).Should().BeEmpty();
+            sent = pending.Select(p => p.GetProperty("sopInstanceUid").GetString()).ToList();
+            first.Process.Kill();
+            first.Process.WaitForExit(30_000).Should().BeTrue();
+        }
+
+        using var second = NodeProcess.Start(nodeDir, Args("00:00:00"));
+        var delivered = await WaitForAsync(() => ExportsAsync(second, "Delivered"), d => d.Count >= 2, TimeSpan.FromMinutes(2));
+        delivered.Should().HaveCount(2, LoopEndToEndTests.Tail(second.Output));
+        delivered.Should().OnlyContain(d => d.GetProperty("attempts").GetInt32() == 1, "the attempt cut short by the kill was never recorded");
+        delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()).Should().BeEquivalentTo(sent, "the same instances are sent again");
+        (await ExportsAsync(second, "Pending")).Should().BeEmpty();
+        (await ExportsAsync(second, "DeadLetter")).Should().BeEmpty();
+        var jobs = await JobsAsync(second);
+        jobs.Should().ContainSingle("no second job").Which.GetProperty("state").GetString().Should().Be("Succeeded");
+        jobs[0].GetProperty("attempts").GetInt32().Should().Be(1, "the job had finished before the kill");
+        await ShouldHoldOnceAsync(orthanc, 2);
+        (await OrthancSopsAsync(orthanc)).Should().BeEquivalentTo(sent);
+    }
+
+    /// <summary>
     /// Destination down: the PACS is not running when the results are ready; the delivery fails as transient (connection
     /// refused), is retried with backoff, and arrives once after the PACS starts.
     /// </summary>
@@ -201,6 +303,13 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         var sops = new List<string>();
         foreach (var id in await orthanc.ListInstancesAsync()) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
         sops.Should().BeEquivalentTo(dead.Select(d => d.GetProperty("sopInstanceUid").GetString()), "a replay reuses the SOP Instance UIDs");
+    }
+
+    private static async Task<List<string>> OrthancSopsAsync(OrthancPeer orthanc)
+    {
+        var sops = new List<string>();
+        foreach (var id in await orthanc.ListInstancesAsync()) sops.Add(await orthanc.GetSopInstanceUidAsync(id));
+        return sops;
     }
 
     /// <summary>Orthanc holds exactly <paramref name="count"/> instances, no SOP Instance UID twice.</summary>

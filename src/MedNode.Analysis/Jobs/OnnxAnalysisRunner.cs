@@ -9,6 +9,7 @@ using MedNode.Core.Index;
 using MedNode.Core.Jobs;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
+using MedNode.Dicom.Objects.StructuredReport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -50,7 +51,7 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
         return doc.RootElement.TryGetProperty("sha256", out var sha) ? sha.GetString() : null;
     }
 
-    public async Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, string tempDirectory, CancellationToken cancellationToken)
+    public async Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, IReadOnlyList<SrDocumentReference> predecessorReports, string tempDirectory, CancellationToken cancellationToken)
     {
         var model = _models.GetOrAdd(job.ModelId, id => new Lazy<LoadedModel>(() =>
             new ModelLoader(_loggers.CreateLogger<ModelLoader>()).Load(Path.Combine(modelsRoot, id), inference))).Value;
@@ -73,7 +74,7 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
         if (result.Lesions.Count == 0) return new AnalysisRunResult(false, null, [], timings, measurements, result.Device);
 
         var sw = Stopwatch.StartNew();
-        var encoded = new ResultEncoder(_time).Encode(result, ResultSourceImages.Load(files, result, ResultObjects.All, cancellationToken), model.Manifest, ResultObjects.All);
+        var encoded = new ResultEncoder(_time).Encode(result, ResultSourceImages.Load(files, result, ResultObjects.All, cancellationToken), model.Manifest, ResultObjects.All, predecessorReports);
         var objects = new List<(DicomDataset Dataset, ResultKind Kind)>();
         if (encoded.Segmentation is { } seg) objects.Add((seg, ResultKind.Segmentation));
         if (encoded.MeasurementReport is { } sr) objects.Add((sr, ResultKind.StructuredReport));
