@@ -42,7 +42,8 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
     /// Late arrival: half the series arrives, completes and is analysed; the other half arrives later. One new version is
     /// analysed, the first job is marked superseded, and the PACS receives each version's SEG and SR exactly once.
     /// </summary>
-    [RequiresFact(null, "Orthanc", "storescu")]
+    [RequiresFact(null, "Orthanc", "storescu", "dciodvfy")]
+    [Trait("Conformance", "PS3.3 C.17.2")]
     public async Task LateInstances_NewVersionSupersedesTheFirst_EachResultDeliveredOnce()
     {
         var files = Prepare(out var nodeDir, out var orthancDicom).Order(StringComparer.Ordinal).ToList();
@@ -72,6 +73,35 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         (await ExportsAsync(node, "Pending")).Should().BeEmpty();
         (await ExportsAsync(node, "DeadLetter")).Should().BeEmpty();
         await ShouldHoldOnceAsync(orthanc, 4);
+
+        // The PACS can tell version 2's report replaces version 1's: the SR Orthanc holds for version 2 carries the
+        // Predecessor Documents Sequence (0040,A360, PS3.3 C.17.2) naming version 1's SR by study, series and SOP; version
+        // 1's SR names none; both pass dciodvfy as Orthanc stores them.
+        string JobId(int version) => jobs.Single(j => j.GetProperty("version").GetInt32() == version).GetProperty("id").GetString()!;
+        JsonElement Sr(int version) => delivered.Single(d => d.GetProperty("jobId").GetString() == JobId(version) && d.GetProperty("kind").GetString() == "StructuredReport");
+        var (sr1, sr2) = (Sr(1), Sr(2));
+        var byUid = new Dictionary<string, string>();
+        foreach (var id in await orthanc.ListInstancesAsync()) byUid[await orthanc.GetSopInstanceUidAsync(id)] = id;
+        var tags2 = await orthanc.GetJsonAsync($"instances/{byUid[sr2.GetProperty("sopInstanceUid").GetString()!]}/simplified-tags");
+        var tags1 = await orthanc.GetJsonAsync($"instances/{byUid[sr1.GetProperty("sopInstanceUid").GetString()!]}/simplified-tags");
+        tags1.AsObject().ContainsKey("PredecessorDocumentsSequence").Should().BeFalse("version 1 replaces nothing");
+        var predecessors = tags2["PredecessorDocumentsSequence"]!.AsArray();
+        predecessors.Should().ContainSingle(tags2.ToJsonString());
+        var study = predecessors[0]!;
+        study["StudyInstanceUID"]!.GetValue<string>().Should().Be(tags1["StudyInstanceUID"]!.GetValue<string>());
+        var series = study["ReferencedSeriesSequence"]!.AsArray().Should().ContainSingle().Subject!;
+        series["SeriesInstanceUID"]!.GetValue<string>().Should().Be(tags1["SeriesInstanceUID"]!.GetValue<string>());
+        var sop = series["ReferencedSOPSequence"]!.AsArray().Should().ContainSingle().Subject!;
+        sop["ReferencedSOPInstanceUID"]!.GetValue<string>().Should().Be(sr1.GetProperty("sopInstanceUid").GetString());
+        sop["ReferencedSOPClassUID"]!.GetValue<string>().Should().Be(tags1["SOPClassUID"]!.GetValue<string>());
+        foreach (var sr in new[] { sr1, sr2 })
+        {
+            var path = Path.Combine(_dir.Path, sr.GetProperty("sopInstanceUid").GetString() + ".dcm");
+            await File.WriteAllBytesAsync(path, await orthanc.GetInstanceFileAsync(byUid[sr.GetProperty("sopInstanceUid").GetString()!]));
+            var v = Tools.Run("dciodvfy", [path], TimeSpan.FromSeconds(60));
+            var found = v.StdOut + v.StdErr;
+            found.Split('\n').Where(l => l.StartsWith("Error", StringComparison.Ordinal)).Should().BeEmpty(found);
+        }
     }
 
     /// <summary>
@@ -140,17 +170,20 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         ];
         await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
 
-        List<string?> resultUids;
+        static List<JsonElement> Primary(List<JsonElement> items) => items.Where(e => e.GetProperty("state").GetString() != "Standby").ToList();
+        List<string?> resultUids, outboxUids;
         using (var first = NodeProcess.Start(nodeDir, Args("00:10:00")))
         {
             Store(first, files);
-            // The window: the job is Running on this node's worker and its two deliveries are queued (results stored).
+            // The window: the job is Running on this node's worker and its SEG and SR deliveries are queued (results
+            // stored; the SC + KOS fallback items wait on standby beside them).
             var (jobs, exports) = await WaitForAsync(async () => (await JobsAsync(first), await GetArrayAsync(first, "/api/v1/exports")),
-                r => r.Item1.Count == 1 && r.Item1[0].GetProperty("state").GetString() == "Running" && r.Item2.Count == 2, TimeSpan.FromMinutes(5));
+                r => r.Item1.Count == 1 && r.Item1[0].GetProperty("state").GetString() == "Running" && Primary(r.Item2).Count == 2, TimeSpan.FromMinutes(5));
             jobs.Should().ContainSingle(LoopEndToEndTests.Tail(first.Output)).Which.GetProperty("state").GetString().Should().Be("Running");
             jobs[0].GetProperty("attempts").GetInt32().Should().Be(1);
-            exports.Should().HaveCount(2, "the results are stored and their deliveries queued before the wait");
-            resultUids = exports.Select(e => e.GetProperty("sopInstanceUid").GetString()).ToList();
+            Primary(exports).Should().HaveCount(2, "the results are stored and their deliveries queued before the wait");
+            resultUids = Primary(exports).Select(e => e.GetProperty("sopInstanceUid").GetString()).ToList();
+            outboxUids = exports.Select(e => e.GetProperty("sopInstanceUid").GetString()).ToList();
             first.Process.Kill();
             first.Process.WaitForExit(30_000).Should().BeTrue();
             output.WriteLine($"killed with the job Running; Orthanc held {(await orthanc.ListInstancesAsync()).Count} instance(s) then");
@@ -165,7 +198,8 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         var delivered = await WaitForAsync(() => ExportsAsync(second, "Delivered"), d => d.Count >= 2, TimeSpan.FromMinutes(2));
         delivered.Should().HaveCount(2, LoopEndToEndTests.Tail(second.Output));
         delivered.Select(d => d.GetProperty("sopInstanceUid").GetString()).Should().BeEquivalentTo(resultUids, "the job run again makes the same instances");
-        (await GetArrayAsync(second, "/api/v1/exports")).Should().HaveCount(2, "the outbox holds each result once");
+        (await GetArrayAsync(second, "/api/v1/exports")).Select(e => e.GetProperty("sopInstanceUid").GetString()).Should()
+            .BeEquivalentTo(outboxUids, "the outbox holds each result once, the same items as before the kill");
         (await ExportsAsync(second, "Pending")).Should().BeEmpty();
         await ShouldHoldOnceAsync(orthanc, 2);
         (await OrthancSopsAsync(orthanc)).Should().BeEquivalentTo(resultUids);
@@ -218,6 +252,65 @@ public abstract class LoopFlowTests(ITestOutputHelper output) : IDisposable
         jobs[0].GetProperty("attempts").GetInt32().Should().Be(1, "the job had finished before the kill");
         await ShouldHoldOnceAsync(orthanc, 2);
         (await OrthancSopsAsync(orthanc)).Should().BeEquivalentTo(sent);
+    }
+
+    /// <summary>
+    /// Retry of a failed job: the node's copy of the model file is damaged, so loading it fails its SHA-256 check and the
+    /// job fails for real (attempt 1, the error in the job, nothing delivered, an "analysis performed" audit row with
+    /// outcome Serious Failure). After the file is put back, <c>POST /api/v1/jobs/{id}/retry</c> (202) runs the same job
+    /// again: it succeeds (attempt 2), still one job, its SEG and SR are delivered once and Orthanc holds each once; the
+    /// trail holds the failed and the successful analysis of the study, and its chain verifies. A second retry is 409.
+    /// </summary>
+    [RequiresFact(null, "Orthanc", "storescu")]
+    public async Task FailedJob_ModelFileDamaged_RetriedAfterTheFix_SucceedsOnce_AndBothAttemptsAreAudited()
+    {
+        var files = Prepare(out var nodeDir, out var orthancDicom);
+        var database = await NewDatabaseAsync(nodeDir);
+        var models = Path.Combine(nodeDir, "models");
+        var modelDir = Path.Combine(models, "phantom-lesion");
+        Directory.CreateDirectory(modelDir);
+        foreach (var f in Directory.GetFiles(Path.Combine(SharedData.RepoRoot, "models", "phantom-lesion"))) File.Copy(f, Path.Combine(modelDir, Path.GetFileName(f)));
+        var onnx = Path.Combine(modelDir, "model.onnx");
+        var good = await File.ReadAllBytesAsync(onnx);
+        var damaged = (byte[])good.Clone();
+        damaged[damaged.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(onnx, damaged);
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomPort = orthancDicom });
+        using var node = NodeProcess.Start(nodeDir,
+            [.. LoopEndToEndTests.LoopArgs(orthancDicom), .. database, "--MedNode:Completion:QuietPeriod=00:00:02", $"--MedNode:Models:Path={models}"]);
+        Store(node, files);
+
+        var failed = await WaitForAsync(() => JobsAsync(node), j => j.Count == 1 && j[0].GetProperty("state").GetString() is "Failed" or "Succeeded", TimeSpan.FromMinutes(5));
+        var job = failed.Should().ContainSingle(LoopEndToEndTests.Tail(node.Output)).Subject;
+        job.GetProperty("state").GetString().Should().Be("Failed");
+        job.GetProperty("attempts").GetInt32().Should().Be(1);
+        job.GetProperty("error").GetString().Should().Contain("SHA-256 mismatch");
+        var id = job.GetProperty("id").GetString();
+        (await GetArrayAsync(node, "/api/v1/exports")).Should().BeEmpty("a failed job delivers nothing");
+
+        await File.WriteAllBytesAsync(onnx, good);
+        using var http = new HttpClient();
+        using (var retry = await http.PostAsync(new Uri($"{node.BaseUrl}/api/v1/jobs/{id}/retry"), null))
+            retry.StatusCode.Should().Be(HttpStatusCode.Accepted, await retry.Content.ReadAsStringAsync());
+        var done = await WaitForAsync(() => JobsAsync(node), j => j.Count == 1 && j[0].GetProperty("state").GetString() is "Succeeded" or "Failed", TimeSpan.FromMinutes(5));
+        job = done.Should().ContainSingle("a retry makes no second job").Subject;
+        job.GetProperty("state").GetString().Should().Be("Succeeded", LoopEndToEndTests.Tail(node.Output));
+        job.GetProperty("id").GetString().Should().Be(id);
+        job.GetProperty("attempts").GetInt32().Should().Be(2, "the failed attempt, then the retry");
+
+        var delivered = await WaitForAsync(() => ExportsAsync(node, "Delivered"), d => d.Count >= 2, TimeSpan.FromMinutes(2));
+        delivered.Should().HaveCount(2, LoopEndToEndTests.Tail(node.Output));
+        (await ExportsAsync(node, "Pending")).Should().BeEmpty();
+        await ShouldHoldOnceAsync(orthanc, 2);
+        using (var again = await http.PostAsync(new Uri($"{node.BaseUrl}/api/v1/jobs/{id}/retry"), null))
+            again.StatusCode.Should().Be(HttpStatusCode.Conflict, "a succeeded job is never run again");
+
+        var analyses = await WaitForAsync(() => GetArrayAsync(node, "/api/v1/audit?eventCode=ANALYSIS"), a => a.Count >= 2, TimeSpan.FromSeconds(30));
+        analyses.Should().HaveCount(2, "one row per attempt");
+        analyses.Should().ContainSingle(a => a.GetProperty("outcome").GetInt32() == 8 && a.GetProperty("detail").GetString()!.Contains("failed: ", StringComparison.Ordinal));
+        analyses.Should().ContainSingle(a => a.GetProperty("outcome").GetInt32() == 0);
+        var verify = JsonDocument.Parse(await http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/audit/verify"))).RootElement;
+        verify.GetProperty("isIntact").GetBoolean().Should().BeTrue(verify.ToString());
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ namespace MedNode.Analysis.Jobs;
 /// Runs a job with ONNX Runtime: the inputs' files go through <see cref="AnalysisPipeline"/> (assembly, quality gate,
 /// inference, measurements), the result becomes SEG + SR and the SC + KOS fallback (<see cref="ResultEncoder"/>), and
 /// the objects' UIDs are derived from the job id (<see cref="ResultUids"/>), so a job run again after a crash produces
-/// the same instances. Each model is loaded once and kept (one session per model).
+/// the same instances. Each model is loaded once and kept (one session per model); a load that failed is tried again by the next job.
 /// </summary>
 public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, InferenceOptions? inference = null, TimeProvider? timeProvider = null, ILoggerFactory? loggers = null) : IAnalysisRunner, IInstalledModels, IDisposable
 {
@@ -53,8 +53,20 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
 
     public async Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, IReadOnlyList<SrDocumentReference> predecessorReports, string tempDirectory, CancellationToken cancellationToken)
     {
-        var model = _models.GetOrAdd(job.ModelId, id => new Lazy<LoadedModel>(() =>
-            new ModelLoader(_loggers.CreateLogger<ModelLoader>()).Load(Path.Combine(modelsRoot, id), inference))).Value;
+        var loading = _models.GetOrAdd(job.ModelId, id => new Lazy<LoadedModel>(() =>
+            new ModelLoader(_loggers.CreateLogger<ModelLoader>()).Load(Path.Combine(modelsRoot, id), inference)));
+        LoadedModel model;
+        try
+        {
+            model = loading.Value;
+        }
+        catch (Exception)
+        {
+            // A model that failed to load (a damaged file, a hash that does not match its manifest) is loaded again for the
+            // next job, so a job retried after the file is fixed runs; Lazy would otherwise keep the failure for good.
+            _models.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(job.ModelId, loading));
+            throw;
+        }
         if (!string.Equals(model.Manifest.Sha256, job.ModelSha256, StringComparison.OrdinalIgnoreCase))
             return new AnalysisRunResult(true, $"model {job.ModelId} changed since the job was queued ({job.ModelSha256} → {model.Manifest.Sha256})", [], new Dictionary<string, double>(), null);
         var files = inputs.Select(r => blobs.GetPath(r.BlobKey)).ToArray();
