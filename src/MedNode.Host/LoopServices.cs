@@ -61,10 +61,9 @@ public static class LoopServiceCollectionExtensions
         var ruleErrors = RuleEngine.Validate(rules, destinations.Select(d => d.Name).ToHashSet(StringComparer.OrdinalIgnoreCase));
         if (ruleErrors.Count > 0) throw new InvalidOperationException("MedNode:Rules: " + ruleErrors[0]);
         var jobOptions = configuration.GetSection("MedNode:Jobs").Get<JobOptions>() ?? new JobOptions();
-        if (jobOptions.Workers < 0) throw new InvalidOperationException("MedNode:Jobs:Workers must not be negative.");
+        if (jobOptions.Validate() is [var jobError, ..]) throw new InvalidOperationException(jobError);
         var exportOptions = configuration.GetSection("MedNode:Export").Get<ExportOptions>() ?? new ExportOptions();
-        if (exportOptions.CommitmentTimeout <= TimeSpan.Zero || exportOptions.CommitmentReportWait < TimeSpan.Zero)
-            throw new InvalidOperationException("MedNode:Export:CommitmentTimeout must be positive and MedNode:Export:CommitmentReportWait not negative.");
+        if (exportOptions.Validate() is [var exportError, ..]) throw new InvalidOperationException(exportError);
         var models = configuration.GetSection(ModelSettings.Section).Get<ModelSettings>() ?? new ModelSettings();
         var analysis = configuration.GetSection(AnalysisSettings.Section).Get<AnalysisSettings>() ?? new AnalysisSettings();
         var inference = analysis.ToInferenceOptions();
@@ -167,7 +166,8 @@ public sealed class LoopHostedService(IServiceProvider services, JobOptions jobO
         var worker = new JobWorker(services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IAnalysisRunner>(), services.GetRequiredService<IInstanceIndex>(),
             services.GetRequiredService<IIngestService>(), services.GetRequiredService<IBlobStore>(), services.GetRequiredService<IOutbox>(),
             services.GetRequiredService<IDestinationCatalog>(), services.GetRequiredService<IAuditTrail>(), time, services.GetRequiredService<ILogger<JobWorker>>(),
-            services.GetRequiredService<ModelSwitchboard>());
+            services.GetRequiredService<ModelSwitchboard>())
+        { StageDelayForTesting = jobOptions.StageDelayForTesting };
         while (!ct.IsCancellationRequested)
         {
             try

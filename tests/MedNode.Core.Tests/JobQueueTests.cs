@@ -1,3 +1,4 @@
+using MedNode.Core.Export;
 using MedNode.Core.Jobs;
 using Microsoft.Extensions.Time.Testing;
 
@@ -55,5 +56,22 @@ public class JobQueueTests
         (await queue.FinishAsync(first.Id, "dead", JobState.Succeeded, null, new Dictionary<string, double>(), null, default)).Should().BeFalse();
         (await queue.RenewLeaseAsync(first.Id, "dead", TimeSpan.FromMinutes(1), default)).Should().BeFalse();
         (await queue.FinishAsync(first.Id, "restarted", JobState.Succeeded, null, new Dictionary<string, double>(), null, default)).Should().BeTrue();
+    }
+
+    /// <summary>The test-only waits are off by default; a negative one or one over 10 minutes is refused, naming the setting.</summary>
+    [Fact]
+    public void Options_TestOnlyDelays_OffByDefault_OutOfRangeRefusedNamingTheSetting()
+    {
+        new JobOptions().StageDelayForTesting.Should().Be(TimeSpan.Zero);
+        new ExportOptions().SendDelayForTesting.Should().Be(TimeSpan.Zero);
+        new JobOptions().Validate().Should().BeEmpty();
+        new ExportOptions().Validate().Should().BeEmpty();
+        new JobOptions { StageDelayForTesting = TimeSpan.FromMinutes(10) }.Validate().Should().BeEmpty();
+        new JobOptions { StageDelayForTesting = TimeSpan.FromSeconds(-1) }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Jobs:StageDelayForTesting");
+        new JobOptions { StageDelayForTesting = TimeSpan.FromMinutes(11) }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Jobs:StageDelayForTesting");
+        new JobOptions { Workers = -1 }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Jobs:Workers");
+        new ExportOptions { SendDelayForTesting = TimeSpan.FromSeconds(-1) }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Export:SendDelayForTesting");
+        new ExportOptions { SendDelayForTesting = TimeSpan.FromHours(1) }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Export:SendDelayForTesting");
+        new ExportOptions { CommitmentTimeout = TimeSpan.Zero }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Export:CommitmentTimeout");
     }
 }

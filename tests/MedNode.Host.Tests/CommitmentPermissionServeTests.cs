@@ -92,4 +92,75 @@ public sealed class CommitmentPermissionServeTests : IDisposable
         movedReport["Status"]!.GetValue<string>().Should().Be("Success", movedReport.ToJsonString());
         movedReport["Success"]!.AsArray().Select(n => n!["SOPInstanceUID"]!.GetValue<string>()).Should().Equal(instance.Sop);
     }
+    /// <summary>The Security Alert rows (110113) of the trail, polled until <paramref name="done"/> holds (events are appended off the DIMSE path).</summary>
+    private async Task<List<JsonElement>> AlertsAsync(NodeProcess node, Func<List<JsonElement>, bool> done)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var rows = JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/audit?eventCode=110113"))).RootElement.EnumerateArray().ToList();
+            if (done(rows) || DateTime.UtcNow > deadline) return rows;
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    /// <summary>
+    /// A Storage Commitment request refused is audited (PS3.15 §A.5.3.11 Security Alert, 110113): Orthanc 1.10.1 as
+    /// ORTHANC, known but without the Commitment permission, asks; its presentation context is user-rejected and the trail
+    /// gets a Security Alert whose type is Use of Restricted Function (DCM 110132), naming the calling AE and its IP address
+    /// as the requesting Source, outcome Minor Failure (4); the PS3.15 message exported for it carries EventTypeCode 110132.
+    /// An echo by the same AE raises nothing. A second Orthanc under an AE title the node does not know is rejected at
+    /// association (A-ASSOCIATE-RJ), audited as Node Authentication (110126) naming it. The chain verifies.
+    /// </summary>
+    [RequiresFact("corpus", OrthancPeer.Executable, "dcmdump")]
+    [Trait("Conformance", "PS3.15 A.5.3.11")]
+    public async Task StorageCommitmentRequest_WithoutThePermissionOrFromAnUnknownAe_IsAuditedAsSecurityAlert()
+    {
+        var source = Corpus.FullPath(CtSmall);
+        var dump = Tools.Run("dcmdump", ["-q", "-s", "-Un", "+P", "0008,0016", "+P", "0008,0018", source]).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string Bracketed(string prefix)
+        {
+            var line = dump.Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
+        }
+        (string SopClass, string Sop) instance = (Bracketed("(0008,0016)"), Bracketed("(0008,0018)"));
+        var auditFile = _dir.File("audit.xml");
+        using var node = NodeProcess.Start(Directory.CreateDirectory(_dir.File("node")).FullName,
+        [
+            "--MedNode:Dimse:RequireKnownPeers=true",
+            "--MedNode:Dimse:AllowedPeers:0:AeTitle=ORTHANC",
+            "--MedNode:Dimse:AllowedPeers:0:Host=127.0.0.1",
+            "--MedNode:Dimse:AllowedPeers:0:Permissions:0=Echo",
+            "--MedNode:Dimse:AllowedPeers:0:Permissions:1=Store",
+            $"--MedNode:Audit:Export:File={auditFile}",
+        ], env: Env);
+        var modalities = new Dictionary<string, OrthancModality> { ["MEDNODE"] = new("MEDNODE", "127.0.0.1", node.DimsePort) };
+        await using var orthanc = await OrthancPeer.StartAsync(new OrthancPeerOptions { DicomWeb = false, Modalities = modalities });
+
+        (await orthanc.EchoModalityAsync("MEDNODE")).Should().BeTrue("ORTHANC may echo");
+        await FluentActions.Awaiting(() => orthanc.RequestStorageCommitmentAsync("MEDNODE", [instance]))
+            .Should().ThrowAsync<HttpRequestException>("ORTHANC may not ask for storage commitment");
+        var alerts = await AlertsAsync(node, r => r.Count >= 1);
+        var alert = alerts.Should().ContainSingle("one refused request, the echo raises nothing (log: {0})", node.Output).Subject;
+        alert.GetProperty("detail").GetString().Should().StartWith("Use of Restricted Function (DCM 110132): Storage Commitment refused")
+            .And.Contain("calling AE 'ORTHANC'");
+        alert.GetProperty("participants").GetString()!.Split('\n').Should().Contain("ORTHANC|127.0.0.1|R|Source");
+        alert.GetProperty("outcome").GetInt32().Should().Be(4, "Minor Failure: the refusal worked");
+
+        // An AE title the node does not know: rejected at association, a Node Authentication alert that names it.
+        await using var stranger = await OrthancPeer.StartAsync(new OrthancPeerOptions { AeTitle = "STRANGER", DicomWeb = false, Modalities = modalities });
+        await FluentActions.Awaiting(() => stranger.RequestStorageCommitmentAsync("MEDNODE", [instance])).Should().ThrowAsync<HttpRequestException>();
+        alerts = await AlertsAsync(node, r => r.Count >= 2);
+        alerts.Should().HaveCount(2, node.Output);
+        var rejected = alerts.Single(a => a.GetProperty("detail").GetString()!.Contains("STRANGER", StringComparison.Ordinal));
+        rejected.GetProperty("detail").GetString().Should().StartWith("Node Authentication (DCM 110126): association rejected");
+        rejected.GetProperty("participants").GetString()!.Split('\n').Should().Contain("STRANGER|127.0.0.1|R|Source");
+
+        var verify = JsonDocument.Parse(await _http.GetStringAsync(new Uri($"{node.BaseUrl}/api/v1/audit/verify"))).RootElement;
+        verify.GetProperty("isIntact").GetBoolean().Should().BeTrue(verify.ToString());
+        // The exported PS3.15 message of the refused request: EventID 110113 with EventTypeCode 110132.
+        var messages = await LoopFlowTests.WaitForAsync(() => Task.FromResult(File.Exists(auditFile) ? File.ReadAllLines(auditFile) : []),
+            l => l.Count(m => m.Contains("110113", StringComparison.Ordinal)) >= 2, TimeSpan.FromSeconds(30));
+        messages.Where(m => m.Contains("110113", StringComparison.Ordinal)).Should().Contain(m => m.Contains("csd-code=\"110132\"", StringComparison.Ordinal) && m.Contains("ORTHANC", StringComparison.Ordinal));
+    }
 }

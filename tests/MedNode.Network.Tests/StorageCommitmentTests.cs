@@ -150,8 +150,9 @@ public class StorageCommitmentTests
     public async Task DicomServer_CallingAeWithoutCommitment_ContextRejected_AsReporterItsReportIsTaken_ItsNActionIs0124()
     {
         var reports = new StorageCommitmentReportWaiter();
+        var alerts = new SecurityEvents();
         var options = new DicomServerOptions { RequireKnownPeers = true, AllowedPeers = [new DicomPeer("ECHOONLY", null, 104, DimseServices.Echo)] };
-        await using var node = await new TestNode(options, commitmentReports: reports).StartAsync();
+        await using var node = await new TestNode(options, commitmentReports: reports, securityEvents: alerts).StartAsync();
         Dicom.Network.Pdus.PresentationContextRq[] contexts =
         [
             new(1, StorageCommitment.PushModelSopClassUid, [Fixtures.ImplicitLE]),
@@ -165,6 +166,12 @@ public class StorageCommitmentTests
             asScu.PresentationContexts.Single(c => c.Id == 3).IsAccepted.Should().BeTrue("ECHOONLY may echo");
             await asScu.ReleaseAsync();
         }
+        // Each refusal is told to the host as a security event (audited as Use of Restricted Function, PS3.15 A.5.3.11).
+        var refused = alerts.WaitFor(1)[0];
+        refused.Kind.Should().Be(DicomSecurityEventKind.StorageCommitmentRefused);
+        refused.CallingAeTitle.Should().Be("ECHOONLY");
+        refused.RemoteAddress.Should().NotBeNull();
+        refused.Reason.Should().Contain("presentation context user-rejected");
 
         await using (var asScp = await Dicom.Network.Association.RequestAsync(await Dicom.Network.SocketTransport.ConnectAsync("127.0.0.1", node.Port, default),
             new Dicom.Network.AssociationRequest("MEDNODE", "ECHOONLY", contexts) { RoleSelections = [new(StorageCommitment.PushModelSopClassUid, ScuRole: true, ScpRole: true)] }))
@@ -179,6 +186,10 @@ public class StorageCommitmentTests
             rsp.Status.Should().Be(DimseStatus.NotAuthorized);
             await asScp.ReleaseAsync();
         }
+        var notAuthorized = alerts.WaitFor(2)[1];
+        notAuthorized.Kind.Should().Be(DicomSecurityEventKind.StorageCommitmentRefused);
+        notAuthorized.CallingAeTitle.Should().Be("ECHOONLY");
+        notAuthorized.Reason.Should().Contain("0124H");
 
         var transaction = StorageCommitment.NewTransactionUid();
         reports.Register(transaction);
@@ -186,6 +197,25 @@ public class StorageCommitmentTests
         (await client.SendStorageCommitmentReportAsync(new StorageCommitmentResult(transaction, [new(CtImageStorage, "1.2.3.4.5")], []))).Should().Be(DimseStatus.Success);
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         (await reports.WaitAsync(transaction, wait.Token)).Committed.Should().ContainSingle().Which.SopInstanceUid.Should().Be("1.2.3.4.5");
+        alerts.Seen.Should().HaveCount(2, "taking a report as the reporter's SCP is no refusal");
+    }
+
+    private sealed class SecurityEvents : IDicomSecurityEventHandler
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<DicomSecurityEvent> Seen { get; } = new();
+
+        public Task OnSecurityEventAsync(DicomSecurityEvent securityEvent, CancellationToken cancellationToken)
+        {
+            Seen.Enqueue(securityEvent);
+            return Task.CompletedTask;
+        }
+
+        /// <summary>Polls (bounded) until <paramref name="count"/> events are in; returns them in order.</summary>
+        public List<DicomSecurityEvent> WaitFor(int count)
+        {
+            SpinWait.SpinUntil(() => Seen.Count >= count, TimeSpan.FromSeconds(30)).Should().BeTrue($"{count} security event(s) are raised");
+            return [.. Seen];
+        }
     }
 
     private static IEnumerable<string> SopInstances(JsonNode? list) =>

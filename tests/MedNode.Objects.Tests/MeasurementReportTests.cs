@@ -52,6 +52,42 @@ public sealed class MeasurementReportTests
         output.Should().Contain("Comprehensive3DSR", "dciodvfy recognised the IOD");
     }
 
+    /// <summary>
+    /// A report that replaces an earlier one names it in the Predecessor Documents Sequence (0040,A360) of the SR Document
+    /// General Module (PS3.3 C.17.2), in the Hierarchical SOP Instance Reference Macro (Table C.17-3): DCMTK dcmdump reads
+    /// the study, series, SOP class and SOP instance there, and dciodvfy still reports no error. A report without
+    /// predecessors has no such sequence.
+    /// </summary>
+    [RequiresFact(null, "dciodvfy", "dcmdump")]
+    [Trait("Conformance", "PS3.3 C.17.2")]
+    public void Sr_WithAPredecessorDocument_NamesItInThePredecessorDocumentsSequence_DciodvfyAccepts()
+    {
+        var f = Make(1);
+        var earlier = new SrDocumentReference("1.2.826.0.1.3680043.2.1125.1.1", "1.2.826.0.1.3680043.2.1125.1.2", DicomUids.Comprehensive3DSRStorage, "1.2.826.0.1.3680043.2.1125.1.3");
+        var input = new MeasurementReportInput
+        {
+            SourceImages = f.Input.SourceImages, Segmentation = f.Input.Segmentation, Lesions = f.Input.Lesions,
+            AlgorithmName = f.Input.AlgorithmName, AlgorithmVersion = f.Input.AlgorithmVersion, PredecessorDocuments = [earlier],
+        };
+        var sr = new MeasurementReportBuilder(FixedClock.Default).Build(input);
+        using var dir = new TempDir();
+        var path = ObjectFiles.Write(dir, "sr.dcm", sr);
+        var plain = ObjectFiles.Write(dir, "plain.dcm", f.Sr);
+
+        var errors = ObjectFiles.DciodvfyErrors(path, out var output);
+        errors.Should().BeEmpty(output);
+        var dump = Tools.Run("dcmdump", ["-q", path]);
+        dump.ExitCode.Should().Be(0, dump.StdErr);
+        var lines = dump.StdOut.Split('\n');
+        var start = Array.FindIndex(lines, l => l.TrimStart().StartsWith("(0040,a360) SQ", StringComparison.Ordinal));
+        start.Should().BeGreaterThan(0, dump.StdOut);
+        var end = Array.FindIndex(lines, start, l => l.StartsWith("(fffe,e0dd)", StringComparison.Ordinal));
+        var sequence = string.Join('\n', lines[start..end]);
+        sequence.Should().Contain($"(0020,000d) UI [{earlier.StudyInstanceUid}]").And.Contain($"(0020,000e) UI [{earlier.SeriesInstanceUid}]")
+            .And.Contain($"(0008,1150) UI =Comprehensive3DSRStorage").And.Contain($"(0008,1155) UI [{earlier.SopInstanceUid}]");
+        Tools.Run("dcmdump", ["-q", plain]).StdOut.Should().NotContain("(0040,a360)");
+    }
+
     [RequiresFact(null, "dsrdump")]
     [Trait("Conformance", "PS3.16 TID 1500")]
     public void Sr_Dsrdump_RendersTreeWithoutRelationshipErrors()

@@ -9,6 +9,7 @@ using MedNode.Core.Index;
 using MedNode.Core.Jobs;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
+using MedNode.Dicom.Objects.StructuredReport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,7 +19,7 @@ namespace MedNode.Analysis.Jobs;
 /// Runs a job with ONNX Runtime: the inputs' files go through <see cref="AnalysisPipeline"/> (assembly, quality gate,
 /// inference, measurements), the result becomes SEG + SR and the SC + KOS fallback (<see cref="ResultEncoder"/>), and
 /// the objects' UIDs are derived from the job id (<see cref="ResultUids"/>), so a job run again after a crash produces
-/// the same instances. Each model is loaded once and kept (one session per model).
+/// the same instances. Each model is loaded once and kept (one session per model); a load that failed is tried again by the next job.
 /// </summary>
 public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, InferenceOptions? inference = null, TimeProvider? timeProvider = null, ILoggerFactory? loggers = null) : IAnalysisRunner, IInstalledModels, IDisposable
 {
@@ -50,10 +51,22 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
         return doc.RootElement.TryGetProperty("sha256", out var sha) ? sha.GetString() : null;
     }
 
-    public async Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, string tempDirectory, CancellationToken cancellationToken)
+    public async Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, IReadOnlyList<SrDocumentReference> predecessorReports, string tempDirectory, CancellationToken cancellationToken)
     {
-        var model = _models.GetOrAdd(job.ModelId, id => new Lazy<LoadedModel>(() =>
-            new ModelLoader(_loggers.CreateLogger<ModelLoader>()).Load(Path.Combine(modelsRoot, id), inference))).Value;
+        var loading = _models.GetOrAdd(job.ModelId, id => new Lazy<LoadedModel>(() =>
+            new ModelLoader(_loggers.CreateLogger<ModelLoader>()).Load(Path.Combine(modelsRoot, id), inference)));
+        LoadedModel model;
+        try
+        {
+            model = loading.Value;
+        }
+        catch (Exception)
+        {
+            // A model that failed to load (a damaged file, a hash that does not match its manifest) is loaded again for the
+            // next job, so a job retried after the file is fixed runs; Lazy would otherwise keep the failure for good.
+            _models.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(job.ModelId, loading));
+            throw;
+        }
         if (!string.Equals(model.Manifest.Sha256, job.ModelSha256, StringComparison.OrdinalIgnoreCase))
             return new AnalysisRunResult(true, $"model {job.ModelId} changed since the job was queued ({job.ModelSha256} → {model.Manifest.Sha256})", [], new Dictionary<string, double>(), null);
         var files = inputs.Select(r => blobs.GetPath(r.BlobKey)).ToArray();
@@ -73,7 +86,7 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
         if (result.Lesions.Count == 0) return new AnalysisRunResult(false, null, [], timings, measurements, result.Device);
 
         var sw = Stopwatch.StartNew();
-        var encoded = new ResultEncoder(_time).Encode(result, ResultSourceImages.Load(files, result, ResultObjects.All, cancellationToken), model.Manifest, ResultObjects.All);
+        var encoded = new ResultEncoder(_time).Encode(result, ResultSourceImages.Load(files, result, ResultObjects.All, cancellationToken), model.Manifest, ResultObjects.All, predecessorReports);
         var objects = new List<(DicomDataset Dataset, ResultKind Kind)>();
         if (encoded.Segmentation is { } seg) objects.Add((seg, ResultKind.Segmentation));
         if (encoded.MeasurementReport is { } sr) objects.Add((sr, ResultKind.StructuredReport));

@@ -42,7 +42,9 @@ public sealed class ResultEncoder(TimeProvider time)
     /// <param name="result">A completed analysis with at least one lesion.</param>
     /// <param name="sourceImages">The source series' data sets (headers suffice for SEG + SR; the SC fallback needs the key slices' pixel data).</param>
     /// <param name="manifest">The manifest of the model that produced <paramref name="result"/>.</param>
-    public EncodedResult Encode(AnalysisResult result, IReadOnlyList<DicomDataset> sourceImages, ModelManifest manifest, ResultObjects objects = ResultObjects.SegmentationAndReport)
+    /// <param name="predecessorReports">Earlier reports the SR replaces (Predecessor Documents Sequence, PS3.3 C.17.2); none by default.</param>
+    public EncodedResult Encode(AnalysisResult result, IReadOnlyList<DicomDataset> sourceImages, ModelManifest manifest, ResultObjects objects = ResultObjects.SegmentationAndReport,
+        IReadOnlyList<SrDocumentReference>? predecessorReports = null)
     {
         if (result.Status != AnalysisStatus.Completed) throw new ArgumentException($"only a completed analysis can be encoded, not a {result.Status} one", nameof(result));
         if (result.Lesions.Count == 0) throw new ArgumentException("the analysis found no lesion: there is nothing to encode", nameof(result));
@@ -70,6 +72,7 @@ public sealed class ResultEncoder(TimeProvider time)
                 Lesions = lesions.Select((l, i) => Report(l, i + 1, geometry, frameOfSlice)).ToList(),
                 AlgorithmName = Truncate(manifest.Name, 64),
                 AlgorithmVersion = Truncate(manifest.Version, 64),
+                PredecessorDocuments = predecessorReports ?? [],
             });
         }
 

@@ -23,6 +23,23 @@ public sealed class ExportOptions
     /// <summary>How long the storage commitment request's association stays open for a report on it before it is released;
     /// a report after that comes on a new association to the DIMSE listener.</summary>
     public TimeSpan CommitmentReportWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Test only (off by default): how long the worker waits, on the node's clock, after a batch was sent and before the
+    /// outcomes are recorded, so a test can kill the node after the destination took an item that is not yet marked delivered.
+    /// </summary>
+    public TimeSpan SendDelayForTesting { get; set; }
+
+    /// <summary>The problems with these settings, each naming its setting.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (CommitmentTimeout <= TimeSpan.Zero || CommitmentReportWait < TimeSpan.Zero)
+            errors.Add("MedNode:Export:CommitmentTimeout must be positive and MedNode:Export:CommitmentReportWait not negative.");
+        if (SendDelayForTesting < TimeSpan.Zero || SendDelayForTesting > TimeSpan.FromMinutes(10))
+            errors.Add("MedNode:Export:SendDelayForTesting (test only) must be between 0 and 10 minutes.");
+        return errors;
+    }
 }
 
 /// <summary>
@@ -80,6 +97,11 @@ public sealed class ExportWorker(
             {
                 var kind = ExportFailureClassifier.FromException(ex);
                 outcomes = group.Select(i => new SendOutcome(i.Id, false, ex.Message, kind)).ToList();
+            }
+            if (_options.SendDelayForTesting > TimeSpan.Zero)
+            {
+                _log.LogWarning("Export to {Destination}: waiting {Delay} before recording the outcomes (MedNode:Export:SendDelayForTesting, test only)", destination.Name, _options.SendDelayForTesting);
+                await Task.Delay(_options.SendDelayForTesting, _time, cancellationToken);
             }
             await ApplyAsync(destination, group.ToList(), outcomes, cancellationToken);
         }

@@ -88,12 +88,14 @@ public sealed record AnalysisJob
 /// <summary>
 /// Filters for listing jobs; all optional. <see cref="Modality"/> (0008,0060) keeps the jobs whose unit (its series, or
 /// its study when grouped by study) holds received instances of that modality; the job row does not carry it, so the
-/// queue answers it from the index (<see cref="Matches"/> does not look at it).
+/// queue answers it from the index (<see cref="Matches"/> does not look at it). <see cref="ModelId"/> keeps the jobs of
+/// one model (compared exactly).
 /// </summary>
-public sealed record JobFilter(JobState? State = null, string? StudyInstanceUid = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 100, string? Modality = null)
+public sealed record JobFilter(JobState? State = null, string? StudyInstanceUid = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 100, string? Modality = null, string? ModelId = null)
 {
     /// <summary>Whether the job passes every filter but <see cref="Modality"/>.</summary>
     public bool Matches(AnalysisJob j) =>
         (State == null || j.State == State) && (StudyInstanceUid == null || j.StudyInstanceUid == StudyInstanceUid) &&
+        (ModelId == null || string.Equals(j.ModelId, ModelId, StringComparison.Ordinal)) &&
         (From == null || j.CreatedAt >= From) && (To == null || j.CreatedAt <= To);
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MedNode.Core.Export;
 using MedNode.Core.Index;
+using MedNode.Dicom.Objects.StructuredReport;
 
 namespace MedNode.Core.Jobs;
 
@@ -24,8 +25,10 @@ public interface IAnalysisRunner
     /// <summary>The model's SHA-256, or null when the model is not installed.</summary>
     string? ModelSha256(string modelId);
 
+    /// <param name="predecessorReports">The SR documents of the unit's earlier version that this job's SR replaces (written as its
+    /// Predecessor Documents Sequence, PS3.3 C.17.2); empty for a first version.</param>
     /// <param name="tempDirectory">Where to write result files (on the blob store's file system).</param>
-    Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, string tempDirectory, CancellationToken cancellationToken);
+    Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, IReadOnlyList<SrDocumentReference> predecessorReports, string tempDirectory, CancellationToken cancellationToken);
 }
 
 /// <summary>

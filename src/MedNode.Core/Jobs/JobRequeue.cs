@@ -37,8 +37,9 @@ public static class JobRequeue
     public static async Task<IReadOnlyList<Guid>> RequeueSkippedForDisabledModelAsync(IJobQueue jobs, string modelId, CancellationToken cancellationToken)
     {
         var reason = ModelDisabledReason(modelId);
-        var skipped = await jobs.ListAsync(new JobFilter(JobState.Skipped, Limit: int.MaxValue), cancellationToken)
-            .Where(j => j.ModelId == modelId && j.Error == reason).ToListAsync(cancellationToken);
+        // The queue filters by model, so every skipped job of that model is seen, however many other jobs are skipped.
+        var skipped = await jobs.ListAsync(new JobFilter(JobState.Skipped, Limit: int.MaxValue, ModelId: modelId), cancellationToken)
+            .Where(j => j.Error == reason).ToListAsync(cancellationToken);
         var requeued = new List<Guid>();
         foreach (var job in skipped.OrderBy(j => j.CreatedAt))
             if (await jobs.RequeueAsync(job.Id, cancellationToken) == RequeueOutcome.Requeued) requeued.Add(job.Id);

@@ -5,6 +5,7 @@ using MedNode.Core.Export;
 using MedNode.Core.Index;
 using MedNode.Core.Ingest;
 using MedNode.Core.Storage;
+using MedNode.Dicom.Objects.StructuredReport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,6 +19,22 @@ public sealed class JobOptions
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(10);
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Test only (off by default): how long a worker waits, on the node's clock, after a job's results are stored and their
+    /// deliveries queued and before the job is marked succeeded, so a test can kill the node while the job is Running.
+    /// </summary>
+    public TimeSpan StageDelayForTesting { get; set; }
+
+    /// <summary>The problems with these settings, each naming its setting.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Workers < 0) errors.Add("MedNode:Jobs:Workers must not be negative.");
+        if (StageDelayForTesting < TimeSpan.Zero || StageDelayForTesting > TimeSpan.FromMinutes(10))
+            errors.Add("MedNode:Jobs:StageDelayForTesting (test only) must be between 0 and 10 minutes.");
+        return errors;
+    }
 }
 
 /// <summary>
@@ -44,6 +61,9 @@ public sealed class JobWorker(
 
     /// <summary>The ingest channel of the results a worker stores (SEG, SR, fallback), as the index records it.</summary>
     public const string ResultChannel = "ANALYSIS";
+
+    /// <summary>See <see cref="JobOptions.StageDelayForTesting"/>; zero (no wait) unless a test sets it.</summary>
+    public TimeSpan StageDelayForTesting { get; init; }
 
     public string WorkerId { get; } = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
 
@@ -106,7 +126,8 @@ public sealed class JobWorker(
                 await AuditAnalysisAsync(job, AuditOutcome.MinorFailure, "skipped: " + reason, cancellationToken);
                 return await jobs.GetAsync(job.Id, cancellationToken);
             }
-            var result = await runner.RunAsync(job, inputs, blobs.TempDirectory, cancellationToken);
+            var predecessors = await PredecessorReportsAsync(job, cancellationToken);
+            var result = await runner.RunAsync(job, inputs, predecessors, blobs.TempDirectory, cancellationToken);
             foreach (var (k, v) in result.StageTimings) timings[k] = v;
             if (result.Skipped)
             {
@@ -132,6 +153,11 @@ public sealed class JobWorker(
                 await outbox.AddAsync(OutboxItemFactory.Create(job.Id, d.Name, d.Format, allowFallback, stored, now), cancellationToken);
             }
             timings["store"] = sw.Elapsed.TotalMilliseconds;
+            if (StageDelayForTesting > TimeSpan.Zero)
+            {
+                _log.LogWarning("Job {JobId}: waiting {Delay} before it is marked succeeded (MedNode:Jobs:StageDelayForTesting, test only)", job.Id, StageDelayForTesting);
+                await Task.Delay(StageDelayForTesting, _time, cancellationToken);
+            }
             var resultJson = JsonSerializer.Serialize(new
             {
                 results = stored.Select(s => new { kind = s.Kind.ToString(), sopClassUid = s.SopClassUid, sopInstanceUid = s.SopInstanceUid }),
@@ -149,6 +175,30 @@ public sealed class JobWorker(
             await AuditAnalysisAsync(job, AuditOutcome.SeriousFailure, "failed: " + ex.Message, CancellationToken.None);
         }
         return await jobs.GetAsync(job.Id, cancellationToken);
+    }
+
+    /// <summary>
+    /// The SR of the unit's latest earlier version (same model) that succeeded and was superseded by a later one: the
+    /// report this job's SR replaces (Predecessor Documents Sequence, PS3.3 C.17.2). Found from that job's results and
+    /// the index (the SR was stored there by its job); empty for a first version or when the earlier one made no SR.
+    /// </summary>
+    private async Task<IReadOnlyList<SrDocumentReference>> PredecessorReportsAsync(AnalysisJob job, CancellationToken ct)
+    {
+        if (job.Version <= 1) return [];
+        var earlier = await jobs.ListAsync(new JobFilter(JobState.Superseded, job.StudyInstanceUid, Limit: int.MaxValue, ModelId: job.ModelId), ct)
+            .Where(j => j.UnitKey == job.UnitKey && j.Version < job.Version && j.ResultJson != null)
+            .OrderByDescending(j => j.Version).FirstOrDefaultAsync(ct);
+        if (earlier?.ResultJson is not { } json) return [];
+        var references = new List<SrDocumentReference>();
+        using var doc = JsonDocument.Parse(json);
+        if (!doc.RootElement.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array) return [];
+        foreach (var r in results.EnumerateArray())
+        {
+            if (r.GetProperty("kind").GetString() != nameof(ResultKind.StructuredReport) || r.GetProperty("sopInstanceUid").GetString() is not { } sop) continue;
+            if (await index.FindInstanceAsync(sop, ct) is { } stored)
+                references.Add(new SrDocumentReference(stored.StudyInstanceUid, stored.SeriesInstanceUid, stored.SopClassUid, stored.SopInstanceUid));
+        }
+        return references;
     }
 
     private async Task AuditAnalysisAsync(AnalysisJob job, AuditOutcome outcome, string detail, CancellationToken ct)

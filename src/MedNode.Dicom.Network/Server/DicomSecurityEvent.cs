@@ -10,6 +10,12 @@ public enum DicomSecurityEventKind
 
     /// <summary>This node sent an A-ASSOCIATE-RJ (PS3.8 §9.3.4): unknown called or calling AE title, a limit, and so on.</summary>
     AssociationRejected,
+
+    /// <summary>
+    /// A Storage Commitment request (PS3.4 Annex J) from a calling AE without the Commitment permission was refused: its
+    /// presentation context user-rejected (PS3.8 Table 9-18), or its N-ACTION-RQ answered Refused: Not authorized (0124H).
+    /// </summary>
+    StorageCommitmentRefused,
 }
 
 /// <summary>

@@ -64,7 +64,7 @@ public sealed partial class DicomServer
                     await association.SendCommandAsync(message.PresentationContextId, store.CreateResponse(result.Status, ErrorComment(result.ErrorComment)), linked.Token);
                     break;
                 case NActionRq or NEventReportRq:
-                    if (!await ServeStorageCommitmentAsync(association, message, command, services, linked.Token)) return false;
+                    if (!await ServeStorageCommitmentAsync(association, message, command, services, remote, linked.Token)) return false;
                     break;
                 case CFindRq find when QueryRetrieveHandler != null:
                     await ServeFindAsync(association, message, find, remote, idle, linked.Token);

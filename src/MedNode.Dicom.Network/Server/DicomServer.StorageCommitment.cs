@@ -1,3 +1,4 @@
+using System.Net;
 using MedNode.Dicom.IO;
 using MedNode.Dicom.Network.Client;
 using MedNode.Dicom.Network.Dimse;
@@ -38,13 +39,13 @@ public sealed partial class DicomServer
     }
 
     /// <summary>Serves an N-ACTION-RQ or N-EVENT-REPORT-RQ; false when the association has ended and the loop must stop.</summary>
-    private async Task<bool> ServeStorageCommitmentAsync(Association association, DimseMessage message, DimseCommand command, DimseServices services, CancellationToken ct)
+    private async Task<bool> ServeStorageCommitmentAsync(Association association, DimseMessage message, DimseCommand command, DimseServices services, IPAddress? remote, CancellationToken ct)
     {
         var onContext = message.PresentationContext.AbstractSyntax == Dimse.StorageCommitment.PushModelSopClassUid;
         switch (command)
         {
             case NActionRq action:
-                return await ServeNActionAsync(association, message, action, onContext, services.HasFlag(DimseServices.Commitment), ct);
+                return await ServeNActionAsync(association, message, action, onContext, services.HasFlag(DimseServices.Commitment), remote, ct);
             case NEventReportRq report:
                 await ServeNEventReportAsync(association, message, report, onContext, ct);
                 return true;
@@ -54,7 +55,7 @@ public sealed partial class DicomServer
     }
 
     /// <summary>N-ACTION-RQ, Request Storage Commitment (PS3.4 J.3.2): N-ACTION-RSP at once, then the check and the report.</summary>
-    private async Task<bool> ServeNActionAsync(Association association, DimseMessage message, NActionRq action, bool onContext, bool permitted, CancellationToken ct)
+    private async Task<bool> ServeNActionAsync(Association association, DimseMessage message, NActionRq action, bool onContext, bool permitted, IPAddress? remote, CancellationToken ct)
     {
         var handler = StorageCommitment;
         ushort status = DimseStatus.Success;
@@ -66,6 +67,9 @@ public sealed partial class DicomServer
         {
             _log.LogWarning("Storage commitment request from {Calling} refused: the AE may not ask for commitment", association.CallingAeTitle);
             status = DimseStatus.NotAuthorized;
+            await RaiseAsync(new DicomSecurityEvent(DicomSecurityEventKind.StorageCommitmentRefused, remote,
+                "N-ACTION-RQ Request Storage Commitment answered 0124H Refused: Not authorized: the calling AE lacks the Commitment permission",
+                association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim()));
         }
         else if (!message.HasDataSet) status = DimseStatus.MissingAttribute;
         else

@@ -229,6 +229,9 @@ public sealed partial class DicomServer : IAsyncDisposable
             await using var association = await Association.AcceptAsync(transport, policy, associationOptions, negotiation.Token);
             established = true;
             (callingAe, calledAe) = (association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim());
+            if (policy.StorageCommitmentRefused)
+                await RaiseAsync(new DicomSecurityEvent(DicomSecurityEventKind.StorageCommitmentRefused, remote,
+                    "Storage Commitment presentation context user-rejected: the calling AE lacks the Commitment permission", callingAe, calledAe, peerSubject));
             DicomNetworkMetrics.AssociationsAccepted.Add(1);
             DicomNetworkMetrics.AssociationsActive.Add(1);
             released = await ServeAssociationAsync(association, remote, associationId, policy.Services, _draining.Token, _stopping.Token);

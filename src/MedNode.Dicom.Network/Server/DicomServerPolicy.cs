@@ -33,6 +33,9 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
 
     private readonly HashSet<string> _scpRoleGranted = new(StringComparer.Ordinal);
 
+    /// <summary>Whether a Storage Commitment presentation context was user-rejected for want of the Commitment permission.</summary>
+    public bool StorageCommitmentRefused { get; private set; }
+
     public AssociationRejection? Check(AAssociateRq request)
     {
         var access = _server.Access;
@@ -79,7 +82,10 @@ internal sealed class DicomServerPolicy : IAssociationAcceptorPolicy
         if (service != DimseServices.None && !Services.HasFlag(service)
             && !(service == DimseServices.Store && Services.HasFlag(DimseServices.Get) && _scpRoleGranted.Contains(proposed.AbstractSyntax))
             && !(service == DimseServices.Commitment && _scpRoleGranted.Contains(proposed.AbstractSyntax)))
+        {
+            if (service == DimseServices.Commitment) StorageCommitmentRefused = true;
             return new PresentationContextDecision(PresentationContextResult.UserRejection, null);
+        }
         return DecideSyntax(proposed);
     }
 

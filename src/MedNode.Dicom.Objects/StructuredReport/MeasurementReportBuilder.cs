@@ -57,6 +57,7 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
         sr.AddOrUpdate(DicomTags.ContentTime, DicomVR.TM, DerivedModules.Time(now));
         sr.Add(new DicomSequence(DicomTags.PerformedProcedureCodeSequence));
         sr.AddOrUpdate(DicomTags.CurrentRequestedProcedureEvidenceSequence, Evidence(geometry, seg));
+        if (input.PredecessorDocuments.Count > 0) sr.AddOrUpdate(DicomTags.PredecessorDocumentsSequence, Predecessors(input.PredecessorDocuments));
 
         // SR Document Content (C.17.3): the root container of TID 1500.
         sr.AddOrUpdate(DicomTags.ValueType, DicomVR.CS, "CONTAINER");
@@ -184,6 +185,31 @@ public sealed class MeasurementReportBuilder(TimeProvider time)
     }
 
     /// <summary>Hierarchical SOP Instance Reference Macro (PS3.3 Table C.17-3): the source images and the SEG.</summary>
+    /// <summary>
+    /// Predecessor Documents Sequence (0040,A360, PS3.3 C.17.2): one item per study, each in the Hierarchical SOP Instance
+    /// Reference Macro (Table C.17-3): Study Instance UID, Referenced Series Sequence, Referenced SOP Sequence.
+    /// </summary>
+    private static DicomDataset[] Predecessors(IReadOnlyList<SrDocumentReference> documents) =>
+        documents.GroupBy(d => d.StudyInstanceUid, StringComparer.Ordinal).Select(study =>
+        {
+            var item = new DicomDataset();
+            item.AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, study.Key);
+            item.AddOrUpdate(DicomTags.ReferencedSeriesSequence, study.GroupBy(d => d.SeriesInstanceUid, StringComparer.Ordinal).Select(series =>
+            {
+                var s = new DicomDataset();
+                s.AddOrUpdate(DicomTags.SeriesInstanceUID, DicomVR.UI, series.Key);
+                s.AddOrUpdate(DicomTags.ReferencedSOPSequence, series.DistinctBy(d => d.SopInstanceUid, StringComparer.Ordinal).Select(d =>
+                {
+                    var sop = new DicomDataset();
+                    sop.AddOrUpdate(DicomTags.ReferencedSOPClassUID, DicomVR.UI, d.SopClassUid);
+                    sop.AddOrUpdate(DicomTags.ReferencedSOPInstanceUID, DicomVR.UI, d.SopInstanceUid);
+                    return sop;
+                }).ToArray());
+                return s;
+            }).ToArray());
+            return item;
+        }).ToArray();
+
     private static DicomDataset Evidence(SourceGeometry geometry, DicomDataset seg)
     {
         static DicomDataset Sop(string cls, string inst)

@@ -10,6 +10,12 @@ public readonly record struct PatientPoint(double X, double Y, double Z);
 public sealed record RecistAxes(int KeyFrameIndex, double LongAxisMm, PatientPoint LongAxisFrom, PatientPoint LongAxisTo,
     double ShortAxisMm, PatientPoint ShortAxisFrom, PatientPoint ShortAxisTo);
 
+/// <summary>
+/// An SR document this one replaces, by its study, series and SOP (the Hierarchical SOP Instance Reference Macro, PS3.3
+/// Table C.17-3), for the Predecessor Documents Sequence (0040,A360) of the SR Document General Module (PS3.3 C.17.2).
+/// </summary>
+public sealed record SrDocumentReference(string StudyInstanceUid, string SeriesInstanceUid, string SopClassUid, string SopInstanceUid);
+
 /// <summary>An in-plane bounding box on the key frame, in pixel indices (inclusive).</summary>
 public readonly record struct PixelBox(int MinColumn, int MinRow, int MaxColumn, int MaxRow);
 
@@ -67,4 +73,10 @@ public sealed class MeasurementReportInput
     public int InstanceNumber { get; init; } = 1;
 
     public string DeviceSerialNumber { get; init; } = "MEDNODE-0001";
+
+    /// <summary>
+    /// The earlier reports this one replaces (a new analysis version of the same input): written as the Predecessor
+    /// Documents Sequence (0040,A360, PS3.3 C.17.2), so a viewer or PACS can tell this report supersedes them. Empty: none.
+    /// </summary>
+    public IReadOnlyList<SrDocumentReference> PredecessorDocuments { get; init; } = [];
 }

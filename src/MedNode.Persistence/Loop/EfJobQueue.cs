@@ -137,6 +137,7 @@ public sealed class EfJobQueue(IDbContextFactory<MedNodeDbContext> factory, Time
         var q = db.Jobs.AsNoTracking();
         if (filter.State is { } s) q = q.Where(j => j.State == (int)s);
         if (filter.StudyInstanceUid is { } study) q = q.Where(j => j.StudyInstanceUid == study);
+        if (filter.ModelId is { } model) q = q.Where(j => j.ModelId == model);
         if (filter.From is { } from) { var f = from.ToUnixTimeMilliseconds(); q = q.Where(j => j.CreatedAtMs >= f); }
         if (filter.To is { } to) { var t = to.ToUnixTimeMilliseconds(); q = q.Where(j => j.CreatedAtMs <= t); }
         if (filter.Modality is { } modality)

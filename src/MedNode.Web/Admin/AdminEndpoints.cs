@@ -59,7 +59,7 @@ public static class AdminEndpoints
         return g;
     }
 
-    private static async Task<IResult> ListJobsAsync(IJobQueue jobs, string? status, string? study, string? modality, string? from, string? to, int? limit, CancellationToken ct)
+    private static async Task<IResult> ListJobsAsync(IJobQueue jobs, string? status, string? study, string? modality, string? model, string? from, string? to, int? limit, CancellationToken ct)
     {
         if (!TryParseEnum<JobState>(status, out var state)) return Problem(400, "Invalid status", $"status must be one of {string.Join(", ", Enum.GetNames<JobState>())}.");
         if (!TryParseTime(from, out var f) || !TryParseTime(to, out var t)) return Problem(400, "Invalid date", "from and to must be ISO 8601 dates or date-times.");
@@ -67,7 +67,9 @@ public static class AdminEndpoints
         // Modality is a CS value (PS3.5 §6.2): up to 16 upper-case letters, digits, spaces or underscores.
         if (modality != null && (modality.Length is 0 or > 16 || !modality.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is ' ' or '_')))
             return Problem(400, "Invalid modality", "modality must be a Modality (0008,0060) code string such as CT: up to 16 upper-case letters, digits, spaces or underscores.");
-        var list = await jobs.ListAsync(new JobFilter(state, study, f, t, limit ?? 100, modality), ct).ToListAsync(ct);
+        if (model != null && (model.Length is 0 or > 128 || model.Any(char.IsControl)))
+            return Problem(400, "Invalid model", "model must be a model id (as GET /api/v1/models lists them): 1 to 128 characters.");
+        var list = await jobs.ListAsync(new JobFilter(state, study, f, t, limit ?? 100, modality, model), ct).ToListAsync(ct);
         return Results.Json(list, Json);
     }
 

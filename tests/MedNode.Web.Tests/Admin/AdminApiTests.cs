@@ -148,6 +148,10 @@ public sealed class AdminApiTests : IAsyncLifetime
         var list = JsonDocument.Parse(await _http.GetStringAsync("/api/v1/jobs?status=queued&study=1.2.3")).RootElement;
         list.EnumerateArray().Select(j => j.GetProperty("id").GetGuid()).Should().Equal(queued.Job.Id);
         JsonDocument.Parse(await _http.GetStringAsync("/api/v1/jobs?status=succeeded")).RootElement.GetArrayLength().Should().Be(0);
+        var other = await _jobs.EnqueueAsync(new JobRequest("k2", 1, "1.2.3", "1.2.3.4", ["1.2.3.4.6"], "m2", "cd", "r", []), default);
+        JsonDocument.Parse(await _http.GetStringAsync("/api/v1/jobs?model=m")).RootElement.EnumerateArray().Select(j => j.GetProperty("id").GetGuid()).Should().Equal(queued.Job.Id);
+        JsonDocument.Parse(await _http.GetStringAsync("/api/v1/jobs?model=m2&status=queued")).RootElement.EnumerateArray().Select(j => j.GetProperty("id").GetGuid()).Should().Equal(other.Job.Id);
+        await ProblemAsync(await _http.GetAsync("/api/v1/jobs?model=" + new string('m', 129)), HttpStatusCode.BadRequest);
         await ProblemAsync(await _http.GetAsync("/api/v1/jobs?status=exploded"), HttpStatusCode.BadRequest);
         await ProblemAsync(await _http.GetAsync("/api/v1/jobs?from=yesterday"), HttpStatusCode.BadRequest);
         await ProblemAsync(await _http.GetAsync($"/api/v1/jobs/{Guid.NewGuid()}"), HttpStatusCode.NotFound);

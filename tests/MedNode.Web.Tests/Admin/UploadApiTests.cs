@@ -44,7 +44,7 @@ public abstract class UploadApiTests : IAsyncLifetime
     {
         public string? ModelSha256(string modelId) => modelId == "phantom-lesion" ? new string('a', 64) : null;
 
-        public Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, string tempDirectory, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<AnalysisRunResult> RunAsync(AnalysisJob job, IReadOnlyList<InstanceRecord> inputs, IReadOnlyList<MedNode.Dicom.Objects.StructuredReport.SrDocumentReference> predecessorReports, string tempDirectory, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     /// <summary>The index and the job queue the uploads go to, new for each test.</summary>

@@ -85,6 +85,33 @@ public abstract class JobRequeueTests : IDisposable
         (await queue.GetAsync(otherModel, default))!.State.Should().Be(JobState.Skipped, "another model");
     }
 
+    /// <summary>
+    /// The model filter of the job list (<see cref="JobFilter.ModelId"/>, <c>GET /api/v1/jobs?model=</c>) keeps exactly the
+    /// jobs of that model, compared whole (not a prefix), with the other filters; the requeue on enabling a model uses it,
+    /// so every job of that model skipped because it was disabled is queued again, each unit's latest version, and the
+    /// other model's skipped jobs stay skipped.
+    /// </summary>
+    [Fact]
+    public async Task ListByModel_KeepsExactlyThatModelsJobs_AndTheRequeueOnEnableTakesEverySkippedJobOfIt()
+    {
+        var queue = await NewQueueAsync();
+        var skipped = new List<Guid>();
+        for (var i = 0; i < 3; i++) skipped.Add(await RunAsync(queue, Request($"u{i}", 1, "m", $"s{i}"), JobState.Skipped, JobRequeue.ModelDisabledReason("m")));
+        var succeeded = await RunAsync(queue, Request("v", 1, "m", "t"), JobState.Succeeded, null);
+        var others = new List<Guid>();
+        for (var i = 0; i < 4; i++) others.Add(await RunAsync(queue, Request($"o{i}", 1, "mm", $"x{i}"), JobState.Skipped, JobRequeue.ModelDisabledReason("mm")));
+
+        (await queue.ListAsync(new JobFilter(ModelId: "m"), default).Select(j => j.Id).ToListAsync()).Should().BeEquivalentTo([.. skipped, succeeded]);
+        (await queue.ListAsync(new JobFilter(JobState.Skipped, ModelId: "m"), default).Select(j => j.Id).ToListAsync()).Should().BeEquivalentTo(skipped);
+        (await queue.ListAsync(new JobFilter(ModelId: "mm"), default).Select(j => j.Id).ToListAsync()).Should().BeEquivalentTo(others);
+        (await queue.ListAsync(new JobFilter(ModelId: "nope"), default).ToListAsync()).Should().BeEmpty();
+
+        (await JobRequeue.RequeueSkippedForDisabledModelAsync(queue, "m", default)).Should().BeEquivalentTo(skipped);
+        foreach (var id in skipped) (await queue.GetAsync(id, default))!.State.Should().Be(JobState.Queued);
+        foreach (var id in others) (await queue.GetAsync(id, default))!.State.Should().Be(JobState.Skipped, "another model");
+        (await queue.GetAsync(succeeded, default))!.State.Should().Be(JobState.Succeeded);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
