@@ -52,6 +52,9 @@ public static class DimseServiceCollectionExtensions
                     MinFreeBytes = settings.MinFreeBytes,
                     UseIngestJournal = settings.IngestJournal,
                     MakeIndexDurableAsync = ct => sp.GetRequiredService<IInstanceIndex>() is IIndexDurability d ? d.MakeDurableAsync(ct) : Task.CompletedTask,
+                    Integrity = sp.GetService<BlobIntegrityOptions>(),
+                    TimeProvider = sp.GetRequiredService<TimeProvider>(),
+                    IntegrityLogger = sp.GetService<ILogger<BlobIntegrityService>>(),
                 });
             }
             catch (IngestJournalInUseException e)

@@ -1,5 +1,6 @@
 using MedNode.Core.Index;
 using MedNode.Core.Storage;
+using MedNode.Persistence.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ public sealed class StorageSettings
 {
     public const string Section = "MedNode:Storage";
 
-    /// <summary>Always, WhenChanged (default) or Never: when a WADO-RS read hashes the file first (<see cref="VerifyOnRead"/>).</summary>
+    /// <summary>Always, WhenChanged (default) or Never: when a read of a stored file (any reader) hashes it first (<see cref="VerifyOnRead"/>).</summary>
     public VerifyOnRead VerifyOnRead { get; set; } = VerifyOnRead.WhenChanged;
 
     /// <summary>Time between scrubs, each of which re-verifies every indexed file; 0 turns the scrub off. Default one day.</summary>
@@ -114,8 +115,10 @@ public static class StorageIntegrityServiceCollectionExtensions
     {
         var settings = configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
         services.AddSingleton(settings.ToOptions());
-        services.AddSingleton(sp => new BlobIntegrityService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<BlobIntegrityOptions>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobIntegrityService>>()));
+        // The store's own: every read of the store goes through it, and commits record their hashes in it.
+        services.AddSingleton(sp => sp.GetRequiredService<IBlobStore>() is FileSystemBlobStore fs ? fs.Integrity
+            : new BlobIntegrityService(sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<BlobIntegrityOptions>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<BlobIntegrityService>>()));
         services.AddHostedService<BlobScrubService>();
         services.AddHealthChecks().AddCheck<StorageIntegrityHealthCheck>("storage-integrity", tags: ["ready"]);
         return services;

@@ -140,6 +140,39 @@ public sealed class BlobIntegrityTests : IDisposable
         read.Should().Throw<BlobIntegrityException>("a write in the same clock tick could have kept the stamp, so the first check was not remembered");
     }
 
+    private static BlobStamp StampOf(string path)
+    {
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read);
+        return BlobStamp.Of(fs);
+    }
+
+    [Fact]
+    public void RecordCommitted_FileAsHashed_FirstReadDoesNotHash()
+    {
+        var (key, sha) = Blob("a.dcm");
+        var service = Service(VerifyOnRead.WhenChanged);
+
+        service.RecordCommitted(key, sha, StampOf(key), _clock.GetUtcNow().UtcDateTime);
+        Read(service, key, sha);
+
+        service.ReadHashes.Should().Be(0);
+    }
+
+    [Fact]
+    public void RecordCommitted_FileWrittenAfterItsHash_IsNotTrustedAndTheReadFindsTheChange()
+    {
+        var (key, sha) = Blob("a.dcm");
+        var service = Service(VerifyOnRead.WhenChanged);
+        var hashed = StampOf(key);
+        FlipByte(key, keepTimes: false);
+
+        service.RecordCommitted(key, sha, hashed, _clock.GetUtcNow().UtcDateTime);
+        var read = () => Read(service, key, sha);
+
+        read.Should().Throw<BlobIntegrityException>();
+        service.ReadHashes.Should().Be(1);
+    }
+
     [Fact]
     public async Task Scrub_MissingFileStillIndexed_CountsItMissing()
     {

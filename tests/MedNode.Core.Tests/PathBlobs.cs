@@ -13,6 +13,8 @@ internal sealed class PathBlobs(string temp) : IBlobStore
 
     public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
 
+    public string GetCheckedPath(string key, string? expectedSha256) => key;
+
     public string GetPath(string key) => key;
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;

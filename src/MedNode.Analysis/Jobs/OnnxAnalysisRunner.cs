@@ -69,7 +69,8 @@ public sealed class OnnxAnalysisRunner(string modelsRoot, IBlobStore blobs, Infe
         }
         if (!string.Equals(model.Manifest.Sha256, job.ModelSha256, StringComparison.OrdinalIgnoreCase))
             return new AnalysisRunResult(true, $"model {job.ModelId} changed since the job was queued ({job.ModelSha256} → {model.Manifest.Sha256})", [], new Dictionary<string, double>(), null);
-        var files = inputs.Select(r => blobs.GetPath(r.BlobKey)).ToArray();
+        // Each input is checked against the SHA-256 recorded at ingest, as the store's read policy says.
+        var files = inputs.Select(r => blobs.GetCheckedPath(r.BlobKey, r.Sha256)).ToArray();
         var result = await Task.Run(() => new AnalysisPipeline(_time).AnalyzeFiles(files, model, cancellationToken), cancellationToken);
         var timings = result.Timings.ToDictionary(t => t.Stage, t => t.Elapsed.TotalMilliseconds);
         // The process's CPU time during each stage beside its wall time ("assembly.cpu"), to tell a stage that waited

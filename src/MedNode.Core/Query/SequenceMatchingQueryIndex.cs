@@ -59,7 +59,7 @@ public sealed class SequenceMatchingQueryIndex(IQueryIndex inner, IBlobStore? bl
 
     private DicomDataset ReadStored(QueryMatch match)
     {
-        using var stream = blobs!.OpenRead(match.Representative.BlobKey);
+        using var stream = blobs!.OpenRead(match.Representative.BlobKey, match.Representative.Sha256);
         return DicomFile.Read(stream, ReadOptions).Dataset;
     }
 }

@@ -83,7 +83,11 @@ public sealed class QueryRetrieveScpHandler(IQueryIndex index, IBlobStore blobs,
         await foreach (var match in Index.QueryAsync(query with { Level = QueryLevel.Image, Limit = null, Offset = 0 }, cancellationToken))
         {
             var r = match.Representative;
-            instances.Add(new RetrieveScpInstance(r.SopClassUid, r.SopInstanceUid, r.TransferSyntaxUid, blobs.GetPath(r.BlobKey)));
+            // Checked against the SHA-256 recorded at ingest (as the store's read policy says) just before it is sent.
+            instances.Add(new RetrieveScpInstance(r.SopClassUid, r.SopInstanceUid, r.TransferSyntaxUid, blobs.GetPath(r.BlobKey))
+            {
+                Check = () => blobs.GetCheckedPath(r.BlobKey, r.Sha256),
+            });
             if (audit != null) records.Add(r);
         }
         if (audit != null && records.Count > 0) AuditBeginTransferring(request, records);

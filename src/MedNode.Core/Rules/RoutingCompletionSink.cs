@@ -38,7 +38,7 @@ public sealed class RoutingCompletionSink(IRuleSource rules, IJobQueue jobs, IAn
 
     public async Task OnCompletedAsync(CompletedUnit unit, CancellationToken cancellationToken)
     {
-        var dataset = DicomFile.Open(blobs.GetPath(unit.Representative.BlobKey), new DicomReadOptions { StopAtPixelData = true }).Dataset;
+        var dataset = DicomFile.Open(blobs.GetCheckedPath(unit.Representative.BlobKey, unit.Representative.Sha256), new DicomReadOptions { StopAtPixelData = true }).Dataset;
         var decision = rules.Current.Evaluate(new RuleSubject(dataset, unit.CallingAeTitle, unit.CalledAeTitle, unit.SopInstanceUids.Count));
         EnqueueResult? enqueued = null;
         if (decision.Analyze && decision.Rule is { } rule)

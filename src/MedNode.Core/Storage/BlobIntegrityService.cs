@@ -7,7 +7,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MedNode.Core.Storage;
 
-/// <summary>When a read that promises verified bytes (WADO-RS instances and bulk data) re-checks a stored file's SHA-256.</summary>
+/// <summary>
+/// When a read of a stored instance re-checks its SHA-256. Every reader goes through the blob store
+/// (<see cref="IBlobStore.OpenRead"/>, <see cref="IBlobStore.GetCheckedPath"/>), so WADO-RS, frames, rendered, C-GET, C-MOVE and
+/// analysis all follow the same policy.
+/// </summary>
 public enum VerifyOnRead
 {
     /// <summary>Every read hashes the whole file first (the cost of a second pass over every byte sent).</summary>
@@ -64,6 +68,7 @@ public sealed partial class BlobIntegrityService
     private readonly ConcurrentDictionary<string, byte> _corrupted = new(StringComparer.Ordinal);
     private readonly Lock _statusGate = new();
     private BlobScrubReport? _lastScrub;
+    private long _readHashes;
 
     public BlobIntegrityService(IBlobStore store, BlobIntegrityOptions? options = null, TimeProvider? timeProvider = null, ILogger<BlobIntegrityService>? logger = null)
     {
@@ -76,6 +81,9 @@ public sealed partial class BlobIntegrityService
     }
 
     public VerifyOnRead Policy => _options.VerifyOnRead;
+
+    /// <summary>How many reads hashed their file (the scrub not counted): what <see cref="VerifyOnRead.WhenChanged"/> saves shows here.</summary>
+    public long ReadHashes => Interlocked.Read(ref _readHashes);
 
     /// <summary>The files found corrupted (by reads or the scrub) and not verified since, and the last scrub's report.</summary>
     public BlobIntegrityStatus Status
@@ -113,6 +121,43 @@ public sealed partial class BlobIntegrityService
         }
     }
 
+    /// <summary>
+    /// Checks a stored file as <see cref="OpenRead"/> does and returns its path, for readers that parse lazily by offset (a
+    /// file replaced after the check is a new file with a new stamp, checked on its next read).
+    /// </summary>
+    public string CheckPath(string key, string? expectedSha256)
+    {
+        using (OpenRead(key, expectedSha256)) return _store.GetPath(key);
+    }
+
+    /// <summary>
+    /// Remembers a file the store has just committed as verified, so that the first read after ingest does not hash it
+    /// again. Its SHA-256 was computed by a read that began at <paramref name="hashStartedUtc"/>, of the file as
+    /// <paramref name="hashedStamp"/> describes it (taken from the handle the hash read). The store calls this once the
+    /// write is durable; the file is remembered only when it still has that stamp and the stamp is not racily clean (the
+    /// store puts the spooled file's modification time back before hashing it, so that any later write moves it). A file
+    /// found corrupted before is no longer counted as such: the commit replaced it.
+    /// </summary>
+    public void RecordCommitted(string key, string sha256, BlobStamp hashedStamp, DateTime hashStartedUtc)
+    {
+        _corrupted.TryRemove(key, out _);
+        if (_options.VerifyOnRead != VerifyOnRead.WhenChanged) return;
+        try
+        {
+            using var stream = new FileStream(_store.GetPath(key), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            if (BlobStamp.Of(stream) == hashedStamp)
+            {
+                Remember(key, hashedStamp, sha256, hashStartedUtc);
+                return;
+            }
+        }
+        catch (IOException)
+        {
+            // The commit stands; the file is simply not remembered, and its next read checks it.
+        }
+        _verified.TryRemove(key, out _);
+    }
+
     /// <summary>Whether the file is remembered as verified with this stamp and hash.</summary>
     private bool IsVerified(string key, BlobStamp stamp, string expectedSha256) =>
         _verified.TryGetValue(key, out var v) && v.Stamp == stamp && string.Equals(v.Sha256, expectedSha256, StringComparison.OrdinalIgnoreCase);
@@ -121,6 +166,7 @@ public sealed partial class BlobIntegrityService
     private void Check(string key, FileStream stream, BlobStamp stamp, string expectedSha256, string source)
     {
         var startedUtc = _time.GetUtcNow().UtcDateTime;
+        if (source == "read") Interlocked.Increment(ref _readHashes);
         var actual = Hash(stream);
         if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
         {

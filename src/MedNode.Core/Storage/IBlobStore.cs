@@ -14,10 +14,20 @@ public interface IBlobStore
 
     bool Exists(string key);
 
-    /// <summary>Opens a blob for reading; verifies its SHA-256 when <paramref name="expectedSha256"/> is given.</summary>
+    /// <summary>
+    /// Opens a blob for reading at position 0. With <paramref name="expectedSha256"/> (the hash recorded at ingest) the content
+    /// is checked first as the store's read policy says (<see cref="VerifyOnRead"/>); a mismatch throws
+    /// <see cref="BlobIntegrityException"/> and nothing is read. Every reader of stored instances passes the hash.
+    /// </summary>
     Stream OpenRead(string key, string? expectedSha256 = null);
 
-    /// <summary>The full path of a blob, for readers that parse lazily by offset.</summary>
+    /// <summary>
+    /// The full path of a blob for readers that parse lazily by offset, after the same check as <see cref="OpenRead"/>
+    /// (<see cref="BlobIntegrityException"/> on a mismatch).
+    /// </summary>
+    string GetCheckedPath(string key, string? expectedSha256);
+
+    /// <summary>The full path of a blob, unchecked: for the store's own work (commit, scrub, recovery), not for serving reads.</summary>
     string GetPath(string key);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);

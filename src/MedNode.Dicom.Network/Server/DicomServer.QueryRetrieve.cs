@@ -140,7 +140,14 @@ public sealed partial class DicomServer
                 reported.Add(o.Path);
                 outcomes.TryWrite(o);
             });
-            await client.StoreAsync(instances.Select(i => i.FilePath), originator, progress, ct);
+            // The files are checked before the association, as the client reads each file's header before it too.
+            var sendable = new List<string>(instances.Count);
+            foreach (var i in instances)
+            {
+                if (CheckFailed(i) is { } why) progress.Report(new StoreOutcome(i.FilePath, i.SopInstanceUid, null, null, why));
+                else sendable.Add(i.FilePath);
+            }
+            if (sendable.Count > 0) await client.StoreAsync(sendable, originator, progress, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -179,7 +186,7 @@ public sealed partial class DicomServer
             // PS3.4 C.4.3.1: the sub-operations use contexts on which the requestor took the SCP role (PS3.7 §D.3.3.4).
             var pc = Part10Sender.ChooseContext(association.PresentationContexts.Where(p => p.ScpRole && p.AbstractSyntax == instance.SopClassUid), instance.TransferSyntaxUid);
             ushort? status = null;
-            if (pc != null)
+            if (pc != null && CheckFailed(instance) == null)
             {
                 var store = new CStoreRq
                 {
@@ -215,6 +222,21 @@ public sealed partial class DicomServer
         }
         await SendFinalAsync(association, pcid, counts.Apply(rq.CreateResponse(counts.FinalStatus(cancelled))), counts, ct);
         if (instances.Count > 0) await QueryRetrieveHandler!.OnRetrieveCompletedAsync(request!, counts, ct);
+    }
+
+    /// <summary>Runs the instance's <see cref="RetrieveScpInstance.Check"/>: null when the file may be sent, else why not (logged without UIDs).</summary>
+    private string? CheckFailed(RetrieveScpInstance instance)
+    {
+        try
+        {
+            instance.Check?.Invoke();
+            return null;
+        }
+        catch (IOException ex)
+        {
+            _log.LogError("A retrieve sub-operation failed: its stored file did not pass its check ({Error})", ex.GetType().Name);
+            return "the stored file did not pass its check: " + ex.Message;
+        }
     }
 
     /// <summary>Sends one C-GET sub-operation; a file that cannot be opened or parsed fails it before anything is sent.</summary>

@@ -12,7 +12,14 @@ public sealed record QueryRetrieveScpRequest(string SopClassUid, DicomDataset Id
 public sealed record FindScpMatch(DicomDataset Identifier, bool OptionalKeysNotSupported = false);
 
 /// <summary>An instance a C-MOVE or C-GET sends as a C-STORE sub-operation: a Part 10 file on disk.</summary>
-public sealed record RetrieveScpInstance(string SopClassUid, string SopInstanceUid, string TransferSyntaxUid, string FilePath);
+public sealed record RetrieveScpInstance(string SopClassUid, string SopInstanceUid, string TransferSyntaxUid, string FilePath)
+{
+    /// <summary>
+    /// Checks the file just before its sub-operation reads it (e.g. against the hash recorded when it was stored). An
+    /// <see cref="IOException"/> from it fails the sub-operation with nothing sent; the others go on.
+    /// </summary>
+    public Action? Check { get; init; }
+}
 
 /// <summary>
 /// A query or retrieve the handler cannot run: the status goes back in the final response with the message as its

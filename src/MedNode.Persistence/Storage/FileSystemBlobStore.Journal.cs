@@ -15,8 +15,13 @@ public sealed partial class FileSystemBlobStore
         JournalTicket ticket;
         long size;
         string sha256;
+        BlobStamp hashed;
+        var hashStarted = BackdateForHash(tempFilePath);
         await using (var fs = new FileStream(tempFilePath, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        {
+            hashed = BlobStamp.Of(fs);
             (ticket, size, sha256) = await _journal!.AppendAsync(key, target, fs, ct);
+        }
         try
         {
             await _journal.WaitDurableAsync(ticket, ct);
@@ -28,6 +33,7 @@ public sealed partial class FileSystemBlobStore
             _journal.Release(ticket);
             throw;
         }
+        Integrity.RecordCommitted(key, sha256, hashed, hashStarted);
         var blob = new BlobInfo(key, size, sha256);
         _tickets.Add(blob, ticket);
         if (_journal.HasClosedSegments) _ = Task.Run(() => CheckpointInBackgroundAsync(), CancellationToken.None);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
+using Microsoft.Extensions.Logging;
 
 namespace MedNode.Persistence.Storage;
 
@@ -26,13 +27,24 @@ public sealed record FileSystemBlobStoreOptions
 
     /// <summary>Makes every index write made so far durable; a journal segment is deleted only after this returns.</summary>
     public Func<CancellationToken, Task>? MakeIndexDurableAsync { get; init; }
+
+    /// <summary>When reads re-check a blob's SHA-256 (<see cref="FileSystemBlobStore.Integrity"/>); default WhenChanged.</summary>
+    public BlobIntegrityOptions? Integrity { get; init; }
+
+    /// <summary>The clock of the integrity checks (default the system's).</summary>
+    public TimeProvider? TimeProvider { get; init; }
+
+    /// <summary>Where integrity failures are logged (without UIDs).</summary>
+    public ILogger<BlobIntegrityService>? IntegrityLogger { get; init; }
 }
 
 /// <summary>
 /// Instance files on a local file system. Keys are <c>ab/cd/&lt;sha1(study)&gt;/&lt;sha1(series)&gt;/&lt;sop&gt;.dcm</c>, where
 /// <c>ab/cd</c> are the first four hex digits of the study hash; they are built only from UIDs that pass
 /// <see cref="DicomUidText.IsValid"/>. A commit is durable: the spooled file is flushed (fsync), renamed into place
-/// and its folder flushed, so a crash leaves either nothing or the whole file.
+/// and its folder flushed, so a crash leaves either nothing or the whole file. Reads go through <see cref="Integrity"/>,
+/// which checks each blob against the SHA-256 recorded at ingest as its policy says; a commit records the hash it computed
+/// while writing as verified, so the first read after ingest does not hash the file again.
 /// </summary>
 public sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
 {
@@ -42,6 +54,7 @@ public sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
     private readonly Func<CancellationToken, Task> _makeIndexDurableAsync;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<BlobInfo, JournalTicket> _tickets = [];
     private readonly SemaphoreSlim _checkpointing = new(1, 1);
+    private readonly TimeProvider _time;
 
     public FileSystemBlobStore(FileSystemBlobStoreOptions options)
     {
@@ -54,7 +67,12 @@ public sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         Directory.CreateDirectory(TempDirectory);
         _makeIndexDurableAsync = options.MakeIndexDurableAsync ?? (_ => Task.CompletedTask);
         if (options.UseIngestJournal) _journal = new IngestJournal(Path.Combine(_root, ".journal"), options.JournalSegmentBytes);
+        _time = options.TimeProvider ?? TimeProvider.System;
+        Integrity = new BlobIntegrityService(this, options.Integrity, _time, options.IntegrityLogger);
     }
+
+    /// <summary>The read policy and verified-file cache every read of this store goes through (and the scrub).</summary>
+    public BlobIntegrityService Integrity { get; }
 
     /// <summary>The ingest journal, when commits go through it.</summary>
     public IngestJournal? Journal => _journal;
@@ -87,8 +105,11 @@ public sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         if (_journal != null) return await CommitThroughJournalAsync(tempFilePath, key, target, overwrite, cancellationToken);
         string sha256;
         long size;
+        var hashStarted = BackdateForHash(tempFilePath);
+        BlobStamp hashed;
         await using (var fs = new FileStream(tempFilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
+            hashed = BlobStamp.Of(fs);
             size = fs.Length;
             sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(fs, cancellationToken));
             fs.Flush(flushToDisk: true);
@@ -97,30 +118,28 @@ public sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         Directory.CreateDirectory(dir);
         File.Move(tempFilePath, target, overwrite);
         DicomFileWriter.FsyncDirectory(dir);
+        Integrity.RecordCommitted(key, sha256, hashed, hashStarted);
         return new BlobInfo(key, size, sha256);
+    }
+
+    /// <summary>
+    /// Puts the spooled file's modification time one second back before the commit hashes it: any write after the hash then
+    /// moves the time forward, so the stamp the hash saw (<see cref="BlobIntegrityService.RecordCommitted"/>) tells it apart
+    /// even within one clock tick. Returns the time from which the hash reads the file.
+    /// </summary>
+    private DateTime BackdateForHash(string tempFilePath)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        File.SetLastWriteTimeUtc(tempFilePath, now - TimeSpan.FromSeconds(1));
+        return _time.GetUtcNow().UtcDateTime;
     }
 
     public bool Exists(string key) => File.Exists(GetPath(key));
 
-    public Stream OpenRead(string key, string? expectedSha256 = null)
-    {
-        var path = GetPath(key);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        if (expectedSha256 == null) return stream;
-        try
-        {
-            var actual = Convert.ToHexStringLower(SHA256.HashData(stream));
-            if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
-                throw new BlobIntegrityException($"Blob {key} does not match its SHA-256.");
-            stream.Position = 0;
-            return stream;
-        }
-        catch
-        {
-            stream.Dispose();
-            throw;
-        }
-    }
+    /// <summary>Opens a blob, checked as <see cref="Integrity"/>'s policy says when <paramref name="expectedSha256"/> is given.</summary>
+    public Stream OpenRead(string key, string? expectedSha256 = null) => Integrity.OpenRead(key, expectedSha256);
+
+    public string GetCheckedPath(string key, string? expectedSha256) => Integrity.CheckPath(key, expectedSha256);
 
     public string GetPath(string key)
     {

@@ -26,9 +26,6 @@ public static class DicomWebServiceCollectionExtensions
         }));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new DicomWebAccessCoalescer(sp.GetRequiredService<TimeProvider>()));
-        // WADO-RS checks stored files through it; the host registers its own with MedNode:Storage's policy first.
-        services.TryAddSingleton(sp => new BlobIntegrityService(sp.GetRequiredService<IBlobStore>(), sp.GetService<BlobIntegrityOptions>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<BlobIntegrityService>>()));
         return services;
     }
 }

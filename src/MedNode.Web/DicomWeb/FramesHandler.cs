@@ -21,7 +21,7 @@ internal static class FramesHandler
     {
         var record = (await WadoHandler.ResolveAsync(http, study, series, instance))[0];
         var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
-        var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
+        var file = DicomFile.Open(WadoHandler.CheckedPath(blobs, record));
         var pixels = DicomPixelData.Create(file.Dataset)
             ?? throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance has no pixel data.");
         var frames = ParseFrameList(frameList, pixels.NumberOfFrames);

@@ -39,7 +39,8 @@ internal static class RenderedHandler
             // PS3.18 §10.4.1.1.3: a rendered study or series holds every frame of its multi-frame instances, in frame order.
             return await WriteImagesAsync(http, type, true, ordered.SelectMany(r => Enumerable.Range(1, Math.Max(1, r.NumberOfFrames ?? 1)).Select(f => (r, f))), blobs, parameters);
         }
-        var file = DicomFile.Open(blobs.GetPath(records[0].BlobKey));
+        var path = WadoHandler.CheckedPath(blobs, records[0]);
+        var file = DicomFile.Open(path);
         int frames = DicomPixelData.Create(file.Dataset)?.NumberOfFrames
             ?? throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance has no pixel data.");
         IReadOnlyList<int> list;
@@ -58,7 +59,7 @@ internal static class RenderedHandler
             (mediaType, multipart) = Choose(http.Request, multiple: list.Count > 1);
         }
         DicomWebAudit.InstancesUsed(http, [records[0]]);
-        return await WriteImagesAsync(http, mediaType, multipart, list.Select(f => (records[0], f)), blobs, parameters);
+        return await WriteImagesAsync(http, mediaType, multipart, list.Select(f => (records[0], f)), blobs, parameters, (records[0], path));
     }
 
     public static async Task<IResult> ThumbnailAsync(HttpContext http, string study, string? series, string? instance, string? frameList)
@@ -73,7 +74,7 @@ internal static class RenderedHandler
         int frame = 1;
         if (frameList != null)
         {
-            var file = DicomFile.Open(blobs.GetPath(record.BlobKey), new DicomReadOptions { StopAtPixelData = true });
+            var file = DicomFile.Open(WadoHandler.CheckedPath(blobs, record), new DicomReadOptions { StopAtPixelData = true });
             frame = FramesHandler.ParseFrameList(frameList, Math.Max(1, file.Dataset.GetInt(DicomTags.NumberOfFrames, 1)))[0];
         }
         var (mediaType, multipart) = Choose(http.Request, multiple: false);
@@ -88,15 +89,18 @@ internal static class RenderedHandler
             .ThenBy(r => r.SopInstanceUid, StringComparer.Ordinal)];
 
     private static async Task<IResult> WriteImagesAsync(HttpContext http, string mediaType, bool multipart, IEnumerable<(InstanceRecord Record, int Frame)> items,
-        IBlobStore blobs, RenderParameters parameters)
+        IBlobStore blobs, RenderParameters parameters, (InstanceRecord Record, string Path)? checkedAlready = null)
     {
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
+        // Each instance is checked once (as MedNode:Storage:VerifyOnRead says), not once per frame.
+        var last = checkedAlready;
         foreach (var (record, frame) in items)
         {
             byte[] image;
+            if (last?.Record != record) last = (record, WadoHandler.CheckedPath(blobs, record));
             try
             {
-                var file = DicomFile.Open(blobs.GetPath(record.BlobKey));
+                var file = DicomFile.Open(last.Value.Path);
                 var rendered = DicomRenderer.Render(file.Dataset, file.TransferSyntax, frame - 1, parameters.Window);
                 if (parameters.Source is { } s)
                 {

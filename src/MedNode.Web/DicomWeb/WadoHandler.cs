@@ -22,7 +22,7 @@ internal static class WadoHandler
         var instances = await ResolveAsync(http, study, series, instance);
         var (target, asStored, lenient) = ChooseTransferSyntax(http.Request);
         DicomWebAudit.BeginTransferring(http, instances);
-        var integrity = Integrity(http);
+        var blobs = http.RequestServices.GetRequiredService<IBlobStore>();
         var boundary = "mednode-" + Guid.NewGuid().ToString("N");
         var closing = Encoding.ASCII.GetBytes($"--{boundary}--\r\n");
         // When every part goes as stored, the body's length is known from the index before the first byte: Content-Length
@@ -36,13 +36,13 @@ internal static class WadoHandler
             string partSyntax = record.TransferSyntaxUid;
             if (!IsPassThrough(record, target, asStored))
             {
-                transcoded = Transcode(integrity, record, target!, started, lenient, http);
+                transcoded = Transcode(blobs, record, target!, started, lenient, http);
                 if (transcoded != null) partSyntax = target!.Uid;
                 else if (!lenient) return Results.Empty;
             }
             // The stored file is checked (as MedNode:Storage:VerifyOnRead says) before its part begins: a corrupted first
             // instance is a 500 problem+json, a later one aborts the response; bytes found corrupted are never sent.
-            await using var blob = transcoded == null ? OpenVerified(integrity, record) : null;
+            await using var blob = transcoded == null ? OpenVerified(blobs, record) : null;
             if (knownLength && blob != null && blob.Length != record.Size) throw Corrupted();
             if (!started)
             {
@@ -69,7 +69,7 @@ internal static class WadoHandler
         Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: {MediaTypes.Dicom}; transfer-syntax={transferSyntax}\r\n\r\n");
 
     /// <summary>Reads the stored file straight into the response pipe's memory, flushing (with back-pressure) after each block.</summary>
-    private static async Task CopyAsync(FileStream source, long length, HttpContext http)
+    private static async Task CopyAsync(Stream source, long length, HttpContext http)
     {
         var writer = http.Response.BodyWriter;
         for (long left = length; left > 0;)
@@ -87,9 +87,9 @@ internal static class WadoHandler
 
     /// <summary>Transcodes one instance; before the response has started a failure is a 406, after it the connection is aborted.</summary>
     /// <remarks>With <paramref name="lenient"/> (no transfer-syntax asked for) a failure returns null and the instance goes as stored.</remarks>
-    private static byte[]? Transcode(BlobIntegrityService integrity, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
+    private static byte[]? Transcode(IBlobStore blobs, InstanceRecord record, DicomTransferSyntax target, bool started, bool lenient, HttpContext http)
     {
-        using var blob = OpenVerified(integrity, record);
+        using var blob = OpenVerified(blobs, record);
         try
         {
             var file = DicomFile.Read(blob);
@@ -150,7 +150,7 @@ internal static class WadoHandler
         w.WriteStartArray();
         foreach (var r in instances)
         {
-            var file = DicomFile.Open(blobs.GetPath(r.BlobKey));
+            var file = DicomFile.Open(CheckedPath(blobs, r));
             var instanceUrl = $"{baseUrl}/studies/{r.StudyInstanceUid}/series/{r.SeriesInstanceUid}/instances/{r.SopInstanceUid}";
             var options = new DicomJsonWriterOptions
             {
@@ -174,7 +174,7 @@ internal static class WadoHandler
             throw new DicomWebException(StatusCodes.Status400BadRequest, "Invalid tag", "The bulk data path must end in eight hex digits.");
         MediaTypes.RequireAcceptable(http.Request, MediaTypes.MultipartRelated);
         DicomFile file;
-        using (var blob = OpenVerified(Integrity(http), record)) file = DicomFile.Read(blob);
+        using (var blob = OpenVerified(http.RequestServices.GetRequiredService<IBlobStore>(), record)) file = DicomFile.Read(blob);
         if (file.Dataset[tag] is not DicomElement)
             throw new DicomWebException(StatusCodes.Status404NotFound, "Not found", "The instance holds no such bulk data value.");
         var bytes = file.Dataset.GetBytes(tag);
@@ -187,14 +187,12 @@ internal static class WadoHandler
         return Results.Empty;
     }
 
-    private static BlobIntegrityService Integrity(HttpContext http) => http.RequestServices.GetRequiredService<BlobIntegrityService>();
-
     /// <summary>Opens a stored instance, checked against the SHA-256 recorded at ingest as the read policy says; a mismatch is a 500, never data.</summary>
-    private static FileStream OpenVerified(BlobIntegrityService integrity, InstanceRecord record)
+    private static Stream OpenVerified(IBlobStore blobs, InstanceRecord record)
     {
         try
         {
-            return integrity.OpenRead(record.BlobKey, record.Sha256);
+            return blobs.OpenRead(record.BlobKey, record.Sha256);
         }
         catch (BlobIntegrityException)
         {
@@ -202,7 +200,20 @@ internal static class WadoHandler
         }
     }
 
-    private static DicomWebException Corrupted() => new(StatusCodes.Status500InternalServerError, "Stored instance corrupted",
+    /// <summary>The path of a stored instance for a lazy parse, checked as <see cref="OpenVerified"/> is; a mismatch is a 500.</summary>
+    internal static string CheckedPath(IBlobStore blobs, InstanceRecord record)
+    {
+        try
+        {
+            return blobs.GetCheckedPath(record.BlobKey, record.Sha256);
+        }
+        catch (BlobIntegrityException)
+        {
+            throw Corrupted();
+        }
+    }
+
+    internal static DicomWebException Corrupted() => new(StatusCodes.Status500InternalServerError, "Stored instance corrupted",
         "A stored instance no longer matches the SHA-256 recorded when it was stored.");
 
     /// <summary>The instances a path names, from the index (never from the path itself); 404 when there are none.</summary>
