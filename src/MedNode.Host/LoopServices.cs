@@ -100,7 +100,8 @@ public static class LoopServiceCollectionExtensions
         services.AddSingleton(sp => new ExportCommitment(sp.GetRequiredService<IOutbox>(), catalog, exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportCommitment>>()));
         services.AddSingleton<IStorageCommitmentReportHandler>(sp => sp.GetRequiredService<ExportCommitment>());
         services.AddSingleton(sp => new ExportWorker(sp.GetRequiredService<IOutbox>(), catalog, sp.GetServices<IExportSender>(), sp.GetRequiredService<IBlobStore>(),
-            sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>(), sp.GetRequiredService<ExportCommitment>()));
+            sp.GetRequiredService<IAuditTrail>(), exportOptions, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ExportWorker>>(), sp.GetRequiredService<ExportCommitment>(),
+            sp.GetRequiredService<IInstanceIndex>()));
         services.AddSingleton(sp => new UploadService(sp.GetRequiredService<IIngestService>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IInstanceIndex>(),
             sp.GetRequiredService<IJobQueue>(), sp.GetRequiredService<IAnalysisRunner>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new StudyDeletionService(sp.GetRequiredService<IInstanceIndex>(), sp.GetRequiredService<IBlobStore>(), sp.GetRequiredService<IAuditTrail>()));

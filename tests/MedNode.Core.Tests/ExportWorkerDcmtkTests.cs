@@ -1,5 +1,7 @@
+using System.Security.Cryptography;
 using MedNode.Core.Audit;
 using MedNode.Core.Export;
+using MedNode.Core.Index;
 using MedNode.Core.Storage;
 using MedNode.Dicom;
 using MedNode.Dicom.IO;
@@ -167,6 +169,55 @@ public sealed class ExportWorkerDcmtkTests : IDisposable
         foreach (var d in dead) (await _outbox.ReplayAsync(d.Id, _clock.GetUtcNow(), default)).Should().BeTrue();
         await Worker(Dest(port)).RunOnceAsync(default);
         results.Skip(2).Should().OnlyContain(r => scp.FilesFor(r.SopInstanceUid).Count == 1);
+        (await _outbox.ListAsync(OutboxState.Delivered, default)).Should().HaveCount(2);
+    }
+
+    /// <summary>
+    /// A result whose stored file no longer matches the SHA-256 its ingest recorded is never sent: the export reads it
+    /// through the store's integrity policy like every other reader. It is a dead letter naming the check (sending it again
+    /// cannot help), the other result goes, and a replay after the file is restored delivers it once.
+    /// </summary>
+    [RequiresFact(null, "storescp")]
+    public async Task Export_StoredResultCorrupted_IsDeadLetteredNotSent_ReplayAfterRestoreDelivers()
+    {
+        var results = AllResults().Take(2).ToList();
+        var index = new InMemoryInstanceIndex();
+        foreach (var r in results)
+        {
+            await index.AddOrReplaceAsync(new InstanceRecord
+            {
+                SopInstanceUid = r.SopInstanceUid, SopClassUid = r.SopClassUid, StudyInstanceUid = r.StudyInstanceUid,
+                SeriesInstanceUid = "1.2.826.0.1.3680043.2.1125.2", TransferSyntaxUid = DicomTransferSyntax.ExplicitVRLittleEndian.Uid,
+                BlobKey = r.BlobKey, Sha256 = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(r.BlobKey))),
+            }, default);
+        }
+        var seg = results[0];
+        var original = File.ReadAllBytes(seg.BlobKey);
+        var damaged = (byte[])original.Clone();
+        damaged[^1] ^= 0xFF;
+        File.WriteAllBytes(seg.BlobKey, damaged);
+
+        var blobs = new PathBlobs(_dir.Path);
+        var integrity = new BlobIntegrityService(blobs, new BlobIntegrityOptions { VerifyOnRead = VerifyOnRead.WhenChanged });
+        blobs.Integrity = integrity;
+        using var scp = new StorescpProcess(_dir.File("received"), null);
+        ExportWorker Worker() => new(_outbox, new DestinationCatalog([Dest(scp.Port)]), [new DimseExportSender()], blobs, null,
+            new ExportOptions(), _clock, null, null, index);
+        await _outbox.AddAsync(OutboxItemFactory.Create(_job, "pacs", "SegSr", allowFallback: false, results, _clock.GetUtcNow()), default);
+
+        await Worker().RunOnceAsync(default);
+
+        var dead = (await _outbox.ListAsync(OutboxState.DeadLetter, default)).Should().ContainSingle().Subject;
+        dead.SopInstanceUid.Should().Be(seg.SopInstanceUid);
+        dead.LastError.Should().Contain("integrity");
+        scp.FilesFor(seg.SopInstanceUid).Should().BeEmpty("corrupted bytes are never sent");
+        scp.FilesFor(results[1].SopInstanceUid).Should().HaveCount(1, "the intact result still goes");
+        integrity.Status.Corrupted.Should().Be(1, "the integrity service counts the file it found corrupted");
+
+        File.WriteAllBytes(seg.BlobKey, original);
+        (await _outbox.ReplayAsync(dead.Id, _clock.GetUtcNow(), default)).Should().BeTrue();
+        await Worker().RunOnceAsync(default);
+        scp.FilesFor(seg.SopInstanceUid).Should().HaveCount(1, "the replay after the restore delivers it");
         (await _outbox.ListAsync(OutboxState.Delivered, default)).Should().HaveCount(2);
     }
 

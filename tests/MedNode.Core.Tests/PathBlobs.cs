@@ -11,9 +11,12 @@ internal sealed class PathBlobs(string temp) : IBlobStore
 
     public bool Exists(string key) => File.Exists(key);
 
-    public Stream OpenRead(string key, string? expectedSha256 = null) => File.OpenRead(key);
+    /// <summary>When set, reads are checked by this service (the real read policy); otherwise they are not checked.</summary>
+    public BlobIntegrityService? Integrity { get; set; }
 
-    public string GetCheckedPath(string key, string? expectedSha256) => key;
+    public Stream OpenRead(string key, string? expectedSha256 = null) => Integrity is { } i ? i.OpenRead(key, expectedSha256) : File.OpenRead(key);
+
+    public string GetCheckedPath(string key, string? expectedSha256) => Integrity is { } i ? i.CheckPath(key, expectedSha256) : key;
 
     public string GetPath(string key) => key;
 

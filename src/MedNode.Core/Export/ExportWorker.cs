@@ -1,4 +1,5 @@
 using MedNode.Core.Audit;
+using MedNode.Core.Index;
 using MedNode.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -59,7 +60,8 @@ public sealed class ExportWorker(
     ExportOptions? options = null,
     TimeProvider? timeProvider = null,
     ILogger<ExportWorker>? logger = null,
-    ExportCommitment? commitment = null)
+    ExportCommitment? commitment = null,
+    IInstanceIndex? index = null)
 {
     private readonly ExportOptions _options = options ?? new ExportOptions();
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
@@ -86,8 +88,14 @@ public sealed class ExportWorker(
                 foreach (var item in group) await DeadLetterAsync(item, $"no sender for {destination.Kind}", cancellationToken);
                 continue;
             }
-            var batch = group.Select(i => (i, blobs.GetPath(i.BlobKey))).ToList();
-            await AuditBeginTransferringAsync(destination, group.ToList(), cancellationToken);
+            var batch = new List<(OutboxItem Item, string Path)>();
+            foreach (var item in group)
+            {
+                if (await CheckedPathAsync(item, cancellationToken) is { } path) batch.Add((item, path));
+            }
+            if (batch.Count == 0) continue;
+            var items = batch.Select(b => b.Item).ToList();
+            await AuditBeginTransferringAsync(destination, items, cancellationToken);
             IReadOnlyList<SendOutcome> outcomes;
             try
             {
@@ -96,14 +104,14 @@ public sealed class ExportWorker(
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 var kind = ExportFailureClassifier.FromException(ex);
-                outcomes = group.Select(i => new SendOutcome(i.Id, false, ex.Message, kind)).ToList();
+                outcomes = items.Select(i => new SendOutcome(i.Id, false, ex.Message, kind)).ToList();
             }
             if (_options.SendDelayForTesting > TimeSpan.Zero)
             {
                 _log.LogWarning("Export to {Destination}: waiting {Delay} before recording the outcomes (MedNode:Export:SendDelayForTesting, test only)", destination.Name, _options.SendDelayForTesting);
                 await Task.Delay(_options.SendDelayForTesting, _time, cancellationToken);
             }
-            await ApplyAsync(destination, group.ToList(), outcomes, cancellationToken);
+            await ApplyAsync(destination, items, outcomes, cancellationToken);
         }
         return due.Count;
     }
@@ -177,6 +185,27 @@ public sealed class ExportWorker(
         {
             if (standby.Destination == refused.Destination && standby.State == OutboxState.Standby)
                 await outbox.UpdateAsync(standby with { State = OutboxState.Pending, NextAttemptAt = now, LastError = null }, ct);
+        }
+    }
+
+    /// <summary>
+    /// The result's file, checked against the SHA-256 its ingest recorded (the store's read policy, as for every other
+    /// reader), so that corrupted bytes are never sent. A result that fails the check is a dead letter: sending it again
+    /// cannot help, and a replay after the file is restored delivers it. Without an index, or for a result the index does
+    /// not hold under this key, the file is sent unchecked.
+    /// </summary>
+    private async Task<string?> CheckedPathAsync(OutboxItem item, CancellationToken ct)
+    {
+        var record = index == null ? null : await index.FindInstanceAsync(item.SopInstanceUid, ct);
+        var sha = record != null && string.Equals(record.BlobKey, item.BlobKey, StringComparison.Ordinal) ? record.Sha256 : null;
+        try
+        {
+            return blobs.GetCheckedPath(item.BlobKey, sha);
+        }
+        catch (BlobIntegrityException e)
+        {
+            await DeadLetterAsync(item with { Attempts = item.Attempts + 1 }, "the stored result failed its integrity check: " + e.Message, ct);
+            return null;
         }
     }
 
