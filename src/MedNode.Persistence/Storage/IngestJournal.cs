@@ -21,15 +21,28 @@ public sealed class JournalTicket
 }
 
 /// <summary>
-/// The append-only ingest journal that makes a commit durable with one flush: each instance file is appended as one
-/// record (<c>"MNJ1"</c>, key length u16, key, payload length i64, payload, SHA-256 of the payload, <c>"MNJE"</c>), and a
-/// commit waits until an fdatasync covers its record. Concurrent commits share one fdatasync (group commit). The final
-/// files are written without a flush; a checkpoint later fsyncs them, their folders and the index, and only then deletes
-/// the segment. Recovery at start-up rewrites every intact record's file and stops at the first torn record.
+/// The append-only ingest journal: a commit waits until an fdatasync covers its record, and concurrent commits share one
+/// fdatasync (group commit). Two record kinds:
+/// <list type="bullet">
+/// <item>a reference record (<c>"MNJ2"</c>, <see cref="AppendReferenceAsync"/>), what the store writes: the key, the path
+/// of the spooled file, its length and SHA-256, and a SHA-256 of the record itself. The spooled file is the one copy of the
+/// instance: the commit fdatasyncs it (concurrently with the journal flush, which also fsyncs the spool folder so that the
+/// file's name survives), then renames it into place without a flush. Each instance is written to disk once.</item>
+/// <item>a payload record (<c>"MNJ1"</c>, <see cref="AppendAsync"/>: key length u16, key, payload length i64, payload,
+/// SHA-256 of the payload, <c>"MNJE"</c>), the whole file copied into the journal, as versions before the reference record
+/// wrote it; recovery still replays such segments.</item>
+/// </list>
+/// A checkpoint later fsyncs the renamed files' folders (and a payload record's file), then the index, and only then deletes
+/// the segment. Recovery at start-up stops at the first torn record of a segment.
 /// </summary>
 public sealed partial class IngestJournal : IDisposable
 {
     private static readonly byte[] Magic = "MNJ1"u8.ToArray();
+    private static readonly byte[] ReferenceMagic = "MNJ2"u8.ToArray();
+    private const int MaxPathBytes = 4096;
+
+    /// <summary>A segment is closed after this many records too: recovery re-reads the files its reference records name.</summary>
+    internal const int MaxRecordsPerSegment = 1024;
     private static readonly byte[] Trailer = "MNJE"u8.ToArray();
     private const int MaxKeyBytes = 512;
     private const int HeaderFixed = 4 + 2 + 8;
@@ -48,6 +61,9 @@ public sealed partial class IngestJournal : IDisposable
     private long _position;
     private long _durable;
     private Task? _flush;
+    // Folders of spooled files named by reference records since the last flush: the flush fsyncs them (a file's name is
+    // durable only when its folder is synced), so that recovery finds a file whose rename had not reached the disk.
+    private HashSet<string> _spoolFolders = new(StringComparer.Ordinal);
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -98,7 +114,13 @@ public sealed partial class IngestJournal : IDisposable
         public SafeFileHandle Handle { get; } = handle;
         public long Length { get; set; }
         public int Pending { get; set; }
+        public int Records { get; set; }
+
+        /// <summary>Files of payload records: fsynced (with their folders) at the checkpoint.</summary>
         public List<string> Files { get; } = [];
+
+        /// <summary>Files of reference records, synced at commit: only their folders (the renames) wait for the checkpoint.</summary>
+        public List<string> Renamed { get; } = [];
     }
 
     /// <summary>Appends <paramref name="source"/> as one record for the file at <paramref name="finalPath"/>; returns its ticket, size and SHA-256.</summary>
@@ -111,7 +133,7 @@ public sealed partial class IngestJournal : IDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            if (_current.Length >= _segmentBytes) Rotate();
+            if (_current.Length >= _segmentBytes || _current.Records >= MaxRecordsPerSegment) Rotate();
             var seg = _current;
             long start = seg.Length, at = start;
             try
@@ -144,6 +166,7 @@ public sealed partial class IngestJournal : IDisposable
                     seg.Length = at;
                     _position += at - start;
                     seg.Pending++;
+                    seg.Records++;
                     seg.Files.Add(finalPath);
                     return (new JournalTicket(seg, _position), size, Convert.ToHexStringLower(digest));
                 }
@@ -158,6 +181,69 @@ public sealed partial class IngestJournal : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            _append.Release();
+        }
+    }
+
+    /// <summary>
+    /// Appends a reference record: the file at <paramref name="spoolPath"/> (<paramref name="size"/> bytes, SHA-256
+    /// <paramref name="sha256"/>) is to become <paramref name="finalPath"/> under <paramref name="key"/>. The caller makes the
+    /// spooled file's data durable itself; the flush that covers this record also fsyncs the spooled file's folder. Record:
+    /// <c>"MNJ2"</c>, key length u16, key, path length u16, path (UTF-8), size i64, the file's SHA-256, SHA-256 of all the
+    /// record's bytes before it, <c>"MNJE"</c>.
+    /// </summary>
+    public async Task<JournalTicket> AppendReferenceAsync(string key, string finalPath, string spoolPath, long size, ReadOnlyMemory<byte> sha256, CancellationToken cancellationToken)
+    {
+        var keyBytes = Encoding.ASCII.GetBytes(key);
+        var pathBytes = Encoding.UTF8.GetBytes(spoolPath);
+        if (keyBytes.Length is 0 or > MaxKeyBytes) throw new ArgumentException("Key too long for the journal.", nameof(key));
+        if (pathBytes.Length is 0 or > MaxPathBytes) throw new ArgumentException("Path too long for the journal.", nameof(spoolPath));
+        if (sha256.Length != 32) throw new ArgumentException("A SHA-256 has 32 bytes.", nameof(sha256));
+        var record = new byte[4 + 2 + keyBytes.Length + 2 + pathBytes.Length + 8 + 32 + TrailerBytes];
+        int at = 0;
+        ReferenceMagic.CopyTo(record, at);
+        at += 4;
+        BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(at), (ushort)keyBytes.Length);
+        keyBytes.CopyTo(record, at += 2);
+        at += keyBytes.Length;
+        BinaryPrimitives.WriteUInt16LittleEndian(record.AsSpan(at), (ushort)pathBytes.Length);
+        pathBytes.CopyTo(record, at += 2);
+        at += pathBytes.Length;
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(at), size);
+        sha256.Span.CopyTo(record.AsSpan(at += 8));
+        at += 32;
+        SHA256.HashData(record.AsSpan(0, at), record.AsSpan(at));
+        Trailer.CopyTo(record, at + 32);
+        var spoolFolder = Path.GetDirectoryName(Path.GetFullPath(spoolPath))!;
+
+        await _append.WaitAsync(cancellationToken);
+        try
+        {
+            if (_current.Length >= _segmentBytes || _current.Records >= MaxRecordsPerSegment) Rotate();
+            var seg = _current;
+            long start = seg.Length;
+            try
+            {
+                RandomAccess.Write(seg.Handle, record, start);
+            }
+            catch
+            {
+                RandomAccess.SetLength(seg.Handle, start);
+                throw;
+            }
+            lock (_gate)
+            {
+                seg.Length = start + record.Length;
+                _position += record.Length;
+                seg.Pending++;
+                seg.Records++;
+                seg.Renamed.Add(finalPath);
+                _spoolFolders.Add(spoolFolder);
+                return new JournalTicket(seg, _position);
+            }
+        }
+        finally
+        {
             _append.Release();
         }
     }
@@ -181,18 +267,27 @@ public sealed partial class IngestJournal : IDisposable
     {
         Segment seg;
         long target;
+        HashSet<string> folders;
         lock (_gate)
         {
             seg = _current;
             target = _position;
+            folders = _spoolFolders;
+            _spoolFolders = new(StringComparer.Ordinal);
         }
         bool added = false;
         try
         {
+            foreach (var folder in folders) FsyncFolder(folder);
             seg.Handle.DangerousAddRef(ref added);
             if (NativeMethods.fdatasync((int)seg.Handle.DangerousGetHandle()) != 0)
                 throw new IOException($"fdatasync of the ingest journal failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
             lock (_gate) _durable = Math.Max(_durable, target);
+        }
+        catch
+        {
+            lock (_gate) _spoolFolders.UnionWith(folders);
+            throw;
         }
         finally
         {
@@ -247,7 +342,8 @@ public sealed partial class IngestJournal : IDisposable
         if (ready.Count == 0) return;
         var files = ready.SelectMany(s => s.Files).Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
         foreach (var f in files) FsyncFile(f);
-        foreach (var d in files.Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal)) MedNode.Dicom.DicomFileWriter.FsyncDirectory(d!);
+        var renamed = ready.SelectMany(s => s.Renamed);
+        foreach (var d in files.Concat(renamed).Select(Path.GetDirectoryName).Distinct(StringComparer.Ordinal)) FsyncFolder(d!);
         await makeIndexDurableAsync(cancellationToken);
         lock (_gate) _closed.RemoveAll(ready.Contains);
         foreach (var s in ready)
@@ -276,6 +372,21 @@ public sealed partial class IngestJournal : IDisposable
     private void Rotate()
     {
         var old = _current;
+        HashSet<string> folders;
+        lock (_gate)
+        {
+            folders = _spoolFolders;
+            _spoolFolders = new(StringComparer.Ordinal);
+        }
+        try
+        {
+            foreach (var folder in folders) FsyncFolder(folder);
+        }
+        catch
+        {
+            lock (_gate) _spoolFolders.UnionWith(folders);
+            throw;
+        }
         if (NativeMethods.fdatasync((int)old.Handle.DangerousGetHandle()) != 0) throw new IOException("fdatasync of the ingest journal failed.");
         var next = OpenSegment(old.Sequence + 1);
         lock (_gate)
@@ -304,6 +415,39 @@ public sealed partial class IngestJournal : IDisposable
             ? [.. Directory.GetFiles(directory, "*.log").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).OrderBy(SequenceOf)]
             : [];
 
+    /// <summary>fdatasync of an open file: its data and what is needed to read it back (fdatasync(2)).</summary>
+    public static void DataSync(SafeFileHandle handle)
+    {
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (NativeMethods.fdatasync((int)handle.DangerousGetHandle()) != 0)
+                throw new IOException($"fdatasync of a spooled file failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>fsync of a folder, so that the names created or renamed in it are durable; unlike
+    /// <see cref="MedNode.Dicom.DicomFileWriter.FsyncDirectory"/> a failure throws (a commit relies on it).</summary>
+    private static void FsyncFolder(string folder)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        int fd = NativeMethods.open(folder, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"A folder could not be opened for fsync (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            if (NativeMethods.fsync(fd) != 0) throw new IOException($"fsync of a folder failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+        }
+        finally
+        {
+            _ = NativeMethods.close(fd);
+        }
+    }
+
     /// <summary>fsync of one file (data and metadata), through a read-only handle.</summary>
     public static void FsyncFile(string path)
     {
@@ -329,6 +473,12 @@ public sealed partial class IngestJournal : IDisposable
 
         [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
         internal static partial int fsync(int fd);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
+        internal static partial int open(string path, int flags);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+        internal static partial int close(int fd);
     }
 }
 
