@@ -7,9 +7,9 @@ namespace MedNode.Persistence.Storage;
 public sealed partial class FileSystemBlobStore
 {
     /// <summary>
-    /// Writes the instance to disk once: the spooled file becomes the stored file. Its fdatasync runs (on its own thread)
-    /// while it is hashed and a reference record is appended to the journal; the commit waits for both that fdatasync and
-    /// the (group) journal flush, which also fsyncs the spool folder, then renames the file into place without a flush.
+    /// Writes the instance to disk once: the spooled file becomes the stored file. Its writeback starts at once, it is
+    /// hashed and a reference record is appended to the journal; the (group) journal flush fdatasyncs the spooled files of
+    /// its records and their folder, then the journal; the commit then renames the file into place without a flush.
     /// After a crash, recovery finds the file under either name (the journal names both) and re-indexes it; the renamed
     /// file's folder is synced by the checkpoint.
     /// </summary>
@@ -21,22 +21,12 @@ public sealed partial class FileSystemBlobStore
         byte[] digest;
         using (var handle = File.OpenHandle(spool, FileMode.Open, FileAccess.Read, FileShare.Read))
         {
-            // LongRunning: fdatasync blocks for milliseconds, and several associations commit at once; blocking thread-pool
-            // workers (two on a two-core host) would stall every association until the pool grows.
-            var synced = Task.Factory.StartNew(() => IngestJournal.DataSync(handle), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            IngestJournal.StartWriteback(handle);
+            (size, digest) = Hash(handle);
+            ticket = await _journal!.AppendReferenceAsync(key, target, handle, spool, size, digest, ct);
             try
             {
-                (size, digest) = Hash(handle);
-                ticket = await _journal!.AppendReferenceAsync(key, target, spool, size, digest, ct);
-            }
-            catch
-            {
-                await synced.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-                throw;
-            }
-            try
-            {
-                await Task.WhenAll(synced, _journal.WaitDurableAsync(ticket, ct));
+                await _journal.WaitDurableAsync(ticket, ct);
             }
             catch
             {

@@ -61,9 +61,14 @@ public sealed partial class IngestJournal : IDisposable
     private long _position;
     private long _durable;
     private Task? _flush;
-    // Folders of spooled files named by reference records since the last flush: the flush fsyncs them (a file's name is
-    // durable only when its folder is synced), so that recovery finds a file whose rename had not reached the disk.
+    // Spooled files of reference records appended since the last flush, and their folders: the flush fdatasyncs the files
+    // and fsyncs the folders (a file's name is durable only when its folder is synced), so that recovery finds a file whose
+    // rename had not reached the disk. One thread syncs the whole group: no thread per commit, one wake-up per group.
     private HashSet<string> _spoolFolders = new(StringComparer.Ordinal);
+    private List<SafeFileHandle> _spoolFiles = [];
+    // Held by a flush and by a rotation from their first to their last sync: a rotation declares every record durable, so
+    // it must not overtake files that a flush has taken from _spoolFiles and is still syncing.
+    private readonly Lock _flushLock = new();
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -187,12 +192,13 @@ public sealed partial class IngestJournal : IDisposable
 
     /// <summary>
     /// Appends a reference record: the file at <paramref name="spoolPath"/> (<paramref name="size"/> bytes, SHA-256
-    /// <paramref name="sha256"/>) is to become <paramref name="finalPath"/> under <paramref name="key"/>. The caller makes the
-    /// spooled file's data durable itself; the flush that covers this record also fsyncs the spooled file's folder. Record:
+    /// <paramref name="sha256"/>) is to become <paramref name="finalPath"/> under <paramref name="key"/>. The caller keeps
+    /// <paramref name="spool"/> open until the commit has waited (<see cref="WaitDurableAsync"/>): the flush that covers this
+    /// record fdatasyncs the spooled file through it and fsyncs the file's folder. Record:
     /// <c>"MNJ2"</c>, key length u16, key, path length u16, path (UTF-8), size i64, the file's SHA-256, SHA-256 of all the
     /// record's bytes before it, <c>"MNJE"</c>.
     /// </summary>
-    public async Task<JournalTicket> AppendReferenceAsync(string key, string finalPath, string spoolPath, long size, ReadOnlyMemory<byte> sha256, CancellationToken cancellationToken)
+    public async Task<JournalTicket> AppendReferenceAsync(string key, string finalPath, SafeFileHandle spool, string spoolPath, long size, ReadOnlyMemory<byte> sha256, CancellationToken cancellationToken)
     {
         var keyBytes = Encoding.ASCII.GetBytes(key);
         var pathBytes = Encoding.UTF8.GetBytes(spoolPath);
@@ -239,6 +245,7 @@ public sealed partial class IngestJournal : IDisposable
                 seg.Records++;
                 seg.Renamed.Add(finalPath);
                 _spoolFolders.Add(spoolFolder);
+                _spoolFiles.Add(spool);
                 return new JournalTicket(seg, _position);
             }
         }
@@ -267,31 +274,32 @@ public sealed partial class IngestJournal : IDisposable
     {
         Segment seg;
         long target;
-        HashSet<string> folders;
-        lock (_gate)
-        {
-            seg = _current;
-            target = _position;
-            folders = _spoolFolders;
-            _spoolFolders = new(StringComparer.Ordinal);
-        }
         bool added = false;
         try
         {
-            foreach (var folder in folders) FsyncFolder(folder);
-            seg.Handle.DangerousAddRef(ref added);
-            if (NativeMethods.fdatasync((int)seg.Handle.DangerousGetHandle()) != 0)
-                throw new IOException($"fdatasync of the ingest journal failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
-            lock (_gate) _durable = Math.Max(_durable, target);
-        }
-        catch
-        {
-            lock (_gate) _spoolFolders.UnionWith(folders);
-            throw;
+            lock (_flushLock)
+            {
+                lock (_gate)
+                {
+                    seg = _current;
+                    target = _position;
+                }
+                SyncSpooled();
+                seg.Handle.DangerousAddRef(ref added);
+                try
+                {
+                    if (NativeMethods.fdatasync((int)seg.Handle.DangerousGetHandle()) != 0)
+                        throw new IOException($"fdatasync of the ingest journal failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
+                }
+                finally
+                {
+                    if (added) seg.Handle.DangerousRelease();
+                }
+                lock (_gate) _durable = Math.Max(_durable, target);
+            }
         }
         finally
         {
-            if (added) seg.Handle.DangerousRelease();
             lock (_gate) _flush = null;
         }
     }
@@ -369,17 +377,23 @@ public sealed partial class IngestJournal : IDisposable
         }
     }
 
-    private void Rotate()
+    /// <summary>
+    /// fdatasync of the spooled files of the records appended so far, then fsync of their folders. Writeback was started
+    /// at commit (<see cref="StartWriteback"/>), so the files' writes are already in flight together and each fdatasync
+    /// mostly waits. A file whose commit gave up (handle closed) is skipped. When a folder fails, it stays pending.
+    /// </summary>
+    private void SyncSpooled()
     {
-        var old = _current;
         HashSet<string> folders;
+        List<SafeFileHandle> files;
         lock (_gate)
         {
-            folders = _spoolFolders;
-            _spoolFolders = new(StringComparer.Ordinal);
+            (folders, _spoolFolders) = (_spoolFolders, new(StringComparer.Ordinal));
+            (files, _spoolFiles) = (_spoolFiles, []);
         }
         try
         {
+            foreach (var file in files) DataSync(file);
             foreach (var folder in folders) FsyncFolder(folder);
         }
         catch
@@ -387,7 +401,16 @@ public sealed partial class IngestJournal : IDisposable
             lock (_gate) _spoolFolders.UnionWith(folders);
             throw;
         }
-        if (NativeMethods.fdatasync((int)old.Handle.DangerousGetHandle()) != 0) throw new IOException("fdatasync of the ingest journal failed.");
+    }
+
+    private void Rotate()
+    {
+        var old = _current;
+        lock (_flushLock)
+        {
+            SyncSpooled();
+            if (NativeMethods.fdatasync((int)old.Handle.DangerousGetHandle()) != 0) throw new IOException("fdatasync of the ingest journal failed.");
+        }
         var next = OpenSegment(old.Sequence + 1);
         lock (_gate)
         {
@@ -415,13 +438,39 @@ public sealed partial class IngestJournal : IDisposable
             ? [.. Directory.GetFiles(directory, "*.log").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).OrderBy(SequenceOf)]
             : [];
 
-    /// <summary>fdatasync of an open file: its data and what is needed to read it back (fdatasync(2)).</summary>
-    public static void DataSync(SafeFileHandle handle)
+    /// <summary>
+    /// Starts writeback of a file's dirty pages without waiting (Linux <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>; a no-op
+    /// elsewhere), so that the disk writes it while the commit hashes and journals it. Durability still comes from fdatasync.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle handle)
     {
+        if (!OperatingSystem.IsLinux()) return;
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
+            _ = NativeMethods.sync_file_range((int)handle.DangerousGetHandle(), 0, 0, 2 /* SYNC_FILE_RANGE_WRITE */);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>fdatasync of an open file: its data and what is needed to read it back (fdatasync(2)). A closed handle is skipped.</summary>
+    private static void DataSync(SafeFileHandle handle)
+    {
+        bool added = false;
+        try
+        {
+            try
+            {
+                handle.DangerousAddRef(ref added);
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // its commit gave up before this flush
+            }
             if (NativeMethods.fdatasync((int)handle.DangerousGetHandle()) != 0)
                 throw new IOException($"fdatasync of a spooled file failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
         }
@@ -479,6 +528,9 @@ public sealed partial class IngestJournal : IDisposable
 
         [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
         internal static partial int close(int fd);
+
+        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+        internal static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
     }
 }
 
