@@ -69,6 +69,9 @@ public sealed partial class IngestJournal : IDisposable
     // Held by a flush and by a rotation from their first to their last sync: a rotation declares every record durable, so
     // it must not overtake files that a flush has taken from _spoolFiles and is still syncing.
     private readonly Lock _flushLock = new();
+    // Long-lived threads for the flush's parallel syncs: a thread started per flush cost more CPU than the syncs' own.
+    private readonly SyncThread _fileSyncer = new("journal file sync");
+    private readonly SyncThread _folderSyncer = new("journal folder sync");
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
@@ -289,9 +292,8 @@ public sealed partial class IngestJournal : IDisposable
                 // layer instead of paid one after the other. A record durable before its file is harmless: recovery checks
                 // the file's SHA-256, and the commit is acknowledged only after all three.
                 var (files, folders) = TakeSpooled();
-                var filesSynced = files.Count == 0 && folders.Count == 0 ? Task.CompletedTask : Task.WhenAll(
-                    Task.Factory.StartNew(() => files.ForEach(DataSync), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default),
-                    Task.Factory.StartNew(() => SyncFolders(folders), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                var filesSynced = files.Count == 0 ? Task.CompletedTask : _fileSyncer.RunAsync(() => files.ForEach(DataSync));
+                var foldersSynced = folders.Count == 0 ? Task.CompletedTask : _folderSyncer.RunAsync(() => SyncFolders(folders));
                 try
                 {
                     seg.Handle.DangerousAddRef(ref added);
@@ -307,9 +309,11 @@ public sealed partial class IngestJournal : IDisposable
                 }
                 finally
                 {
-                    filesSynced.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Wait();
+                    SyncThread.WaitQuietly(filesSynced);
+                    SyncThread.WaitQuietly(foldersSynced);
                 }
                 filesSynced.GetAwaiter().GetResult();
+                foldersSynced.GetAwaiter().GetResult();
                 lock (_gate) _durable = Math.Max(_durable, target);
             }
         }
@@ -537,6 +541,54 @@ public sealed partial class IngestJournal : IDisposable
         }
         _append.Dispose();
         _owner.Dispose();
+        _fileSyncer.Dispose();
+        _folderSyncer.Dispose();
+    }
+
+    /// <summary>A dedicated background thread that runs the blocking syncs handed to it, one after the other.</summary>
+    private sealed class SyncThread : IDisposable
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<(Action Work, TaskCompletionSource Done)> _queue = [];
+        private readonly Thread _thread;
+
+        public SyncThread(string name)
+        {
+            _thread = new Thread(Run) { IsBackground = true, Name = name };
+            _thread.Start();
+        }
+
+        public Task RunAsync(Action work)
+        {
+            var done = new TaskCompletionSource();
+            _queue.Add((work, done));
+            return done.Task;
+        }
+
+        /// <summary>Waits for a sync to end without throwing its failure (the caller observes it afterwards).</summary>
+        public static void WaitQuietly(Task task) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+
+        private void Run()
+        {
+            foreach (var (work, done) in _queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    work();
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e); // handed on to the flush, which fails its commits with it
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _queue.CompleteAdding();
+            _thread.Join();
+            _queue.Dispose();
+        }
     }
 
     private static partial class NativeMethods
