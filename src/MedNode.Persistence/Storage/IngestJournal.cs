@@ -26,8 +26,9 @@ public sealed class JournalTicket
 /// <list type="bullet">
 /// <item>a reference record (<c>"MNJ2"</c>, <see cref="AppendReferenceAsync"/>), what the store writes: the key, the path
 /// of the spooled file, its length and SHA-256, and a SHA-256 of the record itself. The spooled file is the one copy of the
-/// instance: the commit fdatasyncs it (concurrently with the journal flush, which also fsyncs the spool folder so that the
-/// file's name survives), then renames it into place without a flush. Each instance is written to disk once.</item>
+/// instance: the group flush fdatasyncs the spooled files of its records, fsyncs their folder (so that a file's name
+/// survives) and fdatasyncs the journal, in parallel; the commit then renames its file into place without a flush. Each
+/// instance is written to disk once.</item>
 /// <item>a payload record (<c>"MNJ1"</c>, <see cref="AppendAsync"/>: key length u16, key, payload length i64, payload,
 /// SHA-256 of the payload, <c>"MNJE"</c>), the whole file copied into the journal, as versions before the reference record
 /// wrote it; recovery still replays such segments.</item>
@@ -63,7 +64,7 @@ public sealed partial class IngestJournal : IDisposable
     private Task? _flush;
     // Spooled files of reference records appended since the last flush, and their folders: the flush fdatasyncs the files
     // and fsyncs the folders (a file's name is durable only when its folder is synced), so that recovery finds a file whose
-    // rename had not reached the disk. One thread syncs the whole group: no thread per commit, one wake-up per group.
+    // rename had not reached the disk. The flush syncs the whole group: no thread per commit, one wake-up per group.
     private HashSet<string> _spoolFolders = new(StringComparer.Ordinal);
     private List<SafeFileHandle> _spoolFiles = [];
     // Held by a flush and by a rotation from their first to their last sync: a rotation declares every record durable, so
@@ -466,72 +467,6 @@ public sealed partial class IngestJournal : IDisposable
             ? [.. Directory.GetFiles(directory, "*.log").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).OrderBy(SequenceOf)]
             : [];
 
-    /// <summary>
-    /// Starts writeback of a file's dirty pages without waiting (Linux <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>; a no-op
-    /// elsewhere), so that the disk writes it while the commit hashes and journals it. Durability still comes from fdatasync.
-    /// </summary>
-    public static void StartWriteback(SafeFileHandle handle)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            _ = NativeMethods.sync_file_range((int)handle.DangerousGetHandle(), 0, 0, 2 /* SYNC_FILE_RANGE_WRITE */);
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
-
-    /// <summary>fdatasync of an open file: its data and what is needed to read it back (fdatasync(2)). A closed handle is skipped.</summary>
-    private static void DataSync(SafeFileHandle handle)
-    {
-        bool added = false;
-        try
-        {
-            try
-            {
-                handle.DangerousAddRef(ref added);
-            }
-            catch (ObjectDisposedException)
-            {
-                return; // its commit gave up before this flush
-            }
-            if (NativeMethods.fdatasync((int)handle.DangerousGetHandle()) != 0)
-                throw new IOException($"fdatasync of a spooled file failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
-
-    /// <summary>fsync of a folder, so that the names created or renamed in it are durable; unlike
-    /// <see cref="MedNode.Dicom.DicomFileWriter.FsyncDirectory"/> a failure throws (a commit relies on it).</summary>
-    private static void FsyncFolder(string folder)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
-        int fd = NativeMethods.open(folder, 0 /* O_RDONLY */);
-        if (fd < 0) throw new IOException($"A folder could not be opened for fsync (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
-        try
-        {
-            if (NativeMethods.fsync(fd) != 0) throw new IOException($"fsync of a folder failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
-        }
-        finally
-        {
-            _ = NativeMethods.close(fd);
-        }
-    }
-
-    /// <summary>fsync of one file (data and metadata), through a read-only handle.</summary>
-    public static void FsyncFile(string path)
-    {
-        using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (NativeMethods.fsync((int)h.DangerousGetHandle()) != 0) throw new IOException("fsync failed for a stored file.");
-    }
-
     public void Dispose()
     {
         lock (_gate)
@@ -543,70 +478,6 @@ public sealed partial class IngestJournal : IDisposable
         _owner.Dispose();
         _fileSyncer.Dispose();
         _folderSyncer.Dispose();
-    }
-
-    /// <summary>A dedicated background thread that runs the blocking syncs handed to it, one after the other.</summary>
-    private sealed class SyncThread : IDisposable
-    {
-        private readonly System.Collections.Concurrent.BlockingCollection<(Action Work, TaskCompletionSource Done)> _queue = [];
-        private readonly Thread _thread;
-
-        public SyncThread(string name)
-        {
-            _thread = new Thread(Run) { IsBackground = true, Name = name };
-            _thread.Start();
-        }
-
-        public Task RunAsync(Action work)
-        {
-            var done = new TaskCompletionSource();
-            _queue.Add((work, done));
-            return done.Task;
-        }
-
-        /// <summary>Waits for a sync to end without throwing its failure (the caller observes it afterwards).</summary>
-        public static void WaitQuietly(Task task) => ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
-
-        private void Run()
-        {
-            foreach (var (work, done) in _queue.GetConsumingEnumerable())
-            {
-                try
-                {
-                    work();
-                    done.SetResult();
-                }
-                catch (Exception e)
-                {
-                    done.SetException(e); // handed on to the flush, which fails its commits with it
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-            _queue.CompleteAdding();
-            _thread.Join();
-            _queue.Dispose();
-        }
-    }
-
-    private static partial class NativeMethods
-    {
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        internal static partial int fdatasync(int fd);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        internal static partial int fsync(int fd);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8, SetLastError = true)]
-        internal static partial int open(string path, int flags);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        internal static partial int close(int fd);
-
-        [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
-        internal static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
     }
 }
 
