@@ -9,27 +9,32 @@ using MedNode.TestSupport;
 namespace MedNode.Host.Tests;
 
 /// <summary>
-/// Durability of the ingest journal: an acknowledged C-STORE survives kill -9 of the server even when its file is lost
-/// (recovery rewrites it from the journal and it is indexed), and a torn journal tail is cut off at recovery.
+/// Durability of the ingest journal: an acknowledged C-STORE survives kill -9 of the server even when its rename and index
+/// row are lost (recovery puts the synced spool file in place and indexes it), and a torn journal tail is cut off at recovery.
 /// </summary>
 public sealed class IngestJournalTests : IDisposable
 {
     private readonly TempDir _dir = new("mednode-journal-");
     private Process? _node;
 
+    /// <summary>Segments written by versions before the reference record: the whole file is in the journal.</summary>
     [Fact]
-    public async Task Recovery_TornTail_KeepsWholeRecordsAndDropsTheTornOne()
+    public async Task Recovery_PayloadRecordsWithTornTail_RewritesWholeRecordsAndDropsTheTornOne()
     {
         var root = _dir.File("store");
         var bytes = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
         string first, second, segment;
         using (var store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root }))
         {
-            first = (await CommitAsync(store, bytes, "1.2.3.4.5")).Key;
-            second = (await CommitAsync(store, bytes, "1.2.3.4.6")).Key;
+            first = FileSystemBlobStore.KeyFor("1.2.3", "1.2.3.4", "1.2.3.4.5");
+            second = FileSystemBlobStore.KeyFor("1.2.3", "1.2.3.4", "1.2.3.4.6");
+            foreach (var key in new[] { first, second })
+            {
+                using var payload = new MemoryStream(bytes);
+                var (ticket, _, _) = await store.Journal!.AppendAsync(key, store.GetPath(key), payload, CancellationToken.None);
+                await store.Journal.WaitDurableAsync(ticket, CancellationToken.None);
+            }
             segment = IngestJournal.SegmentPaths(store.Journal!.DirectoryPath).Single();
-            File.Delete(store.GetPath(first)); // as if the page cache had not reached the disk
-            File.Delete(store.GetPath(second));
         }
         using (var fs = new FileStream(segment, FileMode.Open))
             fs.SetLength(fs.Length - 10); // the second record loses its trailer
@@ -44,6 +49,62 @@ public sealed class IngestJournalTests : IDisposable
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)).Should().Be(recovered[0].Sha256);
         File.Exists(again.GetPath(second)).Should().BeFalse();
         File.Exists(segment).Should().BeFalse("a recovered segment is deleted");
+    }
+
+    /// <summary>
+    /// What a crash can leave of commits through reference records (the file is synced before the response, its rename and
+    /// index row are not): a committed file still under its spool name is put in place and re-indexed; a record whose
+    /// spooled file does not match it (a commit that never got as far as its response) and a torn record are not.
+    /// </summary>
+    [Fact]
+    public async Task Recovery_ReferenceRecords_RenameLostIsRedone_UnmatchedFileAndTornRecordAreNot()
+    {
+        var root = _dir.File("store");
+        byte[] Bytes(int seed) => Enumerable.Range(0, 300_000).Select(i => (byte)(i * seed)).ToArray();
+        string renameLost, unmatched, torn, segment;
+        List<JournalRecord> records;
+        using (var store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root }))
+        {
+            renameLost = (await CommitAsync(store, Bytes(7), "1.2.3.4.5")).Key;
+            unmatched = (await CommitAsync(store, Bytes(11), "1.2.3.4.6")).Key;
+            torn = (await CommitAsync(store, Bytes(13), "1.2.3.4.7")).Key;
+            segment = IngestJournal.SegmentPaths(store.Journal!.DirectoryPath).Single();
+            records = [.. new IngestJournalReader(segment).Records];
+        }
+        records.Select(r => r.Key).Should().Equal(renameLost, unmatched, torn);
+        records.Should().OnlyContain(r => r.SpoolPath != null && r.PayloadOffset == -1, "commits write reference records, not the file");
+        var spool = records.ToDictionary(r => r.Key, r => r.SpoolPath!);
+        using (var store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root, UseIngestJournal = false }))
+        {
+            foreach (var key in new[] { renameLost, unmatched, torn }) File.Move(store.GetPath(key), spool[key]);
+        }
+        using (var fs = new FileStream(spool[unmatched], FileMode.Open)) fs.SetLength(100_000); // its data never all reached the disk
+        using (var fs = new FileStream(segment, FileMode.Open)) fs.SetLength(fs.Length - 10); // the last record loses its trailer
+
+        using var again = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = root });
+        var reindexed = new List<BlobInfo>();
+        var recovered = await again.RecoverJournalAsync((b, _) => { reindexed.Add(b); return Task.CompletedTask; }, CancellationToken.None);
+
+        recovered.Select(b => b.Key).Should().Equal(renameLost);
+        reindexed.Select(b => b.Key).Should().Equal(renameLost);
+        File.ReadAllBytes(again.GetPath(renameLost)).Should().Equal(Bytes(7));
+        File.Exists(spool[renameLost]).Should().BeFalse("the spooled file was renamed into place");
+        recovered[0].Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Bytes(7))));
+        File.Exists(again.GetPath(unmatched)).Should().BeFalse();
+        File.Exists(again.GetPath(torn)).Should().BeFalse();
+        File.Exists(segment).Should().BeFalse("a recovered segment is deleted");
+    }
+
+    [Fact]
+    public async Task Commit_ThroughTheJournal_WritesTheFileOnce_TheJournalHoldsOnlyAReference()
+    {
+        var bytes = Enumerable.Range(0, 1_000_000).Select(i => (byte)(i * 3)).ToArray();
+        using var store = new FileSystemBlobStore(new FileSystemBlobStoreOptions { RootPath = _dir.File("store") });
+        var blob = await CommitAsync(store, bytes, "1.2.3.4.5");
+        File.ReadAllBytes(store.GetPath(blob.Key)).Should().Equal(bytes);
+        blob.Sha256.Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)));
+        new FileInfo(IngestJournal.SegmentPaths(store.Journal!.DirectoryPath).Single()).Length.Should().BeLessThan(1024, "the journal holds a reference, not a second copy");
+        Directory.GetFiles(store.TempDirectory).Should().BeEmpty("the spooled file became the stored file");
     }
 
     [Fact]
@@ -85,11 +146,19 @@ public sealed class IngestJournalTests : IDisposable
         return store.CommitAsync(spool, "1.2.3", "1.2.3.4", sop, overwrite: false, CancellationToken.None);
     }
 
+    /// <summary>
+    /// SIGKILL right after the C-STORE-RSP, then what a power loss may also take away: the file's rename (the file is back
+    /// under its spool name, which the journal names) and the index row (the index as it was before the store). The
+    /// restarted node puts the file back in place and indexes it.
+    /// </summary>
     [RequiresFact("corpus", "storescu")]
-    public void Serve_KilledRightAfterStoreResponseAndFileLost_RecoveredAndIndexed()
+    public void Serve_KilledRightAfterStoreResponse_RenameAndIndexRowLost_RecoveredAndIndexed()
     {
         var file = Corpus.FullPath("uncompressed/pydicom__CT_small.dcm");
         var (http, dimse) = Start();
+        var index = Directory.GetFiles(_dir.Path, "mednode.db", SearchOption.AllDirectories).Should().ContainSingle("the node's SQLite index (shipped settings)").Subject;
+        // The shared-memory file is left out (deleted below): SQLite rebuilds it from the database and its WAL.
+        var snapshot = new[] { "", "-wal", "-shm" }.ToDictionary(s => index + s, s => s != "-shm" && File.Exists(index + s) ? File.ReadAllBytes(index + s) : null);
         var env = new Dictionary<string, string> { ["TCP_NODELAY"] = "1" };
         var store = Tools.Run("storescu", ["-aec", "MEDNODE", "127.0.0.1", dimse.ToString(System.Globalization.CultureInfo.InvariantCulture), file], env: env);
         store.ExitCode.Should().Be(0, store.StdErr);
@@ -98,20 +167,24 @@ public sealed class IngestJournalTests : IDisposable
         var stored = Directory.GetFiles(_dir.File("store"), "*.dcm", SearchOption.AllDirectories).Where(p => !p.Contains("/.", StringComparison.Ordinal)).ToList();
         stored.Should().ContainSingle();
         var before = File.ReadAllBytes(stored[0]);
-        File.Delete(stored[0]); // a power loss could lose the file: it was not fsynced, only the journal was
+        var record = IngestJournal.SegmentPaths(Path.Combine(_dir.File("store"), ".journal")).SelectMany(s => new IngestJournalReader(s).Records).Should().ContainSingle().Subject;
+        File.Move(stored[0], record.SpoolPath!); // the rename had not reached the disk
+        foreach (var (path, bytes) in snapshot)
+        {
+            if (bytes == null) File.Delete(path);
+            else File.WriteAllBytes(path, bytes); // the index row had not reached the disk
+        }
 
         (http, _) = Start();
-        File.Exists(stored[0]).Should().BeTrue("recovery rewrites the file from the journal");
+        File.Exists(stored[0]).Should().BeTrue("recovery renames the spooled file into place again");
+        File.Exists(record.SpoolPath!).Should().BeFalse();
+        File.ReadAllBytes(stored[0]).Should().Equal(before, "the spooled file is the stored file byte for byte");
         var original = MedNode.Dicom.DicomFile.Open(file).Dataset;
-        var back = MedNode.Dicom.DicomFile.Open(stored[0]).Dataset;
-        back.GetString(MedNode.Dicom.DicomTags.SOPInstanceUID).Should().Be(original.GetString(MedNode.Dicom.DicomTags.SOPInstanceUID));
-        File.ReadAllBytes(stored[0]).Should().Equal(before, "the journal holds the stored file byte for byte");
         using var client = new HttpClient();
         var qido = client.GetStringAsync($"http://127.0.0.1:{http}/dicomweb/studies/{original.GetString(MedNode.Dicom.DicomTags.StudyInstanceUID)}/instances").Result;
         using var doc = JsonDocument.Parse(qido);
         doc.RootElement.GetArrayLength().Should().Be(1);
     }
-
 
     private (int Http, int Dimse) Start()
     {

@@ -233,8 +233,10 @@ public sealed partial class BlobIntegrityService
 /// <summary>What identifies a file's content cheaply: size, modification and creation (birth) times, from one open handle.</summary>
 public readonly record struct BlobStamp(long Length, DateTime LastWriteUtc, DateTime CreationUtc)
 {
-    public static BlobStamp Of(FileStream stream) =>
-        new(RandomAccess.GetLength(stream.SafeFileHandle), File.GetLastWriteTimeUtc(stream.SafeFileHandle), File.GetCreationTimeUtc(stream.SafeFileHandle));
+    public static BlobStamp Of(FileStream stream) => Of(stream.SafeFileHandle);
+
+    public static BlobStamp Of(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
+        new(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle), File.GetCreationTimeUtc(handle));
 }
 
 /// <summary>Corrupted files known now, and the last completed scrub (null before the first).</summary>

@@ -7,37 +7,74 @@ namespace MedNode.Persistence.Storage;
 public sealed partial class FileSystemBlobStore
 {
     /// <summary>
-    /// Appends the spooled file to the journal, waits for the (group) fdatasync that covers it, then renames the spooled
-    /// file into place without a flush: the journal is the durable copy until a checkpoint has synced the file.
+    /// Writes the instance to disk once: the spooled file becomes the stored file. Its writeback starts at once, it is
+    /// hashed and a reference record is appended to the journal; the (group) journal flush fdatasyncs the spooled files of
+    /// its records and their folder, then the journal; the commit then renames the file into place without a flush.
+    /// After a crash, recovery finds the file under either name (the journal names both) and re-indexes it; the renamed
+    /// file's folder is synced by the checkpoint.
     /// </summary>
     private async Task<BlobInfo> CommitThroughJournalAsync(string tempFilePath, string key, string target, bool overwrite, CancellationToken ct)
     {
+        var spool = Path.GetFullPath(tempFilePath);
         JournalTicket ticket;
         long size;
-        string sha256;
+        byte[] digest;
         BlobStamp hashed;
-        var hashStarted = BackdateForHash(tempFilePath);
-        await using (var fs = new FileStream(tempFilePath, FileMode.Open, FileAccess.Read, FileShare.None, 1, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        var hashStarted = BackdateForHash(spool);
+        using (var handle = File.OpenHandle(spool, FileMode.Open, FileAccess.Read, FileShare.Read))
         {
-            hashed = BlobStamp.Of(fs);
-            (ticket, size, sha256) = await _journal!.AppendAsync(key, target, fs, ct);
+            IngestJournal.StartWriteback(handle);
+            hashed = BlobStamp.Of(handle);
+            (size, digest) = Hash(handle);
+            ticket = await _journal!.AppendReferenceAsync(key, target, handle, spool, size, digest, ct);
+            try
+            {
+                await _journal.WaitDurableAsync(ticket, ct);
+            }
+            catch
+            {
+                _journal.Release(ticket);
+                throw;
+            }
         }
         try
         {
-            await _journal.WaitDurableAsync(ticket, ct);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Move(tempFilePath, target, overwrite);
+            File.Move(spool, target, overwrite);
         }
         catch
         {
             _journal.Release(ticket);
             throw;
         }
+        var sha256 = Convert.ToHexStringLower(digest);
         Integrity.RecordCommitted(key, sha256, hashed, hashStarted);
         var blob = new BlobInfo(key, size, sha256);
         _tickets.Add(blob, ticket);
         if (_journal.HasClosedSegments) _ = Task.Run(() => CheckpointInBackgroundAsync(), CancellationToken.None);
         return blob;
+    }
+
+    /// <summary>Length and SHA-256 of an open file, read from the page cache through one pooled buffer.</summary>
+    private static (long Size, byte[] Sha256) Hash(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            long at = 0;
+            int n;
+            while ((n = RandomAccess.Read(handle, buffer, at)) > 0)
+            {
+                sha.AppendData(buffer, 0, n);
+                at += n;
+            }
+            return (at, sha.GetHashAndReset());
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>The caller has indexed the blob (or given up): its journal record no longer holds a checkpoint back.</summary>
@@ -79,8 +116,9 @@ public sealed partial class FileSystemBlobStore
     }
 
     /// <summary>
-    /// Start-up recovery: every intact record of the segments left by a previous run is written to its file again
-    /// (temporary file, rename), the files and folders are fsynced, <paramref name="reindexAsync"/> is called for the
+    /// Start-up recovery: every intact payload record of the segments left by a previous run is written to its file again
+    /// (temporary file, rename), every reference record's file is put back in place when its rename was lost
+    /// (<see cref="RecoverReference"/>), the files and folders are fsynced, <paramref name="reindexAsync"/> is called for the
     /// last record of each key, the index is made durable, and only then are the segments deleted. A torn tail ends its
     /// segment. Returns the recovered blobs.
     /// </summary>
@@ -104,6 +142,11 @@ public sealed partial class FileSystemBlobStore
                 catch (ArgumentException)
                 {
                     continue; // not a key of this store: never written by it
+                }
+                if (r.SpoolPath != null)
+                {
+                    RecoverReference(r, target, latest);
+                    continue;
                 }
                 var tmp = Path.Combine(TempDirectory, "recover-" + Guid.NewGuid().ToString("N") + ".part");
                 await using (var dst = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
@@ -130,6 +173,29 @@ public sealed partial class FileSystemBlobStore
         foreach (var segment in old) File.Delete(segment);
         DicomFileWriter.FsyncDirectory(_journal.DirectoryPath);
         return [.. latest.Values];
+    }
+
+    /// <summary>
+    /// A reference record: the spooled file's data was synced before its commit was acknowledged. If the rename did not
+    /// reach the disk, the file is still under its spool name: it is renamed again. A file that matches neither name (its
+    /// commit was never acknowledged) is left alone.
+    /// </summary>
+    private void RecoverReference(JournalRecord r, string target, Dictionary<string, BlobInfo> latest)
+    {
+        var spool = Path.GetFullPath(r.SpoolPath!);
+        if (spool.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal) && Matches(spool, r))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Move(spool, target, overwrite: true);
+        }
+        if (Matches(target, r)) latest[r.Key] = new BlobInfo(r.Key, r.Size, r.Sha256);
+    }
+
+    private static bool Matches(string path, JournalRecord r)
+    {
+        if (!File.Exists(path) || new FileInfo(path).Length != r.Size) return false;
+        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        return string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(fs)), r.Sha256, StringComparison.Ordinal);
     }
 
     private bool IsOpenSegment(string path) => _journal!.IsOpenSegment(path);
