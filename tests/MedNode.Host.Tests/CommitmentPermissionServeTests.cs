@@ -28,6 +28,18 @@ public sealed class CommitmentPermissionServeTests : IDisposable
 
     private static string P(int port) => port.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The file's SOP Class and SOP Instance UIDs as DCMTK's dcmdump reads them.</summary>
+    private static (string SopClass, string Sop) SopUids(string source)
+    {
+        var dump = Tools.Run("dcmdump", ["-q", "-s", "-Un", "+P", "0008,0016", "+P", "0008,0018", source]).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string Bracketed(string prefix)
+        {
+            var line = dump.Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
+            return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
+        }
+        return (Bracketed("(0008,0016)"), Bracketed("(0008,0018)"));
+    }
+
     private async Task PutAeAsync(NodeProcess node, string aeTitle, string json)
     {
         using var r = await _http.PutAsync(new Uri($"{node.BaseUrl}/api/v1/aes/remote/{aeTitle}"), new StringContent(json, Encoding.UTF8, "application/json"));
@@ -39,13 +51,7 @@ public sealed class CommitmentPermissionServeTests : IDisposable
     public async Task StorageCommitmentScp_GovernedByTheApisRemoteAes_RefusedWithoutThePermission_ReportFollowsThePortChange()
     {
         var source = Corpus.FullPath(CtSmall);
-        var dump = Tools.Run("dcmdump", ["-q", "-s", "-Un", "+P", "0008,0016", "+P", "0008,0018", source]).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        string Bracketed(string prefix)
-        {
-            var line = dump.Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
-            return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
-        }
-        (string SopClass, string Sop) instance = (Bracketed("(0008,0016)"), Bracketed("(0008,0018)"));
+        var instance = SopUids(source);
 
         // The configuration knows ORTHANC at a port where nobody listens, with every permission: the API's entry must win.
         var deadPort = OrthancPeer.FreePort();
@@ -117,13 +123,7 @@ public sealed class CommitmentPermissionServeTests : IDisposable
     public async Task StorageCommitmentRequest_WithoutThePermissionOrFromAnUnknownAe_IsAuditedAsSecurityAlert()
     {
         var source = Corpus.FullPath(CtSmall);
-        var dump = Tools.Run("dcmdump", ["-q", "-s", "-Un", "+P", "0008,0016", "+P", "0008,0018", source]).StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        string Bracketed(string prefix)
-        {
-            var line = dump.Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
-            return line[(line.IndexOf('[', StringComparison.Ordinal) + 1)..line.LastIndexOf(']')];
-        }
-        (string SopClass, string Sop) instance = (Bracketed("(0008,0016)"), Bracketed("(0008,0018)"));
+        var instance = SopUids(source);
         var auditFile = _dir.File("audit.xml");
         using var node = NodeProcess.Start(Directory.CreateDirectory(_dir.File("node")).FullName,
         [
