@@ -31,15 +31,20 @@ public sealed class RuleEngine
 
     public IReadOnlyList<RoutingRule> Rules => _rules.Select(r => r.Rule).ToList();
 
-    /// <summary>Checks the rules: names present and unique, patterns and tag names valid, a model for Analyze, known destinations and models.</summary>
-    public static IReadOnlyList<string> Validate(IEnumerable<RoutingRule> rules, ISet<string>? knownDestinations = null, ISet<string>? knownModels = null)
+    /// <summary>
+    /// Checks the rules: names present and unique, patterns and tag names valid, a model for Analyze, known destinations
+    /// and models. <paramref name="section"/>, when given, is the configuration key of the list (<c>MedNode:Rules</c>);
+    /// each message then starts with its rule's key (<c>MedNode:Rules:0</c>).
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IEnumerable<RoutingRule> rules, ISet<string>? knownDestinations = null, ISet<string>? knownModels = null, string? section = null)
     {
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var i = 0;
         foreach (var rule in rules)
         {
-            var where = string.IsNullOrWhiteSpace(rule.Name) ? $"rule #{i}" : $"rule '{rule.Name}'";
+            var where = section != null ? $"{section}:{i.ToString(CultureInfo.InvariantCulture)}"
+                : string.IsNullOrWhiteSpace(rule.Name) ? $"rule #{i}" : $"rule '{rule.Name}'";
             if (string.IsNullOrWhiteSpace(rule.Name)) errors.Add($"{where}: Name is required.");
             else if (!names.Add(rule.Name)) errors.Add($"{where}: the name is used by another rule.");
             Compile(rule, errors, where);
