@@ -29,7 +29,7 @@ public sealed class ConfigurationSectionsTests : IDisposable
         { "Serilog", """{ "Serilog": { "MinimumLevel": "Loudest" } }""", "Serilog" },
         { "MedNode:Completion", """{ "MedNode": { "Completion": { "QuietPeriod": "00:00:00" } } }""", "MedNode:Completion:QuietPeriod" },
         { "MedNode:Destinations", """{ "MedNode": { "Destinations": [ { "Name": "pacs", "Kind": "Dimse", "AeTitle": "PACS", "Host": "127.0.0.1", "Port": 0 } ] } }""", "MedNode:Destinations:0:Port" },
-        { "MedNode:Rules", """{ "MedNode": { "Rules": [ { "Name": "ct", "Action": { "Kind": "Analyze" } } ] } }""", "MedNode:Rules:0" },
+        { "MedNode:Rules", """{ "MedNode": { "Rules": [ { "Name": "ct", "Action": { "Kind": "Analyze" } } ] } }""", "MedNode:Rules:0:Action:Model" },
         { "MedNode:Jobs", """{ "MedNode": { "Jobs": { "Workers": -1 } } }""", "MedNode:Jobs:Workers" },
         { "MedNode:Jobs", """{ "MedNode": { "Jobs": { "PollInterval": "00:00:00" } } }""", "MedNode:Jobs:PollInterval" },
         { "MedNode:Jobs", """{ "MedNode": { "Jobs": { "StageDelayForTesting": "01:00:00" } } }""", "MedNode:Jobs:StageDelayForTesting" },
