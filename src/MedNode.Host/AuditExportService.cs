@@ -22,11 +22,8 @@ public static class AuditExportServiceCollectionExtensions
     public static IServiceCollection AddMedNodeAuditExport(this IServiceCollection services, IConfiguration configuration)
     {
         var options = configuration.GetSection(AuditExportOptions.Section).Get<AuditExportOptions>() ?? new AuditExportOptions();
+        // Validated before, with the other sections, by Configuration.ConfigurationCheck.
         if (!options.Enabled) return services;
-        if (options.Syslog is { Host.Length: > 0 } s && (s.Facility is < 0 or > 23 || s.Port is < 1 or > 65535))
-            throw new InvalidOperationException($"{AuditExportOptions.Section}:Syslog: Facility must be 0-23 and Port 1-65535 (got {s.Facility} and {s.Port})");
-        if (options.MaxAttempts < 1 || options.QueueCapacity < 1)
-            throw new InvalidOperationException($"{AuditExportOptions.Section}: MaxAttempts and QueueCapacity must be at least 1");
         var trail = services.LastOrDefault(d => d.ServiceType == typeof(IAuditTrail))
             ?? throw new InvalidOperationException($"{AuditExportOptions.Section} needs an audit trail (register persistence first)");
         services.Remove(trail);

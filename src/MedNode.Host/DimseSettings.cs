@@ -76,15 +76,14 @@ public sealed class DimseSettings
         public List<AePermission>? Permissions { get; set; }
     }
 
-    /// <summary>Server options; throws with the setting's name when a value is unusable.</summary>
+    /// <summary>
+    /// Server options; throws with the settings' names when a value is unusable, through the same validator as
+    /// <c>mednode config check</c> (<see cref="Configuration.DimseSettingsValidator"/>).
+    /// </summary>
     public DicomServerOptions ToServerOptions(TimeProvider time)
     {
-        if (!IPAddress.TryParse(BindAddress, out var bind)) throw new InvalidOperationException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
-        if (ArtimTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:ArtimTimeoutSeconds must be positive.");
-        if (IdleTimeoutSeconds <= 0) throw new InvalidOperationException($"{Section}:IdleTimeoutSeconds must be positive.");
-        if (AllowedPeers.Any(p => string.IsNullOrWhiteSpace(p.AeTitle))) throw new InvalidOperationException($"{Section}:AllowedPeers has an entry without an AeTitle.");
-        if (MoveDestinations.Any(p => string.IsNullOrWhiteSpace(p.AeTitle) || string.IsNullOrWhiteSpace(p.Host) || p.Port is null or < 1 or > 65535))
-            throw new InvalidOperationException($"{Section}:MoveDestinations needs an AeTitle, a Host and a Port (1-65535) in every entry.");
+        if (new Configuration.DimseSettingsValidator().Validate(null, this) is { Failed: true } invalid) throw new InvalidOperationException(invalid.FailureMessage);
+        var bind = IPAddress.Parse(BindAddress);
         var defaults = new DicomServerOptions();
         return new DicomServerOptions
         {

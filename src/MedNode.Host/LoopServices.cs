@@ -49,34 +49,22 @@ public sealed class AnalysisSettings
 /// </summary>
 public static class LoopServiceCollectionExtensions
 {
+    /// <summary>
+    /// Binds the loop's sections. They are validated before, by <see cref="Configuration.ConfigurationCheck"/>, which
+    /// <c>mednode serve</c> runs first and <c>mednode config check</c> runs alone.
+    /// </summary>
     public static IServiceCollection AddMedNodeLoop(this IServiceCollection services, IConfiguration configuration)
     {
         var completion = configuration.GetSection("MedNode:Completion").Get<CompletionOptions>() ?? new CompletionOptions();
-        if (completion.Validate() is [var completionError, ..]) throw new InvalidOperationException(completionError);
         var destinations = configuration.GetSection("MedNode:Destinations").Get<List<ExportDestination>>() ?? [];
-        var catalog = new DestinationCatalog([]);
-        var destinationErrors = catalog.Replace(destinations);
-        if (destinationErrors.Count > 0) throw new InvalidOperationException("MedNode:Destinations: " + destinationErrors[0]);
+        var catalog = new DestinationCatalog(destinations);
         var rules = configuration.GetSection("MedNode:Rules").Get<List<RoutingRule>>() ?? [];
-        var ruleErrors = RuleEngine.Validate(rules, destinations.Select(d => d.Name).ToHashSet(StringComparer.OrdinalIgnoreCase));
-        if (ruleErrors.Count > 0) throw new InvalidOperationException("MedNode:Rules: " + ruleErrors[0]);
         var jobOptions = configuration.GetSection("MedNode:Jobs").Get<JobOptions>() ?? new JobOptions();
-        if (jobOptions.Validate() is [var jobError, ..]) throw new InvalidOperationException(jobError);
         var exportOptions = configuration.GetSection("MedNode:Export").Get<ExportOptions>() ?? new ExportOptions();
-        if (exportOptions.Validate() is [var exportError, ..]) throw new InvalidOperationException(exportError);
         var models = configuration.GetSection(ModelSettings.Section).Get<ModelSettings>() ?? new ModelSettings();
         var analysis = configuration.GetSection(AnalysisSettings.Section).Get<AnalysisSettings>() ?? new AnalysisSettings();
         var inference = analysis.ToInferenceOptions();
-        try
-        {
-            inference.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException($"{AnalysisSettings.Section}:{e.ParamName}: {e.Message}", e);
-        }
         var retention = configuration.GetSection(RetentionOptions.Section).Get<RetentionOptions>() ?? new();
-        if (retention.Validate() is [var retentionError, ..]) throw new InvalidOperationException(retentionError);
 
         var ruleSource = new RuleSource(RuleEngine.Create(rules));
         services.AddSingleton(catalog).AddSingleton<IDestinationCatalog>(catalog);

@@ -74,4 +74,25 @@ public class JobQueueTests
         new ExportOptions { SendDelayForTesting = TimeSpan.FromHours(1) }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Export:SendDelayForTesting");
         new ExportOptions { CommitmentTimeout = TimeSpan.Zero }.Validate().Should().ContainSingle().Which.Should().Contain("MedNode:Export:CommitmentTimeout");
     }
+
+    /// <summary>Values the workers cannot run with (a busy poll, a lease that is always expired, no attempt, no batch) are refused, naming the setting.</summary>
+    [Theory]
+    [InlineData("Lease", "MedNode:Jobs:Lease")]
+    [InlineData("PollInterval", "MedNode:Jobs:PollInterval")]
+    public void JobOptions_ZeroDuration_RefusedNamingTheSetting(string property, string key)
+    {
+        var options = new JobOptions();
+        typeof(JobOptions).GetProperty(property)!.SetValue(options, TimeSpan.Zero);
+        options.Validate().Should().ContainSingle().Which.Should().StartWith(key);
+    }
+
+    [Fact]
+    public void ExportOptions_OutOfRange_RefusedNamingTheSetting()
+    {
+        new ExportOptions { MaxAttempts = 0 }.Validate().Should().ContainSingle().Which.Should().StartWith("MedNode:Export:MaxAttempts");
+        new ExportOptions { BatchSize = 0 }.Validate().Should().ContainSingle().Which.Should().StartWith("MedNode:Export:BatchSize");
+        new ExportOptions { InitialBackoff = TimeSpan.Zero }.Validate().Should().ContainSingle().Which.Should().StartWith("MedNode:Export:InitialBackoff");
+        new ExportOptions { InitialBackoff = TimeSpan.FromMinutes(1), MaxBackoff = TimeSpan.FromSeconds(30) }.Validate().Should().ContainSingle().Which.Should().StartWith("MedNode:Export:MaxBackoff");
+        new ExportOptions { CommitmentReportWait = TimeSpan.FromSeconds(-1) }.Validate().Should().ContainSingle().Which.Should().StartWith("MedNode:Export:CommitmentReportWait");
+    }
 }

@@ -27,7 +27,11 @@ public sealed class ConfigurationTests : IDisposable
     {
         var r = ConfigCheck();
         r.ExitCode.Should().Be(0, r.StdOut + r.StdErr);
-        r.StdOut.Trim().Should().Be("OK");
+        var lines = r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        lines[0].Should().Be("OK");
+        // The summary: every section checked, and the shipped file beside the program as the one file read.
+        foreach (var section in MedNode.Host.Configuration.ConfigurationCheck.Sections) lines[1].Should().Contain(section.Key);
+        lines[2].Should().Be($"files read: {Path.Combine(AppContext.BaseDirectory, "appsettings.json")}; then environment variables and arguments");
     }
 
     [Theory]

@@ -68,25 +68,30 @@ public sealed class ExportDestination
         };
     }
 
-    /// <summary>The problems with this destination's settings; empty when it is usable.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// The problems with this destination's settings; empty when it is usable. Each message starts with the setting, after
+    /// the destination's name (<c>destination 'pacs': Port ...</c>) or, when <paramref name="key"/> gives the configuration
+    /// key of the entry (<c>MedNode:Destinations:0</c>), as the full key (<c>MedNode:Destinations:0:Port ...</c>).
+    /// </summary>
+    public IReadOnlyList<string> Validate(string? key = null)
     {
         var errors = new List<string>();
         var where = string.IsNullOrWhiteSpace(Name) ? "a destination" : $"destination '{Name}'";
-        if (string.IsNullOrWhiteSpace(Name)) errors.Add($"{where}: Name is required.");
+        string At(string setting) => key != null ? $"{key}:{setting}" : $"{where}: {setting}";
+        if (string.IsNullOrWhiteSpace(Name)) errors.Add($"{At("Name")} is required.");
         if (Kind == DestinationKind.Dimse)
         {
-            if (AeTitle.Length is 0 or > 16 || AeTitle.Any(c => c is '\\' || char.IsControl(c))) errors.Add($"{where}: AeTitle must be 1 to 16 characters without backslash (PS3.5 §6.2 AE).");
-            if (Uri.CheckHostName(Host) == UriHostNameType.Unknown) errors.Add($"{where}: Host '{Host}' is not a host name or IP address.");
-            if (Port is < 1 or > 65535) errors.Add($"{where}: Port must be 1 to 65535.");
-            if (Tls != null) errors.AddRange(Tls.Validate(where));
+            if (AeTitle.Length is 0 or > 16 || AeTitle.Any(c => c is '\\' || char.IsControl(c))) errors.Add($"{At("AeTitle")} must be 1 to 16 characters without backslash (PS3.5 §6.2 AE).");
+            if (Uri.CheckHostName(Host) == UriHostNameType.Unknown) errors.Add($"{At("Host")} '{Host}' is not a host name or IP address.");
+            if (Port is < 1 or > 65535) errors.Add($"{At("Port")} must be 1 to 65535.");
+            if (Tls != null) errors.AddRange(Tls.Validate(At));
         }
         else
         {
             if (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                errors.Add($"{where}: Url must be an absolute http or https URL.");
+                errors.Add($"{At("Url")} must be an absolute http or https URL.");
             if (!string.IsNullOrEmpty(BearerToken) && !string.IsNullOrEmpty(BearerTokenFile))
-                errors.Add($"{where}: BearerToken and BearerTokenFile are alternatives; set one.");
+                errors.Add($"{At("BearerToken")} and BearerTokenFile are alternatives; set one.");
         }
         return errors;
     }
@@ -110,12 +115,13 @@ public sealed class DestinationTls
     /// <summary>The name the server certificate must carry, when it differs from the destination's Host.</summary>
     public string? ServerName { get; set; }
 
-    internal IEnumerable<string> Validate(string where)
+    /// <summary>The problems; <paramref name="at"/> turns a setting of the destination (<c>Tls:KeyPath</c>) into the start of a message.</summary>
+    internal IEnumerable<string> Validate(Func<string, string> at)
     {
-        if (string.IsNullOrWhiteSpace(TrustedCaPath)) yield return $"{where}: Tls:TrustedCaPath is required.";
-        else if (!File.Exists(TrustedCaPath)) yield return $"{where}: Tls:TrustedCaPath '{TrustedCaPath}' does not exist.";
-        if (string.IsNullOrEmpty(CertificatePath) != string.IsNullOrEmpty(KeyPath)) yield return $"{where}: Tls:CertificatePath and Tls:KeyPath go together.";
+        if (string.IsNullOrWhiteSpace(TrustedCaPath)) yield return $"{at("Tls:TrustedCaPath")} is required.";
+        else if (!File.Exists(TrustedCaPath)) yield return $"{at("Tls:TrustedCaPath")} '{TrustedCaPath}' does not exist.";
+        if (string.IsNullOrEmpty(CertificatePath) != string.IsNullOrEmpty(KeyPath)) yield return $"{at("Tls:CertificatePath")} and Tls:KeyPath go together.";
         foreach (var (name, path) in new[] { ("CertificatePath", CertificatePath), ("KeyPath", KeyPath) })
-            if (!string.IsNullOrEmpty(path) && !File.Exists(path)) yield return $"{where}: Tls:{name} '{path}' does not exist.";
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path)) yield return $"{at("Tls:" + name)} '{path}' does not exist.";
     }
 }

@@ -35,8 +35,12 @@ public sealed class ExportOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (CommitmentTimeout <= TimeSpan.Zero || CommitmentReportWait < TimeSpan.Zero)
-            errors.Add("MedNode:Export:CommitmentTimeout must be positive and MedNode:Export:CommitmentReportWait not negative.");
+        if (InitialBackoff <= TimeSpan.Zero) errors.Add("MedNode:Export:InitialBackoff must be positive.");
+        if (MaxBackoff < InitialBackoff) errors.Add("MedNode:Export:MaxBackoff must not be less than MedNode:Export:InitialBackoff.");
+        if (MaxAttempts < 1) errors.Add("MedNode:Export:MaxAttempts must be at least 1.");
+        if (BatchSize < 1) errors.Add("MedNode:Export:BatchSize must be at least 1.");
+        if (CommitmentTimeout <= TimeSpan.Zero) errors.Add("MedNode:Export:CommitmentTimeout must be positive.");
+        if (CommitmentReportWait < TimeSpan.Zero) errors.Add("MedNode:Export:CommitmentReportWait must not be negative.");
         if (SendDelayForTesting < TimeSpan.Zero || SendDelayForTesting > TimeSpan.FromMinutes(10))
             errors.Add("MedNode:Export:SendDelayForTesting (test only) must be between 0 and 10 minutes.");
         return errors;

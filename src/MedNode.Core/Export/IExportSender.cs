@@ -33,9 +33,23 @@ public sealed class DestinationCatalog(IEnumerable<ExportDestination> destinatio
     public IReadOnlyList<string> Replace(IEnumerable<ExportDestination> destinations)
     {
         var list = destinations.ToList();
-        var errors = list.SelectMany(d => d.Validate()).ToList();
-        if (list.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1)) errors.Add("Destination names must be unique.");
+        var errors = Validate(list);
         if (errors.Count == 0) _all = list;
+        return errors;
+    }
+
+    /// <summary>
+    /// Every problem with the list: each entry's, and names used twice. <paramref name="section"/>, when given, is the
+    /// configuration key of the list (<c>MedNode:Destinations</c>); each message then starts with its entry's key.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IReadOnlyList<ExportDestination> destinations, string? section = null)
+    {
+        ArgumentNullException.ThrowIfNull(destinations);
+        var errors = new List<string>();
+        for (var i = 0; i < destinations.Count; i++)
+            errors.AddRange(destinations[i].Validate(section == null ? null : $"{section}:{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+        if (destinations.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1))
+            errors.Add(section == null ? "Destination names must be unique." : $"{section}: destination names must be unique.");
         return errors;
     }
 }

@@ -31,6 +31,8 @@ public sealed class JobOptions
     {
         var errors = new List<string>();
         if (Workers < 0) errors.Add("MedNode:Jobs:Workers must not be negative.");
+        if (Lease <= TimeSpan.Zero) errors.Add("MedNode:Jobs:Lease must be positive.");
+        if (PollInterval <= TimeSpan.Zero) errors.Add("MedNode:Jobs:PollInterval must be positive.");
         if (StageDelayForTesting < TimeSpan.Zero || StageDelayForTesting > TimeSpan.FromMinutes(10))
             errors.Add("MedNode:Jobs:StageDelayForTesting (test only) must be between 0 and 10 minutes.");
         return errors;

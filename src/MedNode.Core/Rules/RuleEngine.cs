@@ -31,8 +31,13 @@ public sealed class RuleEngine
 
     public IReadOnlyList<RoutingRule> Rules => _rules.Select(r => r.Rule).ToList();
 
-    /// <summary>Checks the rules: names present and unique, patterns and tag names valid, a model for Analyze, known destinations and models.</summary>
-    public static IReadOnlyList<string> Validate(IEnumerable<RoutingRule> rules, ISet<string>? knownDestinations = null, ISet<string>? knownModels = null)
+    /// <summary>
+    /// Checks the rules: names present and unique, patterns and tag names valid, a model for Analyze, known destinations
+    /// and models. Each message starts with the rule's name (<c>rule 'ct': ...</c>) or, when <paramref name="section"/>
+    /// gives the configuration key of the list (<c>MedNode:Rules</c>), with the full key of the setting
+    /// (<c>MedNode:Rules:0:Action:Model: ...</c>).
+    /// </summary>
+    public static IReadOnlyList<string> Validate(IEnumerable<RoutingRule> rules, ISet<string>? knownDestinations = null, ISet<string>? knownModels = null, string? section = null)
     {
         var errors = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -40,17 +45,21 @@ public sealed class RuleEngine
         foreach (var rule in rules)
         {
             var where = string.IsNullOrWhiteSpace(rule.Name) ? $"rule #{i}" : $"rule '{rule.Name}'";
-            if (string.IsNullOrWhiteSpace(rule.Name)) errors.Add($"{where}: Name is required.");
-            else if (!names.Add(rule.Name)) errors.Add($"{where}: the name is used by another rule.");
-            Compile(rule, errors, where);
-            if (rule.Action.Kind == RuleActionKind.Analyze && string.IsNullOrWhiteSpace(rule.Action.Model)) errors.Add($"{where}: an Analyze action needs a Model.");
-            if (knownModels != null && rule.Action.Model is { } m && !knownModels.Contains(m)) errors.Add($"{where}: model '{m}' is not installed.");
-            foreach (var d in rule.Action.Destinations)
+            var entry = section == null ? null : $"{section}:{i.ToString(CultureInfo.InvariantCulture)}";
+            string At(string key) => entry == null ? $"{where}: " : $"{entry}:{key}: ";
+            if (string.IsNullOrWhiteSpace(rule.Name)) errors.Add($"{At("Name")}Name is required.");
+            else if (!names.Add(rule.Name)) errors.Add($"{At("Name")}the name is used by another rule.");
+            Compile(rule, errors, key => At("Match:" + key));
+            if (rule.Action.Kind == RuleActionKind.Analyze && string.IsNullOrWhiteSpace(rule.Action.Model)) errors.Add($"{At("Action:Model")}an Analyze action needs a Model.");
+            if (knownModels != null && rule.Action.Model is { } m && !knownModels.Contains(m)) errors.Add($"{At("Action:Model")}model '{m}' is not installed.");
+            for (var j = 0; j < rule.Action.Destinations.Count; j++)
             {
-                if (string.IsNullOrWhiteSpace(d.Name)) errors.Add($"{where}: a destination has no Name.");
-                else if (knownDestinations != null && !knownDestinations.Contains(d.Name)) errors.Add($"{where}: destination '{d.Name}' is not configured.");
+                var d = rule.Action.Destinations[j];
+                var at = At($"Action:Destinations:{j.ToString(CultureInfo.InvariantCulture)}:Name");
+                if (string.IsNullOrWhiteSpace(d.Name)) errors.Add($"{at}a destination has no Name.");
+                else if (knownDestinations != null && !knownDestinations.Contains(d.Name)) errors.Add($"{at}destination '{d.Name}' is not configured.");
             }
-            if (rule.Match.MinSlices is < 0) errors.Add($"{where}: MinSlices must not be negative.");
+            if (rule.Match.MinSlices is < 0) errors.Add($"{At("Match:MinSlices")}MinSlices must not be negative.");
             i++;
         }
         return errors;
@@ -62,7 +71,7 @@ public sealed class RuleEngine
         var list = rules.ToList();
         var errors = Validate(list, knownDestinations, knownModels);
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(rules));
-        return new RuleEngine(list.Select(r => Compile(r, [], r.Name)).ToList());
+        return new RuleEngine(list.Select(r => Compile(r, [], _ => "")).ToList());
     }
 
     public RuleDecision Evaluate(RuleSubject subject)
@@ -81,7 +90,8 @@ public sealed class RuleEngine
 
     private sealed record CompiledRule(RoutingRule Rule, List<Func<RuleSubject, RuleCheck>> Checks);
 
-    private static CompiledRule Compile(RoutingRule rule, List<string> errors, string where)
+    /// <summary>Compiles the rule's match; a bad pattern or tag goes to <paramref name="errors"/>, after <paramref name="at"/> of its Match setting.</summary>
+    private static CompiledRule Compile(RoutingRule rule, List<string> errors, Func<string, string> at)
     {
         var m = rule.Match;
         var checks = new List<Func<RuleSubject, RuleCheck>>();
@@ -105,14 +115,14 @@ public sealed class RuleEngine
             if (RulePattern.TryCreate(pattern, out var err) is { } p)
                 checks.Add(s => new RuleCheck("SeriesDescription", p.IsMatch(s.SeriesDescription), $"'{s.SeriesDescription}' {(p.IsMatch(s.SeriesDescription) ? "matches" : "does not match")} '{pattern}'"));
             else
-                errors.Add($"{where}: SeriesDescription {err}");
+                errors.Add($"{at("SeriesDescription")}SeriesDescription {err}");
         }
         if (m.MinSlices is { } min)
             checks.Add(s => new RuleCheck("MinSlices", s.SliceCount >= min, $"{s.SliceCount} instance(s), at least {min} required"));
         foreach (var (key, text) in m.Tags)
         {
-            if (!TryResolveTag(key, out var tag)) { errors.Add($"{where}: Tags: '{key}' is neither a DICOM keyword nor ggggeeee."); continue; }
-            if (RulePattern.TryCreate(text, out var tagError) is not { } tp) { errors.Add($"{where}: Tags: {key}: {tagError}"); continue; }
+            if (!TryResolveTag(key, out var tag)) { errors.Add($"{at("Tags:" + key)}Tags: '{key}' is neither a DICOM keyword nor ggggeeee."); continue; }
+            if (RulePattern.TryCreate(text, out var tagError) is not { } tp) { errors.Add($"{at("Tags:" + key)}Tags: {key}: {tagError}"); continue; }
             checks.Add(s =>
             {
                 var values = s.Dataset.Contains(tag) ? s.Dataset.GetStrings(tag) : [];

@@ -20,6 +20,7 @@ public sealed class DimseSettingsValidator : IValidateOptions<DimseSettings>
     {
         List<string> problems = [];
         CheckAeTitle(problems, $"{S}:AeTitle", o.AeTitle);
+        for (int i = 0; i < o.AdditionalAeTitles.Count; i++) CheckAeTitle(problems, $"{S}:AdditionalAeTitles:{i}", o.AdditionalAeTitles[i]);
         if (!IPAddress.TryParse(o.BindAddress, out _)) problems.Add($"{S}:BindAddress: '{o.BindAddress}' is not an IP address");
         if (o.Port is < 0 or > 65535) problems.Add($"{S}:Port: {o.Port} is not a TCP port (0 to 65535; 0 picks a free one)");
         if (o.MaxAssociations < 1) problems.Add($"{S}:MaxAssociations: must be at least 1, not {o.MaxAssociations}");
@@ -32,6 +33,13 @@ public sealed class DimseSettingsValidator : IValidateOptions<DimseSettings>
         {
             CheckAeTitle(problems, $"{S}:AllowedPeers:{i}:AeTitle", o.AllowedPeers[i].AeTitle);
             if (o.AllowedPeers[i].Port is < 1 or > 65535) problems.Add($"{S}:AllowedPeers:{i}:Port: {o.AllowedPeers[i].Port} is not a TCP port (1 to 65535)");
+        }
+        for (int i = 0; i < o.MoveDestinations.Count; i++)
+        {
+            var d = o.MoveDestinations[i];
+            CheckAeTitle(problems, $"{S}:MoveDestinations:{i}:AeTitle", d.AeTitle);
+            if (string.IsNullOrWhiteSpace(d.Host)) problems.Add($"{S}:MoveDestinations:{i}:Host: must not be empty (where C-MOVE sends)");
+            if (d.Port is null or < 1 or > 65535) problems.Add($"{S}:MoveDestinations:{i}:Port: {(d.Port is { } p ? p.ToString(System.Globalization.CultureInfo.InvariantCulture) : "(none)")} is not a TCP port (1 to 65535)");
         }
         CheckTransferSyntaxes(problems, $"{S}:TransferSyntaxPreference", o.TransferSyntaxPreference);
         CheckTransferSyntaxes(problems, $"{S}:StorageTransferSyntaxes", o.StorageTransferSyntaxes);
@@ -65,6 +73,8 @@ public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
             return ValidateOptionsResult.Fail($"{S}:Provider: '{o.Provider}' is not Sqlite or PostgreSQL");
         if (provider != "SQLITE" && string.IsNullOrWhiteSpace(o.ConnectionString))
             return ValidateOptionsResult.Fail($"{S}:ConnectionString: required for PostgreSQL");
+        if (provider == "SQLITE" && o.SqliteSynchronous?.ToUpperInvariant() is not ("NORMAL" or "FULL"))
+            return ValidateOptionsResult.Fail($"{S}:SqliteSynchronous: '{o.SqliteSynchronous}' is not NORMAL or FULL");
         return ValidateOptionsResult.Success;
     }
 }

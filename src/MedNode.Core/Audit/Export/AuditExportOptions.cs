@@ -31,6 +31,22 @@ public sealed class AuditExportOptions
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     public bool Enabled => !string.IsNullOrWhiteSpace(File) || !string.IsNullOrWhiteSpace(Syslog?.Host);
+
+    /// <summary>The problems, each naming its setting; empty when valid or when the export is off.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Enabled) return errors;
+        if (Syslog is { Host.Length: > 0 } s)
+        {
+            // RFC 5424 §6.2.1: facilities 0 to 23.
+            if (s.Facility is < 0 or > 23) errors.Add($"{Section}:Syslog:Facility must be 0 to 23, not {s.Facility}.");
+            if (s.Port is < 1 or > 65535) errors.Add($"{Section}:Syslog:Port must be 1 to 65535, not {s.Port}.");
+        }
+        if (MaxAttempts < 1) errors.Add($"{Section}:MaxAttempts must be at least 1, not {MaxAttempts}.");
+        if (QueueCapacity < 1) errors.Add($"{Section}:QueueCapacity must be at least 1, not {QueueCapacity}.");
+        return errors;
+    }
 }
 
 /// <summary>Transport of the syslog messages.</summary>
