@@ -4,9 +4,10 @@
 # Part 1, STOW-RS and WADO-RS: the synthetic 200-slice 512x512 CT (~105 MB, explicit VR LE, `MedNode.Bench gen-ct`), stored
 #   - as one multipart/related request of 200 parts ("one"), and
 #   - as 200 single-instance requests, one after the other on one keep-alive connection ("single"),
-#   then (after "one") retrieved 3 times as a whole study with WADO-RS (multipart/related; type="application/dicom"), the
-#   time being until the last byte is read. Repetitions are interleaved (mednode, orthanc, mednode, orthanc...); each run
-#   starts a fresh server on empty temporary storage, stores a different 20-slice series first (untimed warm-up: JIT, EF Core
+#   then (after "one") retrieved 3 times as a whole study with WADO-RS (multipart/related; type="application/dicom") by
+#   `MedNode.Bench wado` (a new .NET process each time) and 3 times by curl, the time being until the last byte is read.
+#   Repetitions are interleaved (mednode, orthanc, mednode, orthanc...); each run starts a fresh server on empty temporary
+#   storage, stores a different 20-slice series first and retrieves it once by WADO-RS (untimed warm-up: JIT, EF Core
 #   query compilation, SQLite/Orthanc caches), then measures. Reported: wall time, images/s, server CPU-seconds during the
 #   request(s) (utime+stime+cutime+cstime from /proc/PID/stat), peak RSS (VmHWM from /proc/PID/status) after the warm-up and
 #   after the STOW (equal or close: flat memory), stored/failed counts from the STOW answers.
@@ -123,6 +124,7 @@ ct="$work/ct$slices"
 [ -d "$work/body-warm" ] || $bench multipart "$work/warm" "$work/body-warm" 20 >/dev/null
 ct_bytes=$(cat "$ct"/*.dcm | wc -c)
 study_uid=$(dcmdump -s +P 0020,000d "$(ls "$ct"/*.dcm | head -1)" | sed 's/.*\[\(.*\)\].*/\1/')
+warm_uid=$(dcmdump -s +P 0020,000d "$(ls "$work/warm"/*.dcm | head -1)" | sed 's/.*\[\(.*\)\].*/\1/')
 
 echo "# $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -133,6 +135,9 @@ stow_run() { # SERVER MODE REP
   "start_$srv" "$d"
   out=$($bench stow "$BASE/studies" "$work/body-warm") || exit 1
   [ "$(cut -f2 <<<"$out")" = 20 ] || { echo "warm-up STOW to $srv: $out" >&2; exit 1; }
+  # The warm-up also retrieves that series once by WADO-RS, so that the timed first retrieval is not the first call of
+  # the path (JIT with DOTNET_TieredCompilation=0, EF Core query compilation).
+  $bench wado "$BASE/studies/$warm_uid" >/dev/null || exit 1
   h0=$(hwm_kib "$SRV"); c0=$(cpu_ticks "$SRV")
   out=$($bench stow "$BASE/studies" "$work/body-$mode") || exit 1
   c1=$(cpu_ticks "$SRV")
@@ -148,6 +153,16 @@ stow_run() { # SERVER MODE REP
       printf 'wado\t%s\t-\t%s.%s\t%s\t%.2f\t-\t%s\t%s\t%s\n' "$srv" "$rep" "$i" "$(cut -f1 <<<"$w")" "$(cpu_s "$c0" "$c1")" \
         "$(hwm_kib "$SRV")" "$(cut -f3 <<<"$w")" "$(cut -f2 <<<"$w")" | tee -a "$results"
       [ "$(cut -f3 <<<"$w")" = "$slices" ] && [ "$(cut -f2 <<<"$w")" -gt "$ct_bytes" ] || echo "WARNING: $srv WADO returned $w" >&2
+    done
+    # The same retrieval by curl (no client start-up or JIT in the time: the bench client above is a new .NET process per
+    # retrieval, and its own first request is part of its time).
+    for i in 1 2 3; do
+      c0=$(cpu_ticks "$SRV")
+      w=$(curl -sf -o /dev/null -H 'Accept: multipart/related; type="application/dicom"' -w '%{time_total}\t%{size_download}' "$BASE/studies/$study_uid") || exit 1
+      c1=$(cpu_ticks "$SRV")
+      printf 'wadoc\t%s\t-\t%s.%s\t%s\t%.2f\t-\t%s\t-\t%s\n' "$srv" "$rep" "$i" "$(cut -f1 <<<"$w")" "$(cpu_s "$c0" "$c1")" \
+        "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$w")" | tee -a "$results"
+      [ "$(cut -f2 <<<"$w")" -gt "$ct_bytes" ] || echo "WARNING: $srv WADO (curl) returned $w" >&2
     done
   fi
   stop "$SRV"; rm -rf "$d"
@@ -246,6 +261,17 @@ if wado:
         if first and later:
             print(f"| {srv} | {st.median(float(r[4]) for r in first):.3f} | {st.median(float(r[5]) for r in first):.2f} | "
                   f"{st.median(float(r[4]) for r in later):.3f} | {st.median(float(r[5]) for r in later):.2f} |")
+wadoc = [r for r in rows if r[0] == "wadoc"]
+if wadoc:
+    print(f"\n## WADO-RS whole study by curl, {images} instances (medians)\n")
+    print("| server | retrievals | seconds | images/s | MB/s | server CPU-s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for srv in ("mednode", "baseline", "orthanc"):
+        rs = [r for r in wadoc if r[1] == srv]
+        if not rs: continue
+        s = st.median(float(r[4]) for r in rs); med[("wadoc", srv)] = s
+        med[("wadoccpu", srv)] = st.median(float(r[5]) for r in rs)
+        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} |")
 load = [r for r in rows if r[0] == "load"]
 if load:
     print("\n## QIDO-RS data load (STOW of tiny single-instance studies, batches of 500)\n")
@@ -276,8 +302,11 @@ for mode in ("one", "single"):
 if ("wado", "mednode") in med and ("wado", "orthanc") in med:
     print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)"
           + (f"; baseline {med[('wado', 'orthanc')] / med[('wado', 'baseline')]:.2f}" if ("wado", "baseline") in med else ""))
+if ("wadoc", "mednode") in med and ("wadoc", "orthanc") in med:
+    print(f"- WADO study (curl): {med[('wadoc', 'orthanc')] / med[('wadoc', 'mednode')]:.2f} (target ≥ 2)"
+          + (f"; baseline {med[('wadoc', 'orthanc')] / med[('wadoc', 'baseline')]:.2f}" if ("wadoc", "baseline") in med else ""))
 print("\n## server CPU-seconds ratios (Orthanc CPU / MedNode CPU: above 1 means MedNode spends less; robust to a busy machine)\n")
-for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",)]:
+for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",), ("wadoccpu",)]:
     o, m, b = med.get(key + ("orthanc",)), med.get(key + ("mednode",)), med.get(key + ("baseline",))
     if o and m: print(f"- {' '.join(key)}: {o / m:.2f}" + (f"; baseline {o / b:.2f}" if b else ""))
 for k in sorted(k for k in med if k[0] == "qido" and k[3] != "orthanc"):
