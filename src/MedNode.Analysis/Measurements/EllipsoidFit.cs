@@ -239,7 +239,11 @@ public static partial class EllipsoidFit
                     cost = trialCost;
                     lambda = Math.Max(lambda / 10, 1e-9);
                     accepted = true;
-                    if (decrease < 1e-10) return (it, true);
+                    // Converged when the cost no longer falls, or when the shape moved by under 10⁻⁴ (mm, log semi-axis or
+                    // radian): a volume change of at most 0.03 %.
+                    var moved = 0.0;
+                    for (var a = 0; a < 9; a++) moved = Math.Max(moved, Math.Abs(step[a]));
+                    if (decrease < 1e-9 || moved < 1e-4) return (it, true);
                     break;
                 }
                 model.Restore(state);
