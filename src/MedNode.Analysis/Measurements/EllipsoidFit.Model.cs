@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MedNode.Analysis.Volumes;
 
 namespace MedNode.Analysis.Measurements;
@@ -8,10 +9,10 @@ public static partial class EllipsoidFit
     /// The voxels and the image model I ≈ b + c·f(θ), θ = (centre, semi-axes, axes). Parameter steps are
     /// (Δcentre ×3, Δlog semi-axis ×3, rotation vector ×3 applied to the current axes, Δb, Δc).
     /// </summary>
-    private sealed class Model(double[] px, double[] py, double[] pz, double[] values, Vec3 spacing)
+    private sealed class Model(double[] px, double[] py, double[] pz, double[] values, Vec3 spacing, int subSamples)
     {
         public const int Parameters = 11;
-        private const int SubSamples = 3;
+        
 
         private readonly double[] _fraction = new double[px.Length];
         private readonly double[] _residual = new double[px.Length];
@@ -61,6 +62,8 @@ public static partial class EllipsoidFit
         /// not finite). With <paramref name="jtj"/> and <paramref name="jtr"/>, also accumulates JᵀJ and Jᵀr of the
         /// residuals' analytic Jacobian. The first call solves b and c linearly for the start shape.
         /// </summary>
+        // Hot loops of a fit that runs once per lesion: compiled optimised at once rather than after tiering up.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Evaluate(double[,]? jtj, double[]? jtr)
         {
             var n = px.Length;
@@ -153,9 +156,11 @@ public static partial class EllipsoidFit
         }
 
         /// <summary>
-        /// The fraction of voxel v inside the ellipsoid, from 3×3×3 sub-voxels each with a linear ramp across its width
+        /// The fraction of voxel v inside the ellipsoid, from n×n×n sub-voxels each with a linear ramp across its width
         /// along the normal; with <paramref name="gradient"/>, also ∂f/∂(Δcentre, Δlog semi-axes, rotation vector).
         /// </summary>
+        // Hot loops of a fit that runs once per lesion: compiled optimised at once rather than after tiering up.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private double Fraction(int v, double[]? gradient)
         {
             if (gradient != null) Array.Clear(gradient);
@@ -165,19 +170,19 @@ public static partial class EllipsoidFit
             if (d <= -w) return 1;
             var curvature = CurvatureSum(px[v], py[v], pz[v]);
             double sum = 0;
-            for (var k = 0; k < SubSamples; k++)
+            for (var k = 0; k < subSamples; k++)
             {
-                var oz = (((k + 0.5) / SubSamples) - 0.5) * spacing.Z;
-                for (var j = 0; j < SubSamples; j++)
+                var oz = (((k + 0.5) / subSamples) - 0.5) * spacing.Z;
+                for (var j = 0; j < subSamples; j++)
                 {
-                    var oy = (((j + 0.5) / SubSamples) - 0.5) * spacing.Y;
-                    for (var i = 0; i < SubSamples; i++)
+                    var oy = (((j + 0.5) / subSamples) - 0.5) * spacing.Y;
+                    for (var i = 0; i < subSamples; i++)
                     {
-                        var ox = (((i + 0.5) / SubSamples) - 0.5) * spacing.X;
+                        var ox = (((i + 0.5) / subSamples) - 0.5) * spacing.X;
                         var ds = SignedDistance(px[v] + ox, py[v] + oy, pz[v] + oz, gradient == null ? null : _subGradient, out var ws);
                         // A straight ramp across a curved surface overstates what lies inside by (κ₁ + κ₂)·h²/24 per unit
                         // area (h the ramp's width): shift the ramp by that much so that a sphere's fractions sum to its volume.
-                        var h = ws / SubSamples;
+                        var h = ws / subSamples;
                         var t = 0.5 - ((ds + (curvature * h * h / 24)) / h);
                         if (t <= 0) continue;
                         if (t >= 1)
@@ -193,7 +198,7 @@ public static partial class EllipsoidFit
                     }
                 }
             }
-            const double count = SubSamples * SubSamples * SubSamples;
+            double count = subSamples * subSamples * subSamples;
             if (gradient != null)
             {
                 for (var p = 0; p < 9; p++) gradient[p] /= count;
@@ -207,6 +212,8 @@ public static partial class EllipsoidFit
         /// κ₁ + κ₂ of the ellipsoid's level surface through p: div(∇F/|∇F|) for F = |q|², which with M = Σ u_k u_kᵀ/a_k² and
         /// m = M·(p − centre) is (tr M·|m|² − mᵀ·M·m) / |m|³.
         /// </summary>
+        // Hot loops of a fit that runs once per lesion: compiled optimised at once rather than after tiering up.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private double CurvatureSum(double x, double y, double z)
         {
             var d = new Vec3(x, y, z) - Centre;
@@ -230,6 +237,8 @@ public static partial class EllipsoidFit
         /// ρ = |diag(1/a)·Axesᵀ·(p − centre)|; <paramref name="width"/> is the voxel's width along the normal ∇ρ/|∇ρ|.
         /// With <paramref name="gradient"/>, ∂distance/∂θ (to first order: ∂ρ/∂θ / |∇ρ|).
         /// </summary>
+        // Hot loops of a fit that runs once per lesion: compiled optimised at once rather than after tiering up.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private double SignedDistance(double x, double y, double z, double[]? gradient, out double width)
         {
             var d = new Vec3(x, y, z) - Centre;
