@@ -95,12 +95,13 @@ public sealed class AnalysisPipeline(TimeProvider timeProvider)
             {
                 if (component.VolumeMm3 < m.MinLesionVolumeMm3) continue;
                 var lesionMask = labeling.ExtractMask(component.Label);
-                var measurements = LesionMeasurer.Measure(labeling, component.Label, source) with
-                {
-                    // The model's transition from inside to outside spans about a voxel of its grid, and trilinear
-                    // interpolation spreads it over one more: two model voxels of shell hold the whole tail.
-                    VolumePartial = PartialVolume.EstimateMm3(onSource, labeling, component, m.Threshold, 2 * m.TargetSpacing.Max(), mask: lesionMask),
-                };
+                var measurements = LesionMeasurer.Measure(labeling, component.Label, source);
+                // The model's transition from inside to outside spans about a voxel of its grid, and trilinear
+                // interpolation spreads it over one more: two model voxels of shell hold the whole tail.
+                var sum = PartialVolume.EstimateMm3(onSource, labeling, component, m.Threshold, 2 * m.TargetSpacing.Max(), mask: lesionMask);
+                // Small lesions: an ellipsoid fitted to the image, where the fit passes its checks, is less noisy than the sum.
+                var (volume, method, _) = SmallLesionVolume.Estimate(source, onSource, m.Threshold, lesionMask, component.Box, measurements.Maximum3DDiameter, sum);
+                measurements = measurements with { VolumePartial = volume, VolumePartialMethod = method };
                 lesions.Add(new DetectedLesion(lesions.Count + 1, m.Classes[c], lesionMask, component.Box, MeanInside(onSource, lesionMask, component.Box), measurements));
             }
         }

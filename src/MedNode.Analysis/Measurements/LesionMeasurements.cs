@@ -19,9 +19,17 @@ public sealed record LesionMeasurements
 
     /// <summary>
     /// Partial-volume estimate (not an IBSI feature): the model's probabilities summed over the lesion and the shell
-    /// around it, times the voxel volume (<see cref="PartialVolume"/>). Null when no probability map was given.
+    /// around it, times the voxel volume (<see cref="PartialVolume"/>), or for a small lesion a partial-volume ellipsoid
+    /// fitted to the image (<see cref="SmallLesionVolume"/>); <see cref="VolumePartialMethod"/> says which. Null when no
+    /// probability map was given.
     /// </summary>
     public double? VolumePartial { get; init; }
+
+    /// <summary>
+    /// Which estimate <see cref="VolumePartial"/> is (<see cref="VolumePartialMethods"/>): "ProbabilitySum", or
+    /// "EllipsoidFit" for a small lesion whose fitted ellipsoid passed <see cref="SmallLesionVolume.Check"/>. Null with it.
+    /// </summary>
+    public string? VolumePartialMethod { get; init; }
 
     /// <summary>IBSI C0JK: Surface area (mesh).</summary>
     public required double SurfaceArea { get; init; }

@@ -14,7 +14,8 @@ namespace MedNode.Analysis.Tests.Inference;
 /// </summary>
 public class PhantomSweepTests(ITestOutputHelper output)
 {
-    public static TheoryData<int> Seeds => [1, 2, 3, 4, 5];
+    /// <summary>Seeds 1–5, and 6–8 that the model card's evaluation added; none is a seed the volume estimate was developed on (11–20).</summary>
+    public static TheoryData<int> Seeds => [1, 2, 3, 4, 5, 6, 7, 8];
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -44,7 +45,7 @@ public class PhantomSweepTests(ITestOutputHelper output)
             errors.Add(Math.Abs(error));
             var partial = (match.Measurements.VolumePartial!.Value - truth.Volume) / truth.Volume;
             partialErrors.Add(Math.Abs(partial));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lesion {i} radii {truth.Radii} HU {truth.Hu}: Dice {dice:F3}, mesh volume {error:P1}, voxel volume {(match.Measurements.VolumeVoxelCounting - truth.Volume) / truth.Volume:P1}, partial-volume estimate {partial:P1}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lesion {i} radii {truth.Radii} HU {truth.Hu}: Dice {dice:F3}, mesh volume {error:P1}, voxel volume {(match.Measurements.VolumeVoxelCounting - truth.Volume) / truth.Volume:P1}, partial-volume estimate {partial:P1} ({match.Measurements.VolumePartialMethod})"));
             dice.Should().BeGreaterThanOrEqualTo(0.9, $"lesion {i}");
             Math.Abs(error).Should().BeLessThanOrEqualTo(0.12, $"lesion {i}");
         }
@@ -52,10 +53,12 @@ public class PhantomSweepTests(ITestOutputHelper output)
         // boundary of a 3 mm-radius sphere is 10 % of its volume); on average they are within a few per cent.
         errors.Average().Should().BeLessThanOrEqualTo(0.05);
         // The partial-volume estimate is not held back by a voxel mask's staircase (the analytic voxel-centre mask of a
-        // lesion 5 mm across is itself off by up to ±10 %): single lesions stay within 10 %, and on average within 3.5 %.
-        // What remains is the image noise (σ = 10 HU): MODEL_CARD.md.
-        partialErrors.Should().OnlyContain(e => e <= 0.10);
-        partialErrors.Average().Should().BeLessThanOrEqualTo(0.035);
+        // lesion 5 mm across is itself off by up to ±10 %). For lesions up to 20 mm across it is the volume of an ellipsoid
+        // fitted to the image where the fit passes its checks (SmallLesionVolume), else the probability sum, whose image
+        // noise (σ = 10 HU) put single lesions 5–8 mm across up to 8.7 % off: issue #6's 5 % for every lesion, and 2 % on
+        // average per phantom. MODEL_CARD.md gives the measured values.
+        partialErrors.Should().OnlyContain(e => e <= 0.05);
+        partialErrors.Average().Should().BeLessThanOrEqualTo(0.02);
     }
 
     internal static CtPhantomSpec RandomSpec(int seed)
