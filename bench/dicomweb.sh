@@ -241,17 +241,23 @@ if stow:
             label = "1 × 200 parts" if mode == "one" else f"{images} × 1 part"
             print(f"| {srv} | {label} | {len(rs)} | {s:.2f} | {images / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | "
                   f"{st.median(int(r[6]) for r in rs) / 1024:.0f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
-wado = [r for r in rows if r[0] == "wado"]
-if wado:
-    print(f"\n## WADO-RS whole study, {images} instances (medians)\n")
-    print("| server | retrievals | seconds | images/s | MB/s | server CPU-s | peak RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+def wado_table(kind, title, rss):
+    """Medians per server of the WADO rows of one kind ("wado": MedNode.Bench, "wadoc": curl); fills med[(kind, srv)]."""
+    rs_all = [r for r in rows if r[0] == kind]
+    if not rs_all: return rs_all
+    print(f"\n## {title}, {images} instances (medians)\n")
+    print("| server | retrievals | seconds | images/s | MB/s | server CPU-s |" + (" peak RSS MiB |" if rss else ""))
+    print("| --- | --- | --- | --- | --- | --- |" + (" --- |" if rss else ""))
     for srv in ("mednode", "baseline", "orthanc"):
-        rs = [r for r in wado if r[1] == srv]
+        rs = [r for r in rs_all if r[1] == srv]
         if not rs: continue
-        s = st.median(float(r[4]) for r in rs); med[("wado", srv)] = s
-        med[("wadocpu", srv)] = st.median(float(r[5]) for r in rs)
-        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+        s = st.median(float(r[4]) for r in rs); med[(kind, srv)] = s
+        med[(kind + "cpu", srv)] = st.median(float(r[5]) for r in rs)
+        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {med[(kind + 'cpu', srv)]:.2f} |"
+              + (f" {st.median(int(r[7]) for r in rs) / 1024:.0f} |" if rss else ""))
+    return rs_all
+wado = wado_table("wado", "WADO-RS whole study", rss=True)
+if wado:
     # The first retrieval after the STOW is where a server that checks stored files on first read pays for it.
     print("\n| server | first retrieval after the STOW: seconds | server CPU-s | later retrievals: seconds | server CPU-s |")
     print("| --- | --- | --- | --- | --- |")
@@ -261,17 +267,7 @@ if wado:
         if first and later:
             print(f"| {srv} | {st.median(float(r[4]) for r in first):.3f} | {st.median(float(r[5]) for r in first):.2f} | "
                   f"{st.median(float(r[4]) for r in later):.3f} | {st.median(float(r[5]) for r in later):.2f} |")
-wadoc = [r for r in rows if r[0] == "wadoc"]
-if wadoc:
-    print(f"\n## WADO-RS whole study by curl, {images} instances (medians)\n")
-    print("| server | retrievals | seconds | images/s | MB/s | server CPU-s |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for srv in ("mednode", "baseline", "orthanc"):
-        rs = [r for r in wadoc if r[1] == srv]
-        if not rs: continue
-        s = st.median(float(r[4]) for r in rs); med[("wadoc", srv)] = s
-        med[("wadoccpu", srv)] = st.median(float(r[5]) for r in rs)
-        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} |")
+wado_table("wadoc", "WADO-RS whole study by curl", rss=False)
 load = [r for r in rows if r[0] == "load"]
 if load:
     print("\n## QIDO-RS data load (STOW of tiny single-instance studies, batches of 500)\n")
