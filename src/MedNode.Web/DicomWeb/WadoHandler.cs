@@ -66,11 +66,7 @@ internal static class WadoHandler
             }
             writer.Write("\r\n"u8);
             // The first part goes out at once (the client has the 200 and its first instance); then a flush per MiB.
-            if (unflushed >= CopyBlock || record == instances[0])
-            {
-                await writer.FlushAsync(http.RequestAborted);
-                unflushed = 0;
-            }
+            unflushed = await FlushWhenDueAsync(writer, unflushed, force: ReferenceEquals(record, instances[0]), http.RequestAborted);
         }
         writer.Write(closing);
         await writer.FlushAsync(http.RequestAborted);
@@ -107,14 +103,17 @@ internal static class WadoHandler
             writer.Advance(n);
             offset += n;
             left -= n;
-            unflushed += n;
-            if (unflushed >= CopyBlock)
-            {
-                await writer.FlushAsync(http.RequestAborted);
-                unflushed = 0;
-            }
+            unflushed = await FlushWhenDueAsync(writer, unflushed + n, force: false, http.RequestAborted);
         }
         return unflushed;
+    }
+
+    /// <summary>Flushes the response pipe when <see cref="CopyBlock"/> bytes are waiting (or when forced); returns the bytes still unflushed.</summary>
+    private static async ValueTask<long> FlushWhenDueAsync(System.IO.Pipelines.PipeWriter writer, long unflushed, bool force, CancellationToken cancellationToken)
+    {
+        if (!force && unflushed < CopyBlock) return unflushed;
+        await writer.FlushAsync(cancellationToken);
+        return 0;
     }
 
     /// <summary>Transcodes one instance; before the response has started a failure is a 406, after it the connection is aborted.</summary>
