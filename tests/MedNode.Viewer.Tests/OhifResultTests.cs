@@ -20,6 +20,7 @@ namespace MedNode.Viewer.Tests;
 /// long and short axes with their lengths and its bounding box, and tracking the SR's measurements turns the boxes into
 /// rectangles. Screenshots of each step go to .test-output/artifacts/.
 /// </summary>
+[Collection(OhifCollection.Name)]
 public sealed class OhifResultTests
 {
     private const string Chromium = "/usr/bin/chromium";
@@ -117,7 +118,7 @@ public sealed class OhifResultTests
         await using var browser = await OhifViewerTests.Browser.LaunchAsync();
         await using var session = await OhifSession.OpenAsync(browser.Instance, "ohif-result");
         var page = session.Page;
-        await page.GotoAsync($"{server.Origin}/viewer?StudyInstanceUIDs={study}");
+        await OhifPages.GotoAsync(page, $"{server.Origin}/viewer?StudyInstanceUIDs={study}");
         await page.WaitForFunctionAsync(CountLitPixelsJs, null, new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 500 });
         var before = await ColouredPixelsAsync(page, -1, 10_000);
         await session.ShotAsync("ohif-seg-before.png");

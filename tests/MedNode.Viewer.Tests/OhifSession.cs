@@ -28,8 +28,7 @@ internal sealed class OhifSession : IAsyncDisposable
     public static async Task<OhifSession> OpenAsync(IBrowser browser, string name)
     {
         Directory.CreateDirectory(Artifacts);
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        await page.AddInitScriptAsync("localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour']));");
+        var page = await OhifPages.NewPageAsync(browser);
         var session = new OhifSession(page, name);
         page.Console += (_, m) => session._log.Enqueue($"console.{m.Type}: {m.Text}");
         page.PageError += (_, e) => session._log.Enqueue("pageerror: " + e);

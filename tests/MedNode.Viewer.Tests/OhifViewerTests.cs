@@ -10,6 +10,7 @@ namespace MedNode.Viewer.Tests;
 /// OHIF 3.13.2 (prebuilt, npm pack @ohif/app) in headless Debian Chromium driven by Playwright, reading a synthetic CT series
 /// from MedNode over QIDO-RS and WADO-RS: same origin, and cross-origin through CORS.
 /// </summary>
+[Collection(OhifCollection.Name)]
 public sealed class OhifViewerTests
 {
     internal const string Chromium = "/usr/bin/chromium";
@@ -54,8 +55,8 @@ public sealed class OhifViewerTests
         var (study, description) = await StorePhantomAsync(node.Origin);
 
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.Instance.NewPageAsync();
-        await page.GotoAsync(ohif.Origin + "/app-config.js");
+        var page = await OhifPages.NewPageAsync(browser.Instance);
+        await OhifPages.GotoAsync(page, ohif.Origin + "/app-config.js");
         // A quoted type= parameter is not CORS-safelisted, so Chromium sends a preflight first; the fetch fails unless it passes.
         var result = await page.EvaluateAsync<string>($$"""
             async () => {
@@ -70,8 +71,7 @@ public sealed class OhifViewerTests
 
     private static async Task OpenInOhifAsync(Browser browser, string ohifOrigin, string study, string description, string screenshot)
     {
-        var page = await browser.Instance.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        await page.AddInitScriptAsync("localStorage.setItem('shownTours', JSON.stringify(['basicViewerTour']));");
+        var page = await OhifPages.NewPageAsync(browser.Instance);
         var shot = Path.Combine(SharedData.RepoRoot, ".test-output", "artifacts", screenshot);
         Directory.CreateDirectory(Path.GetDirectoryName(shot)!);
         // The browser's console and the HTTP requests, kept beside the screenshot to explain a failure.
@@ -82,9 +82,9 @@ public sealed class OhifViewerTests
         page.Response += (_, r) => log.Enqueue($"{r.Status} {r.Request.Method} {r.Url} accept={r.Request.Headers.GetValueOrDefault("accept")}");
         try
         {
-            await page.GotoAsync(ohifOrigin + "/");
-            await page.GetByText(description).First.WaitForAsync(new LocatorWaitForOptions { Timeout = 90_000 });
-            await page.GotoAsync($"{ohifOrigin}/viewer?StudyInstanceUIDs={study}");
+            await OhifPages.GotoAsync(page, ohifOrigin + "/");
+            await page.GetByText(description).First.WaitForAsync(new LocatorWaitForOptions { Timeout = 180_000 });
+            await OhifPages.GotoAsync(page, $"{ohifOrigin}/viewer?StudyInstanceUIDs={study}");
             var lit = await page.WaitForFunctionAsync(CountLitPixelsJs, null, new PageWaitForFunctionOptions { Timeout = 120_000, PollingInterval = 500 });
             (await lit.JsonValueAsync<int>()).Should().BeGreaterThan(20000, "the CT slice is drawn in the viewport");
         }
@@ -155,7 +155,7 @@ public sealed class OhifViewerTests
 /// shows the stored study and the viewer draws it (WADO-RS). Only this one runs twice: the cross-origin test differs in CORS,
 /// which does not touch the index.
 /// </summary>
-[RequiresPostgres]
+[RequiresPostgres, Collection(OhifCollection.Name)]
 public sealed class OhifViewerPostgresTests
 {
     [RequiresTestDepsFact(OhifViewerTests.OhifIndex, null, OhifViewerTests.Chromium), Trait("Conformance", "PS3.18 10.4, 10.6 (OHIF 3.13.2)")]
