@@ -20,6 +20,9 @@
 # with its defaults (SQLite index, SyncStorageArea=true) plus its DICOMweb plugin. TCP_NODELAY=1 is exported for Orthanc.
 # HTTP clients: `MedNode.Bench stow|wado|qido` (HttpClient, bodies built once to files by `MedNode.Bench multipart`).
 #
+# The loopback ceiling (`bench/loopback-ceiling.py`): after each repetition's MedNode WADO-RS, the body MedNode returned is
+#   served from memory by a minimal HTTP server in one send, and timed by curl 3 times ("ceiling" rows): no server can
+#   answer that retrieval much faster on this machine, so its ratio to Orthanc bounds what a server could reach here.
 # MODES="one" (default "one single") runs only those STOW modes (WADO runs after "one").
 # BASELINE=DIR (a copy of an earlier build's src/MedNode.Host/bin/Release/net10.0) adds a third server "baseline" to the
 #   STOW/WADO interleaving, so that a change is measured before/after in the same run: mednode, baseline, orthanc, ...
@@ -164,14 +167,29 @@ stow_run() { # SERVER MODE REP
         "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$w")" | tee -a "$results"
       [ "$(cut -f2 <<<"$w")" -gt "$ct_bytes" ] || echo "WARNING: $srv WADO (curl) returned $w" >&2
     done
+    [ "$srv" = mednode ] && curl -sf -o "$work/wado-body" -H 'Accept: multipart/related; type="application/dicom"' "$BASE/studies/$study_uid"
   fi
   stop "$SRV"; rm -rf "$d"
+}
+ceiling_run() { # REP: the loopback ceiling, timed by curl like the servers' WADO-RS
+  local rep=$1 port i w
+  [ -s "$work/wado-body" ] || return 0
+  port=$(freeport)
+  coproc CEIL { exec /usr/bin/python3 "$repo/bench/loopback-ceiling.py" "$work/wado-body" "$port"; }
+  local cpid=$CEIL_PID; pids+=("$cpid")
+  read -r _ <&"${CEIL[0]}"
+  for i in 1 2 3; do
+    w=$(curl -sf -o /dev/null -w '%{time_total}\t%{size_download}' "http://127.0.0.1:$port/studies/$study_uid") || exit 1
+    printf 'wadoc\tceiling\t-\t%s.%s\t%s\t-\t-\t-\t-\t%s\n' "$rep" "$i" "$(cut -f1 <<<"$w")" "$(cut -f2 <<<"$w")" | tee -a "$results"
+  done
+  stop "$cpid"
 }
 if [[ " $parts " == *" stow "* ]]; then
   echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes"
   for rep in $(seq 1 "$reps"); do
     for mode in ${MODES:-one single}; do
       for srv in mednode ${BASELINE:+baseline} orthanc; do stow_run "$srv" "$mode" "$rep"; done
+      [ "$mode" = one ] && ceiling_run "$rep"
     done
   done
 fi
@@ -248,12 +266,14 @@ def wado_table(kind, title, rss):
     print(f"\n## {title}, {images} instances (medians)\n")
     print("| server | retrievals | seconds | images/s | MB/s | server CPU-s |" + (" peak RSS MiB |" if rss else ""))
     print("| --- | --- | --- | --- | --- | --- |" + (" --- |" if rss else ""))
-    for srv in ("mednode", "baseline", "orthanc"):
+    for srv in ("mednode", "baseline", "orthanc", "ceiling"):
         rs = [r for r in rs_all if r[1] == srv]
         if not rs: continue
         s = st.median(float(r[4]) for r in rs); med[(kind, srv)] = s
-        med[(kind + "cpu", srv)] = st.median(float(r[5]) for r in rs)
-        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {med[(kind + 'cpu', srv)]:.2f} |"
+        cpu = "-"
+        if srv != "ceiling":  # the ceiling's server is a Python loop: its CPU is not comparable, so not taken
+            med[(kind + "cpu", srv)] = st.median(float(r[5]) for r in rs); cpu = f"{med[(kind + 'cpu', srv)]:.2f}"
+        print(f"| {srv} | {len(rs)} | {s:.3f} | {images / s:.0f} | {int(rs[0][9]) / 1e6 / s:.0f} | {cpu} |"
               + (f" {st.median(int(r[7]) for r in rs) / 1024:.0f} |" if rss else ""))
     return rs_all
 wado = wado_table("wado", "WADO-RS whole study", rss=True)
@@ -301,6 +321,9 @@ if ("wado", "mednode") in med and ("wado", "orthanc") in med:
 if ("wadoc", "mednode") in med and ("wadoc", "orthanc") in med:
     print(f"- WADO study (curl): {med[('wadoc', 'orthanc')] / med[('wadoc', 'mednode')]:.2f} (target ≥ 2)"
           + (f"; baseline {med[('wadoc', 'orthanc')] / med[('wadoc', 'baseline')]:.2f}" if ("wadoc", "baseline") in med else ""))
+if ("wadoc", "ceiling") in med and ("wadoc", "orthanc") in med:
+    print(f"- WADO study (curl), the loopback ceiling (MedNode's body from memory, one send): {med[('wadoc', 'orthanc')] / med[('wadoc', 'ceiling')]:.2f}"
+          " × Orthanc: what a server that holds the body in memory and sends it in one call reaches here")
 print("\n## server CPU-seconds ratios (Orthanc CPU / MedNode CPU: above 1 means MedNode spends less; robust to a busy machine)\n")
 for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",), ("wadoccpu",)]:
     o, m, b = med.get(key + ("orthanc",)), med.get(key + ("mednode",)), med.get(key + ("baseline",))

@@ -5,6 +5,9 @@
 #   storescp   DCMTK 3.6.7, writes each file, no fsync, no index (--fork for parallel associations)
 #   mednode    `mednode serve` (SQLite index, durable ingest: acknowledged only when on disk and indexed)
 #   orthanc    Orthanc 1.10.1 (SQLite index, fsync of each file: SyncStorageArea defaults to true)
+#   floor      storescp --ignore: receives every data set and answers, stores nothing. Not a competitor: the time of the
+#              association and the transfer themselves (storescu's pace), the floor under any receiver's time; with
+#              bench/disk-floor.py's per-instance flush it bounds what a durable receiver can reach (bench/RESULTS.md)
 # each with 1 association and with 4 parallel associations (the files dealt round-robin to 4 storescu processes).
 # TCP_NODELAY=1 is exported for DCMTK and Orthanc; MedNode sets NoDelay itself. Every repetition starts a fresh server on
 # empty temporary storage and free ports, and stops it by PID.
@@ -15,6 +18,7 @@
 #        SLICES=400 REPS=3 bench/dimse.sh
 #        MEDNODE_TIERED=1 bench/dimse.sh   (tiered JIT on, as `mednode serve` runs by default)
 #        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
+#        RECEIVERS="floor storescp mednode orthanc" bench/dimse.sh   (with the protocol floor)
 #        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,9 +62,10 @@ start_storescp() {
   [ "$n" -gt 1 ] && fork=(--fork)
   PORT=$(freeport); AET=STORESCP
   mkdir -p "$d/out"
-  /usr/bin/time -f '%M' -o "$d/time" storescp "${fork[@]}" -aet "$AET" -od "$d/out" "$PORT" >"$d/log" 2>&1 &
+  /usr/bin/time -f '%M' -o "$d/time" storescp "${fork[@]}" ${3:-} -aet "$AET" -od "$d/out" "$PORT" >"$d/log" 2>&1 &
   TPID=$!; SRV=$(child_of $TPID)
 }
+start_floor() { start_storescp "$1" "$2" --ignore; }
 start_baseline() { start_mednode "$1" "$2" "$baseline_dll"; }
 start_mednode() {
   local d=$1 dll=${3:-$mednode_dll} tiered=()
@@ -87,6 +92,7 @@ EOF
 stored_count() {
   case $1 in
     storescp) find "$2/out" -type f | wc -l ;;
+    floor) echo $(( ${#warm[@]} + ${#files[@]} )) ;; # stores nothing by design; storescu's exit status says each was answered
     mednode|baseline) find "$2/store" -path "$2/store/.*" -prune -o -name '*.dcm' -type f -print | wc -l ;;
     orthanc) find "$2/storage" -type f -name '*-*' | wc -l ;;
   esac
@@ -115,7 +121,7 @@ run_one() {
   done
   for p in "${pids[@]}"; do wait "$p" || fail=1; done
   t1=$(date +%s.%N)
-  [ "$recv" = storescp ] && [ "$n" -gt 1 ] && echoscu -aec "$AET" 127.0.0.1 "$PORT" >/dev/null 2>&1 || true # lets storescp reap its children (their CPU counts in cutime)
+  [[ "$recv" = storescp || "$recv" = floor ]] && [ "$n" -gt 1 ] && echoscu -aec "$AET" 127.0.0.1 "$PORT" >/dev/null 2>&1 || true # lets storescp reap its children (their CPU counts in cutime)
   c1=$(cpu_ticks "$SRV")
   local hwm; hwm=$(hwm_kib "$SRV")
   kill -TERM "$SRV"; wait "$TPID" 2>/dev/null || true
@@ -160,4 +166,8 @@ for n in sorted({k[1] for k in med}):
     for other in ("storescp", "orthanc"):
         o = med.get((other, n))
         if o: print(f"{n} association(s): mednode throughput / {other} = {o / m:.2f}")
+    f = med.get(("floor", n))
+    if f:
+        print(f"{n} association(s): floor (storescp --ignore) {f:.2f} s; mednode spends {m - f:.2f} s above it"
+              + "".join(f", {other} {med[(other, n)] - f:.2f} s" for other in ("storescp", "orthanc") if (other, n) in med))
 EOF
