@@ -30,6 +30,7 @@ public class MutationTests
         int parsed = 0, rejected = 0;
         long worstTicks = 0, worstAllocation = 0;
         string worst = "";
+        byte[] worstBytes = [];
         for (int i = 0; i < Mutants; i++)
         {
             var src = sources[rng.Next(sources.Count)];
@@ -38,9 +39,7 @@ public class MutationTests
             var sw = Stopwatch.StartNew();
             try
             {
-                var f = DicomFile.Parse(bytes, options);
-                // Touch every value, as a consumer would.
-                foreach (var item in f.Dataset) if (item is DicomElement e && e.VR.IsString()) _ = f.Dataset.GetStrings(e.Tag);
+                ParseAndTouch(bytes, options);
                 parsed++;
             }
             catch (DicomParseException)
@@ -56,13 +55,35 @@ public class MutationTests
             // Bounded memory: never more than a small multiple of the input (deflate may inflate: capped by the option).
             long bound = 16L * bytes.Length + (4 << 20) + (f_isDeflate(bytes) ? options.MaxInflatedLength * 3 : 0);
             allocated.Should().BeLessThan(bound, $"mutant {i} ({kind}) of {bytes.Length} bytes allocated {allocated}");
-            if (sw.ElapsedTicks > worstTicks) { worstTicks = sw.ElapsedTicks; worst = kind; }
+            if (sw.ElapsedTicks > worstTicks) { worstTicks = sw.ElapsedTicks; worst = kind; worstBytes = bytes; }
             worstAllocation = Math.Max(worstAllocation, allocated);
         }
-        // No hang: the issue sets 1 s per file as the limit.
+        // No hang: the issue sets 1 s per file as the limit. The slowest mutant is parsed three more times and the fastest of
+        // the four counts, so that a thread the scheduler left waiting (CI runs the test assemblies side by side on two
+        // cores) does not read as a slow parse, while a parse that is slow by itself stays slow.
+        for (int again = 0; again < 3; again++)
+        {
+            var sw = Stopwatch.StartNew();
+            try
+            {
+                ParseAndTouch(worstBytes, options);
+            }
+            catch (DicomParseException)
+            {
+                // Rejected as before.
+            }
+            worstTicks = Math.Min(worstTicks, sw.ElapsedTicks);
+        }
         TimeSpan.FromTicks(worstTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency).Should().BeLessThan(TimeSpan.FromSeconds(1), $"slowest mutant kind: {worst}");
         (parsed + rejected).Should().Be(Mutants);
         rejected.Should().BeGreaterThan(0, "some mutants must be rejected, or the mutations are not biting");
+    }
+
+    /// <summary>Parses, then reads every string value, as a consumer would.</summary>
+    private static void ParseAndTouch(byte[] bytes, DicomReadOptions options)
+    {
+        var f = DicomFile.Parse(bytes, options);
+        foreach (var item in f.Dataset) if (item is DicomElement e && e.VR.IsString()) _ = f.Dataset.GetStrings(e.Tag);
     }
 
     private static bool f_isDeflate(byte[] b) => b.AsSpan().IndexOf("1.2.840.10008.1.2.1.99"u8) >= 0 || b.AsSpan().IndexOf("1.2.840.10008.1.2.8.1"u8) >= 0;
