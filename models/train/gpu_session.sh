@@ -75,11 +75,12 @@ h100() {
 pack() {
   local ort=~/.nuget/packages/microsoft.ml.onnxruntime.gpu.linux/1.31.0/runtimes/linux-x64/native pub=/tmp/mednode-bench-gpu
   mkdir -p .gpu .gpu2
-  python3 models/train/gpu_prune_fatbin.py $ort/libonnxruntime_providers_cuda.so /tmp/cuda90.so 90 && xz -9e -T1 -c /tmp/cuda90.so > .gpu/cuda90.xz && rm /tmp/cuda90.so
   rm -rf $pub && dotnet publish bench/MedNode.Bench -c Release -r linux-x64 --self-contained -p:OnnxRuntimeGpu=true -p:RestoreLockedMode=false \
     -p:PublishTrimmed=true -p:TrimMode=partial -p:JsonSerializerIsReflectionEnabledByDefault=true -p:TreatWarningsAsErrors=false \
     -p:SuppressTrimAnalysisWarnings=true -p:DebugType=none -p:InvariantGlobalization=true -p:UseSystemResourceKeys=true -o $pub
   git checkout -- '*packages.lock.json'  # the GPU restore rewrites the lock files
+  # After the publish: its restore is what brings the GPU package (and its CUDA provider) into the NuGet cache.
+  python3 models/train/gpu_prune_fatbin.py $ort/libonnxruntime_providers_cuda.so /tmp/cuda90.so 90 && xz -9e -T1 -c /tmp/cuda90.so > .gpu/cuda90.xz && rm /tmp/cuda90.so
   tar -C $pub -cf - --exclude=libonnxruntime_providers_cuda.so --exclude=libonnxruntime_providers_tensorrt.so --exclude=createdump \
     --exclude=libmscordaccore.so --exclude=libmscordbi.so --exclude='libclrgc*.so' . | xz -9 -T2 > .gpu2/dotnet.tar.xz
   ls -la .gpu .gpu2; du -cb .gpu/cuda90.xz .gpu2/dotnet.tar.xz | tail -1
