@@ -23,12 +23,22 @@
 # The loopback ceiling (`bench/loopback-ceiling.py`): after each repetition's MedNode WADO-RS, the body MedNode returned is
 #   served from memory by a minimal HTTP server in one send, and timed by curl 3 times ("ceiling" rows): no server can
 #   answer that retrieval much faster on this machine, so its ratio to Orthanc bounds what a server could reach here.
+# The durable floor (`bench/stow-floor.py`, FLOOR=1): a fourth STOW server that receives each request, writes its body into
+#   a journal pre-written with zeros, flushes it (fdatasync) and answers, nothing else ("floor" rows): no server that
+#   answers only after its data is on disk can store those requests much faster here, so its ratio to Orthanc bounds what
+#   a durable server could reach on this machine.
 # MODES="one" (default "one single") runs only those STOW modes (WADO runs after "one").
 # BASELINE=DIR (a copy of an earlier build's src/MedNode.Host/bin/Release/net10.0) adds a third server "baseline" to the
 #   STOW/WADO interleaving, so that a change is measured before/after in the same run: mednode, baseline, orthanc, ...
 #
 # usage: bench/dicomweb.sh                   (REPS=3 SLICES=200 STUDIES=10000 QIDO_N=100 PARTS="stow qido")
 #        REPS=1 STUDIES=200 QIDO_N=10 bench/dicomweb.sh     (a quick check)
+# Run folders are kept until the script exits, then deleted together: on this machine's ext4, which has no journal, a new
+# inode is found only after skipping every inode of its block group deleted in roughly the last minute (recently_deleted()
+# in fs/ext4/ialloc.c), so deleting the previous run's ~400 files charged the next server 8–16 % more CPU (perf, STOW-RS,
+# 2026-11-26 21:10) for every file it created: MedNode, storescp and Orthanc alike, the floors not. For the same reason,
+# start a benchmark a minute or more after the previous one (or anything else) deleted many files. Kept, a run's files
+# would be written back during the next runs (a deleted file's dirty pages never are): each run ends with a sync.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -106,6 +116,15 @@ EOF
   BASE="http://127.0.0.1:$http/dicom-web"
   wait_http "http://127.0.0.1:$http/system" "$SRV" || { echo "orthanc did not start:" >&2; cat "$d/log" >&2; exit 1; }
 }
+start_floor() { # the durable floor (bench/stow-floor.py): receive, write, fdatasync, answer; STOW only
+  local d=$1 http
+  http=$(freeport)
+  /usr/bin/python3 "$repo/bench/stow-floor.py" "$d" "$http" >"$d/log" 2>&1 &
+  SRV=$!; pids+=("$SRV")
+  BASE="http://127.0.0.1:$http/dicomweb"
+  for _ in $(seq 1 300); do grep -q ready "$d/log" 2>/dev/null && return 0; kill -0 "$SRV" 2>/dev/null || break; sleep 0.1; done
+  echo "stow floor did not start:" >&2; cat "$d/log" >&2; exit 1
+}
 start_postgres() {
   local bin port
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -140,14 +159,14 @@ stow_run() { # SERVER MODE REP
   [ "$(cut -f2 <<<"$out")" = 20 ] || { echo "warm-up STOW to $srv: $out" >&2; exit 1; }
   # The warm-up also retrieves that series once by WADO-RS, so that the timed first retrieval is not the first call of
   # the path (JIT with DOTNET_TieredCompilation=0, EF Core query compilation).
-  $bench wado "$BASE/studies/$warm_uid" >/dev/null || exit 1
+  [ "$srv" = floor ] || $bench wado "$BASE/studies/$warm_uid" >/dev/null || exit 1
   h0=$(hwm_kib "$SRV"); c0=$(cpu_ticks "$SRV")
   out=$($bench stow "$BASE/studies" "$work/body-$mode") || exit 1
   c1=$(cpu_ticks "$SRV")
   printf 'stow\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\n' "$srv" "$mode" "$rep" "$(cut -f1 <<<"$out")" "$(cpu_s "$c0" "$c1")" \
     "$h0" "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$out")" "$(cut -f3 <<<"$out")" | tee -a "$results"
   [ "$(cut -f2 <<<"$out")" = "$slices" ] || echo "WARNING: $srv stored $(cut -f2 <<<"$out") of $slices" >&2
-  if [ "$mode" = one ]; then
+  if [ "$mode" = one ] && [ "$srv" != floor ]; then
     local i w
     for i in 1 2 3; do
       c0=$(cpu_ticks "$SRV")
@@ -169,7 +188,7 @@ stow_run() { # SERVER MODE REP
     done
     [ "$srv" = mednode ] && curl -sf -o "$work/wado-body" -H 'Accept: multipart/related; type="application/dicom"' "$BASE/studies/$study_uid"
   fi
-  stop "$SRV"; rm -rf "$d"
+  stop "$SRV"; sync  # the run's files written back before the next run (see the note on run folders above)
 }
 ceiling_run() { # REP: the loopback ceiling, timed by curl like the servers' WADO-RS
   local rep=$1 port i w
@@ -188,7 +207,7 @@ if [[ " $parts " == *" stow "* ]]; then
   echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes"
   for rep in $(seq 1 "$reps"); do
     for mode in ${MODES:-one single}; do
-      for srv in mednode ${BASELINE:+baseline} orthanc; do stow_run "$srv" "$mode" "$rep"; done
+      for srv in mednode ${BASELINE:+baseline} orthanc ${FLOOR:+floor}; do stow_run "$srv" "$mode" "$rep"; done
       [ "$mode" = one ] && ceiling_run "$rep"
     done
   done
@@ -251,7 +270,7 @@ if stow:
     print("| server | requests | runs | seconds | images/s | server CPU-s | peak RSS after warm-up MiB | peak RSS after STOW MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for mode in ("one", "single"):
-        for srv in ("mednode", "baseline", "orthanc"):
+        for srv in ("mednode", "baseline", "orthanc", "floor"):
             rs = [r for r in stow if r[1] == srv and r[2] == mode]
             if not rs: continue
             s = st.median(float(r[4]) for r in rs); med[("stow", mode, srv)] = s
@@ -315,6 +334,9 @@ for mode in ("one", "single"):
     if ("stow", mode, "mednode") in med and ("stow", mode, "orthanc") in med:
         print(f"- STOW {mode}: {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'mednode')]:.2f} (target ≥ 3)"
               + (f"; baseline {med[('stow', mode, 'orthanc')] / med[('stow', mode, 'baseline')]:.2f}" if ("stow", mode, "baseline") in med else ""))
+    if ("stow", mode, "floor") in med and ("stow", mode, "orthanc") in med:
+        print(f"- STOW {mode}, the durable floor (receive, write into a pre-written journal, fdatasync, answer): "
+              f"{med[('stow', mode, 'orthanc')] / med[('stow', mode, 'floor')]:.2f} × Orthanc: what a server that answers only after a flush reaches here")
 if ("wado", "mednode") in med and ("wado", "orthanc") in med:
     print(f"- WADO study: {med[('wado', 'orthanc')] / med[('wado', 'mednode')]:.2f} (target ≥ 2)"
           + (f"; baseline {med[('wado', 'orthanc')] / med[('wado', 'baseline')]:.2f}" if ("wado", "baseline") in med else ""))
@@ -325,7 +347,7 @@ if ("wadoc", "ceiling") in med and ("wadoc", "orthanc") in med:
     print(f"- WADO study (curl), the loopback ceiling (MedNode's body from memory, one send): {med[('wadoc', 'orthanc')] / med[('wadoc', 'ceiling')]:.2f}"
           " × Orthanc: what a server that holds the body in memory and sends it in one call reaches here")
 print("\n## server CPU-seconds ratios (Orthanc CPU / MedNode CPU: above 1 means MedNode spends less; robust to a busy machine)\n")
-for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",), ("wadoccpu",)]:
+for key in [("stowcpu", "one"), ("stowcpu", "single"), ("wadocpu",), ("wadoccpu",)]:  # (not the floor: a Python loop)
     o, m, b = med.get(key + ("orthanc",)), med.get(key + ("mednode",)), med.get(key + ("baseline",))
     if o and m: print(f"- {' '.join(key)}: {o / m:.2f}" + (f"; baseline {o / b:.2f}" if b else ""))
 for k in sorted(k for k in med if k[0] == "qido" and k[3] != "orthanc"):

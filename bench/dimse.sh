@@ -20,6 +20,12 @@
 #        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
 #        RECEIVERS="floor storescp mednode orthanc" bench/dimse.sh   (with the protocol floor)
 #        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
+# Run folders are kept until the script exits, then deleted together: on this machine's ext4, which has no journal, a new
+# inode is found only after skipping every inode of its block group deleted in roughly the last minute (recently_deleted()
+# in fs/ext4/ialloc.c), so deleting the previous run's ~400 files charged the next server 8–16 % more CPU (perf, STOW-RS,
+# 2026-11-26 21:10) for every file it created: MedNode, storescp and Orthanc alike, the floors not. For the same reason,
+# start a benchmark a minute or more after the previous one (or anything else) deleted many files. Kept, a run's files
+# would be written back during the next runs (a deleted file's dirty pages never are): each run ends with a sync.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -47,6 +53,7 @@ mapfile -t files < <(ls "$ct"/*.dcm | sort)
 bytes=$(cat "${files[@]}" | wc -c)
 tick=$(getconf CLK_TCK)
 results="$work/results-$slices.tsv"
+trap 'rm -rf "$work"/run-*' EXIT
 : > "$results"
 
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -133,7 +140,7 @@ run_one() {
   [ "$stored" -eq "${#files[@]}" ] || echo "WARNING: $recv stored $stored of ${#files[@]} files" >&2
   local secs; secs=$(echo "$t1 - $t0" | bc -l)
   printf '%s\t%s\t%s\t%.3f\t%.2f\t%s\t%s\t%s\n' "$recv" "$n" "$rep" "$secs" "$(echo "($c1 - $c0) / $tick" | bc -l)" "$rss" "$stored" "$fail" | tee -a "$results"
-  rm -rf "$d"
+  sync  # the run's files written back before the next run (see the note on run folders above)
 }
 
 echo "# $slices slices, $bytes bytes, $reps repetitions, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
