@@ -15,6 +15,7 @@ pkgs=(
   orthanc-dicomweb  # Orthanc's DICOMweb plugin (Orthanc as DICOMweb client of mednode serve)
   python3-matplotlib # matplotlib.path: the sts-ct training script's RTSTRUCT rasteriser, compared with MedNode's
   python3-pil       # Pillow: independent PNG/JPEG decoder for the WADO-RS rendered tests
+  python3-nibabel   # nibabel: writes the NIfTI files of the upload tests independently of MedNode (tests/MedNode.Web.Tests/Admin/make_uploads.py)
   chromium          # headless browser for the OHIF viewer tests (Playwright drives /usr/bin/chromium)
   nodejs            # dicomweb-client tests
   prometheus        # promtool: validates /metrics (tests/MedNode.Host.Tests ObservabilityTests)
