@@ -20,7 +20,10 @@ public sealed record IngestSource(string Channel, string? CallingAeTitle = null,
 /// <param name="TempFilePath">The spooled file; on the same file system as the store so that it can be renamed into place.</param>
 /// <param name="ExpectedSopClassUid">From the C-STORE command: must match the data set's SOP Class UID, when given.</param>
 /// <param name="ExpectedSopInstanceUid">From the C-STORE command: must match the data set's SOP Instance UID, when given.</param>
-public sealed record IngestRequest(string TempFilePath, IngestSource Source, string? ExpectedSopClassUid = null, string? ExpectedSopInstanceUid = null);
+/// <param name="Parsed">The spooled file as the caller already parsed it, up to its pixel data
+/// (<see cref="MedNode.Dicom.IO.DicomReadOptions.StopAtPixelData"/>), so that the service does not read it a second time;
+/// null when the caller has not.</param>
+public sealed record IngestRequest(string TempFilePath, IngestSource Source, string? ExpectedSopClassUid = null, string? ExpectedSopInstanceUid = null, DicomFile? Parsed = null);
 
 public enum IngestOutcome { Stored, Duplicate, Failed }
 

@@ -72,7 +72,7 @@ public sealed class IngestService : IIngestService
         DicomFile file;
         try
         {
-            file = DicomFile.Open(request.TempFilePath, new DicomReadOptions { StopAtPixelData = true });
+            file = request.Parsed ?? DicomFile.Open(request.TempFilePath, new DicomReadOptions { StopAtPixelData = true });
         }
         catch (Exception ex) when (ex is DicomParseException or DicomValueException or EndOfStreamException or InvalidDataException or FormatException)
         {

@@ -184,7 +184,8 @@ internal static class StowHandler
         public static PartOutcome Failure(ushort reason) => new(new IngestResult(IngestOutcome.Failed, reason, null, null, null), null, null);
     }
 
-    private readonly record struct Head(string? SopClass, string? SopInstance, string? Study, string? Series);
+    /// <summary>A part's UIDs and the part as parsed up to its pixel data (handed to the ingest, which then does not parse it again).</summary>
+    private readonly record struct Head(string? SopClass, string? SopInstance, string? Study, string? Series, DicomFile? File);
 
     /// <summary>
     /// Copies a part's body to its spool file in large writes (the multipart reader hands out at most its buffer at a time).
@@ -236,8 +237,9 @@ internal static class StowHandler
 
     private static Head ReadHead(string temp)
     {
-        var ds = DicomFile.Open(temp, new DicomReadOptions { StopAtPixelData = true }).Dataset;
-        return new Head(ds.GetString(DicomTags.SOPClassUID), ds.GetString(DicomTags.SOPInstanceUID), ds.GetString(DicomTags.StudyInstanceUID), ds.GetString(DicomTags.SeriesInstanceUID));
+        var file = DicomFile.Open(temp, new DicomReadOptions { StopAtPixelData = true });
+        var ds = file.Dataset;
+        return new Head(ds.GetString(DicomTags.SOPClassUID), ds.GetString(DicomTags.SOPInstanceUID), ds.GetString(DicomTags.StudyInstanceUID), ds.GetString(DicomTags.SeriesInstanceUID), file);
     }
 
     /// <summary>Ingests a checked part, then frees its place among the parts in flight.</summary>
@@ -246,7 +248,7 @@ internal static class StowHandler
         try
         {
             await Task.Yield(); // the request goes on receiving the next part
-            var result = await ingest.IngestAsync(new IngestRequest(temp, source), ct);
+            var result = await ingest.IngestAsync(new IngestRequest(temp, source, Parsed: head.File), ct);
             if (File.Exists(temp) && !result.IsSuccess) File.Delete(temp);
             return new PartOutcome(result, result.StudyInstanceUid ?? head.Study, head.Series);
         }
