@@ -31,6 +31,9 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
     // cost more CPU than the statements themselves. Dropped after any failure, so that a broken connection is reopened.
     private MedNodeDbContext? _writer;
 
+    // The ingest statements of _writer's connection, kept with it (InstanceInsertCommands.Statements).
+    private InstanceInsertCommands.Statements? _statements;
+
     public async Task AddOrReplaceAsync(InstanceRecord record, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);
@@ -41,8 +44,8 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
             bool inserted;
             try
             {
-                var connection = await WriterConnectionAsync(cancellationToken);
-                inserted = await _insert!.TryInsertAsync(connection, record, cancellationToken);
+                var statements = await WriterStatementsAsync(cancellationToken);
+                inserted = await statements.TryInsertAsync(record, cancellationToken);
             }
             catch
             {
@@ -102,8 +105,8 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            var connection = await WriterConnectionAsync(cancellationToken);
-            return await _insert!.ExistsAsync(connection, sopInstanceUid, cancellationToken);
+            var statements = await WriterStatementsAsync(cancellationToken);
+            return await statements.ExistsAsync(sopInstanceUid, cancellationToken);
         }
         catch
         {
@@ -116,13 +119,15 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         }
     }
 
-    /// <summary>The held connection of the ingest path, opened (through EF Core, so its interceptors run) when it is not. Under <c>_writeLock</c>.</summary>
-    private async Task<DbConnection> WriterConnectionAsync(CancellationToken ct)
+    /// <summary>
+    /// The statements of the ingest path's held connection, opened (through EF Core, so its interceptors run) when it is not.
+    /// Under <c>_writeLock</c>.
+    /// </summary>
+    private async Task<InstanceInsertCommands.Statements> WriterStatementsAsync(CancellationToken ct)
     {
-        if (_writer != null)
+        if (_writer != null && _statements != null)
         {
-            var held = _writer.Database.GetDbConnection();
-            if (held.State == ConnectionState.Open) return held;
+            if (_writer.Database.GetDbConnection().State == ConnectionState.Open) return _statements;
             DropWriter();
         }
         var db = await contexts.CreateDbContextAsync(ct);
@@ -137,13 +142,16 @@ public sealed class EfInstanceIndex(IDbContextFactory<MedNodeDbContext> contexts
         }
         _insert ??= InstanceInsertCommands.For(db);
         _writer = db;
-        return db.Database.GetDbConnection();
+        _statements = _insert.On(db.Database.GetDbConnection());
+        return _statements;
     }
 
     private void DropWriter()
     {
         var writer = _writer;
         _writer = null;
+        _statements?.Dispose();
+        _statements = null;
         if (writer == null) return;
         try
         {

@@ -75,70 +75,87 @@ internal sealed class InstanceInsertCommands
 
     public static InstanceInsertCommands For(DbContext db) => new(db.Model, db.GetService<ISqlGenerationHelper>());
 
+    /// <summary>The statements of one open connection, for its lifetime (<see cref="Statements"/>).</summary>
+    public Statements On(DbConnection connection) => new(this, connection);
+
     /// <summary>
-    /// Adds <paramref name="record"/> as a new instance with its aggregates, in one transaction on an open connection.
-    /// Returns false, having written nothing, when its SOP Instance UID is held already.
+    /// The ingest statements of one open connection, each a command kept for the connection's lifetime: a provider that
+    /// prepares a command's text on first execution (Microsoft.Data.Sqlite keeps the compiled statements until the text or
+    /// the connection changes) then compiles each statement once instead of once per instance; <c>perf</c> found SQLite's
+    /// parser and code generator on every C-STORE's path (bench/RESULTS.md). Used by one caller at a time; disposed with the
+    /// connection.
     /// </summary>
-    public async Task<bool> TryInsertAsync(DbConnection connection, InstanceRecord record, CancellationToken ct)
+    internal sealed class Statements(InstanceInsertCommands sql, DbConnection connection) : IDisposable
     {
-        var entity = InstanceEntity.From(record);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var insert = Command(connection, tx, InsertInstance))
+        private DbCommand? _insert, _series, _study, _modalities, _exists;
+
+        /// <summary>
+        /// Adds <paramref name="record"/> as a new instance with its aggregates, in one transaction. Returns false, having
+        /// written nothing, when its SOP Instance UID is held already.
+        /// </summary>
+        public async Task<bool> TryInsertAsync(InstanceRecord record, CancellationToken ct)
         {
-            foreach (var (name, property, mapping) in _instanceColumns)
+            var entity = InstanceEntity.From(record);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var insert = Reuse(ref _insert, sql.InsertInstance, tx);
+            foreach (var (name, property, mapping) in sql._instanceColumns)
                 insert.Parameters.Add(mapping.CreateParameter(insert, name, property.GetGetter().GetClrValue(entity), property.IsNullable));
             if (await insert.ExecuteNonQueryAsync(ct) == 0)
             {
                 await tx.RollbackAsync(ct);
                 return false;
             }
+
+            var series = Reuse(ref _series, sql.UpsertSeries, tx);
+            Add(series, sql._text, "@series", entity.SeriesInstanceUid);
+            Add(series, sql._text, "@study", entity.StudyInstanceUid);
+            var newSeries = Convert.ToInt64(await series.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 1;
+
+            var modality = entity.Modality;
+            var study = Reuse(ref _study, sql.UpsertStudy, tx);
+            Add(study, sql._text, "@study", entity.StudyInstanceUid);
+            Add(study, sql._text, "@patient", entity.PatientId);
+            Add(study, sql._int, "@newSeries", newSeries ? 1 : 0);
+            Add(study, sql._text, "@modalities", modality.Length == 0 ? "" : @"\" + modality + @"\");
+            var stored = (string?)await study.ExecuteScalarAsync(ct) ?? "";
+            if (modality.Length > 0 && !stored.Contains('\\' + modality + '\\', StringComparison.Ordinal))
+            {
+                var modalities = stored.Split('\\', StringSplitOptions.RemoveEmptyEntries).Append(modality).Order(StringComparer.Ordinal);
+                var update = Reuse(ref _modalities, sql.UpdateModalities, tx);
+                Add(update, sql._text, "@modalities", @"\" + string.Join('\\', modalities) + @"\");
+                Add(update, sql._text, "@study", entity.StudyInstanceUid);
+                await update.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+            return true;
         }
 
-        bool newSeries;
-        await using (var series = Command(connection, tx, UpsertSeries))
+        /// <summary>Whether an instance row with this SOP Instance UID exists.</summary>
+        public async Task<bool> ExistsAsync(string sopInstanceUid, CancellationToken ct)
         {
-            Add(series, _text, "@series", entity.SeriesInstanceUid);
-            Add(series, _text, "@study", entity.StudyInstanceUid);
-            newSeries = Convert.ToInt64(await series.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) == 1;
+            var command = Reuse(ref _exists, sql.Exists, null);
+            Add(command, sql._text, "@uid", sopInstanceUid);
+            return await command.ExecuteScalarAsync(ct) != null;
         }
 
-        var modality = entity.Modality;
-        string stored;
-        await using (var study = Command(connection, tx, UpsertStudy))
+        /// <summary>The kept command of a statement, created on first use, with no parameters and the given transaction.</summary>
+        private DbCommand Reuse(ref DbCommand? command, string text, DbTransaction? tx)
         {
-            Add(study, _text, "@study", entity.StudyInstanceUid);
-            Add(study, _text, "@patient", entity.PatientId);
-            Add(study, _int, "@newSeries", newSeries ? 1 : 0);
-            Add(study, _text, "@modalities", modality.Length == 0 ? "" : @"\" + modality + @"\");
-            stored = (string?)await study.ExecuteScalarAsync(ct) ?? "";
+            if (command == null)
+            {
+                command = connection.CreateCommand();
+                command.CommandText = text;
+            }
+            command.Transaction = tx;
+            command.Parameters.Clear();
+            return command;
         }
-        if (modality.Length > 0 && !stored.Contains('\\' + modality + '\\', StringComparison.Ordinal))
+
+        public void Dispose()
         {
-            var modalities = stored.Split('\\', StringSplitOptions.RemoveEmptyEntries).Append(modality).Order(StringComparer.Ordinal);
-            await using var update = Command(connection, tx, UpdateModalities);
-            Add(update, _text, "@modalities", @"\" + string.Join('\\', modalities) + @"\");
-            Add(update, _text, "@study", entity.StudyInstanceUid);
-            await update.ExecuteNonQueryAsync(ct);
+            foreach (var c in new[] { _insert, _series, _study, _modalities, _exists }) c?.Dispose();
+            _insert = _series = _study = _modalities = _exists = null;
         }
-        await tx.CommitAsync(ct);
-        return true;
-    }
-
-    /// <summary>Whether an instance row with this SOP Instance UID exists, on an open connection.</summary>
-    public async Task<bool> ExistsAsync(DbConnection connection, string sopInstanceUid, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = Exists;
-        Add(command, _text, "@uid", sopInstanceUid);
-        return await command.ExecuteScalarAsync(ct) != null;
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction tx, string text)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = text;
-        return command;
     }
 
     private static void Add(DbCommand command, RelationalTypeMapping mapping, string name, object value) =>

@@ -139,6 +139,31 @@ public abstract class InstanceIndexWriteTests : IDisposable
         (await SeriesCountAsync(index, "2.1", "2.1.9")).Should().Be(1);
     }
 
+    /// <summary>
+    /// The ingest statements are kept with the writer's connection and dropped with it after a failure: the write after a
+    /// failed one reopens both, and the failed one left nothing behind.
+    /// </summary>
+    [RequiresFact]
+    public async Task AddOrReplace_AfterAFailedWrite_WritesWithNewStatements()
+    {
+        var index = await NewIndexAsync();
+        for (int i = 1; i <= 3; i++) await index.AddOrReplaceAsync(Full($"2.1.1.{i}"), CancellationToken.None);
+        var broken = Full("2.1.1.4") with { BlobKey = null! }; // NOT NULL column: the insert fails in the database
+        var write = () => index.AddOrReplaceAsync(broken, CancellationToken.None);
+        await write.Should().ThrowAsync<Exception>();
+
+        (await index.ContainsInstanceAsync("2.1.1.4", CancellationToken.None)).Should().BeFalse();
+        await index.AddOrReplaceAsync(Full("2.1.1.5", modality: "SEG"), CancellationToken.None);
+        await index.AddOrReplaceAsync(Full("2.1.1.6", series: "2.1.2"), CancellationToken.None);
+
+        (await index.ContainsInstanceAsync("2.1.1.5", CancellationToken.None)).Should().BeTrue();
+        var study = await StudyAsync(index, "2.1");
+        study.NumberOfStudyRelatedInstances.Should().Be(5);
+        study.NumberOfStudyRelatedSeries.Should().Be(2);
+        study.ModalitiesInStudy.Should().Equal("CT", "SEG");
+        (await SeriesCountAsync(index, "2.1", "2.1.1")).Should().Be(4);
+    }
+
     public void Dispose()
     {
         foreach (var i in _indexes) i.Dispose();
