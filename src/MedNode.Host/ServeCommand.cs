@@ -27,6 +27,7 @@ public static class ServeCommand
         builder.Services.AddNodeApi();
         builder.Services.AddMedNodeSecurity(builder.Configuration);
         builder.Services.AddMedNodeLoop(builder.Configuration);
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, Hosting.LargeBlockMemoryPoolFactory>();
         var app = builder.Build();
         await app.Services.InitializeMedNodeDatabaseAsync(CancellationToken.None);
         var recovered = await app.Services.RecoverIngestJournalAsync(CancellationToken.None);
