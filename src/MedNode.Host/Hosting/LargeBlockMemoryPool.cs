@@ -11,6 +11,9 @@ namespace MedNode.Host.Hosting;
 /// <c>recvfrom</c> was 15 % of the server's CPU (bench/RESULTS.md, DICOMweb, 2026-11-26 20:59). With 64 KiB blocks each
 /// receive takes up to 64 KiB, as MedNode's DIMSE transport already does. Registered as the
 /// <see cref="IMemoryPoolFactory{T}"/> of the host, which Kestrel's transport and server take their pools from.
+/// The cost: a connection that has sent part of a request holds a 64 KiB block instead of a 4 KiB one until the rest
+/// arrives (an idle one holds none: Kestrel waits for data before it takes a block), so a thousand such connections hold
+/// 64 MiB; the rate limiter and Kestrel's header limits bound them as before.
 /// </summary>
 public sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 {
