@@ -10,7 +10,8 @@
 #   storage, stores a different 20-slice series first and retrieves it once by WADO-RS (untimed warm-up: JIT, EF Core
 #   query compilation, SQLite/Orthanc caches), then measures. Reported: wall time, images/s, server CPU-seconds during the
 #   request(s) (utime+stime+cutime+cstime from /proc/PID/stat), peak RSS (VmHWM from /proc/PID/status) after the warm-up and
-#   after the STOW (equal or close: flat memory), stored/failed counts from the STOW answers.
+#   after the STOW (equal or close: flat memory), stored/failed counts from the STOW answers, and the CPU time the
+#   hypervisor took from this VM during each STOW (steal, /proc/stat; the main source of run-to-run spread here).
 # Part 2, QIDO-RS: three servers side by side, MedNode on SQLite, MedNode on PostgreSQL 15 (started by hand on a temp dir and
 #   a free port as user postgres, fsync on) and Orthanc, receive the same tiny single-instance studies (8x8 CT, one patient
 #   each) by STOW (batches of 500) up to 1, 50 and STUDIES (10,000) studies. At each level `GET /studies` is timed
@@ -63,6 +64,8 @@ results="$work/results.tsv"
 
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
+# CPU time the hypervisor took from this VM (both cores), in ticks: recorded per STOW run (see bench/dimse.sh).
+steal_ticks() { awk '$1 == "cpu" { print $9; exit }' /proc/stat; }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 cpu_s() { echo "($2 - $1) / $tick" | bc -l; }
 
@@ -160,11 +163,12 @@ stow_run() { # SERVER MODE REP
   # The warm-up also retrieves that series once by WADO-RS, so that the timed first retrieval is not the first call of
   # the path (JIT with DOTNET_TieredCompilation=0, EF Core query compilation).
   [ "$srv" = floor ] || $bench wado "$BASE/studies/$warm_uid" >/dev/null || exit 1
-  h0=$(hwm_kib "$SRV"); c0=$(cpu_ticks "$SRV")
+  local s0 s1
+  h0=$(hwm_kib "$SRV"); c0=$(cpu_ticks "$SRV"); s0=$(steal_ticks)
   out=$($bench stow "$BASE/studies" "$work/body-$mode") || exit 1
-  c1=$(cpu_ticks "$SRV")
-  printf 'stow\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\n' "$srv" "$mode" "$rep" "$(cut -f1 <<<"$out")" "$(cpu_s "$c0" "$c1")" \
-    "$h0" "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$out")" "$(cut -f3 <<<"$out")" | tee -a "$results"
+  c1=$(cpu_ticks "$SRV"); s1=$(steal_ticks)
+  printf 'stow\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%.2f\n' "$srv" "$mode" "$rep" "$(cut -f1 <<<"$out")" "$(cpu_s "$c0" "$c1")" \
+    "$h0" "$(hwm_kib "$SRV")" "$(cut -f2 <<<"$out")" "$(cut -f3 <<<"$out")" "$(cpu_s "$s0" "$s1")" | tee -a "$results"
   [ "$(cut -f2 <<<"$out")" = "$slices" ] || echo "WARNING: $srv stored $(cut -f2 <<<"$out") of $slices" >&2
   if [ "$mode" = one ] && [ "$srv" != floor ]; then
     local i w
@@ -204,7 +208,7 @@ ceiling_run() { # REP: the loopback ceiling, timed by curl like the servers' WAD
   stop "$cpid"
 }
 if [[ " $parts " == *" stow "* ]]; then
-  echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes"
+  echo -e "# part\tserver\tmode\trep\tseconds\tcpu_s\thwm_before_kib\thwm_kib\tstored|parts\tfailed|bytes\tsteal_s (stow rows)"
   for rep in $(seq 1 "$reps"); do
     for mode in ${MODES:-one single}; do
       for srv in mednode ${BASELINE:+baseline} orthanc ${FLOOR:+floor}; do stow_run "$srv" "$mode" "$rep"; done
@@ -267,8 +271,8 @@ med = {}
 stow = [r for r in rows if r[0] == "stow"]
 if stow:
     print(f"\n## STOW-RS, {images} images, {size / 1e6:.1f} MB (medians)\n")
-    print("| server | requests | runs | seconds | images/s | server CPU-s | peak RSS after warm-up MiB | peak RSS after STOW MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| server | requests | runs | seconds | images/s | server CPU-s | peak RSS after warm-up MiB | peak RSS after STOW MiB | steal s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for mode in ("one", "single"):
         for srv in ("mednode", "baseline", "orthanc", "floor"):
             rs = [r for r in stow if r[1] == srv and r[2] == mode]
@@ -277,7 +281,8 @@ if stow:
             med[("stowcpu", mode, srv)] = st.median(float(r[5]) for r in rs)
             label = "1 × 200 parts" if mode == "one" else f"{images} × 1 part"
             print(f"| {srv} | {label} | {len(rs)} | {s:.2f} | {images / s:.0f} | {st.median(float(r[5]) for r in rs):.2f} | "
-                  f"{st.median(int(r[6]) for r in rs) / 1024:.0f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} |")
+                  f"{st.median(int(r[6]) for r in rs) / 1024:.0f} | {st.median(int(r[7]) for r in rs) / 1024:.0f} | "
+                  f"{st.median(float(r[10]) for r in rs) if all(len(r) > 10 for r in rs) else float('nan'):.2f} |")
 def wado_table(kind, title, rss):
     """Medians per server of the WADO rows of one kind ("wado": MedNode.Bench, "wadoc": curl); fills med[(kind, srv)]."""
     rs_all = [r for r in rows if r[0] == kind]
