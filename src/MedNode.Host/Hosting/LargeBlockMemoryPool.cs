@@ -94,7 +94,10 @@ public sealed class LargeBlockMemoryPool : MemoryPool<byte>
             // The array is on the pinned object heap.
         }
 
-        /// <summary>The lease ends: the block goes back to its pool once, however often this is called.</summary>
+        /// <summary>
+        /// The lease ends: the block goes back to its pool once, however often its holder calls this. As with Kestrel's own
+        /// pool, a holder must not call it after the block has been leased again.
+        /// </summary>
         void IDisposable.Dispose()
         {
             if (Interlocked.Exchange(ref _leased, 0) == 1) pool.Return(this);
