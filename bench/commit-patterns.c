@@ -16,6 +16,8 @@
  *             (bench/durable-floor.c) in miniature
  *   journal+file  journal-1, then the stored file written from memory and renamed into place without a flush (a journal
  *             that holds the data set and writes the file behind it, with the file in place before the answer)
+ *   today-nofolder  today without the folder's fsync (on ext4, XFS and Btrfs an fsync of a new file also makes its name
+ *             durable): is the third concurrent flush what costs?
  * The "|| " syncs run on threads of their own, as MedNode's do. Nothing here is MedNode code: it isolates the disk.
  *
  * build: cc -O2 -pthread -o commit-patterns bench/commit-patterns.c
@@ -31,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { N = 200, PATTERNS = 7 };
+enum { N = 200, PATTERNS = 8 };
 static const size_t Size = 525348;
 static const size_t Block = 1 << 20;
-static const char *Names[PATTERNS] = { "today", "pool", "pool-bare", "new-1", "pool-1", "journal-1", "journal+file" };
+static const char *Names[PATTERNS] = { "today", "pool", "pool-bare", "new-1", "pool-1", "journal-1", "journal+file", "today-nofolder" };
 
 static double now(void)
 {
@@ -68,7 +70,7 @@ static double run(const char *root, int pattern, int rep, const char *data, cons
     snprintf(dir, sizeof dir, "%s/%s-%d", root, Names[pattern], rep);
     if (mkdir(dir, 0755) != 0) die("mkdir");
     snprintf(p, sizeof p, "%s/journal", dir);
-    int journal = prewritten(p, pattern >= 5 ? N * (Size + 4096) : 8 << 20, zeros);
+    int journal = prewritten(p, (pattern == 5 || pattern == 6) ? N * (Size + 4096) : 8 << 20, zeros);
     int folder = open(dir, O_RDONLY | O_DIRECTORY);
     int pool[N];
     if (pattern == 1 || pattern == 2 || pattern == 4)
@@ -85,6 +87,20 @@ static double run(const char *root, int pattern, int rep, const char *data, cons
         pthread_t a, b;
         int fd;
         switch (pattern) {
+        case 7:
+            snprintf(p, sizeof p, "%s/spool-%d", dir, i);
+            if ((fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644)) < 0) die("open");
+            write_all(fd, data, Size, 0);
+            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            write_all(journal, data, 300, jpos);
+            jpos += 300;
+            pthread_create(&a, NULL, data_sync, (void *)(long)fd);
+            data_sync((void *)(long)journal);
+            pthread_join(a, NULL);
+            snprintf(q, sizeof q, "%s/stored-%d.dcm", dir, i);
+            if (rename(p, q) != 0) die("rename");
+            close(fd);
+            break;
         case 0:
             snprintf(p, sizeof p, "%s/spool-%d", dir, i);
             if ((fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644)) < 0) die("open");
