@@ -87,6 +87,7 @@ static double run(const char *root, int pattern, int rep, const char *data, cons
         pthread_t a, b;
         int fd;
         switch (pattern) {
+        case 0:
         case 7:
             snprintf(p, sizeof p, "%s/spool-%d", dir, i);
             if ((fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644)) < 0) die("open");
@@ -95,24 +96,10 @@ static double run(const char *root, int pattern, int rep, const char *data, cons
             write_all(journal, data, 300, jpos);
             jpos += 300;
             pthread_create(&a, NULL, data_sync, (void *)(long)fd);
+            if (pattern == 0) pthread_create(&b, NULL, full_sync, (void *)(long)folder);
             data_sync((void *)(long)journal);
             pthread_join(a, NULL);
-            snprintf(q, sizeof q, "%s/stored-%d.dcm", dir, i);
-            if (rename(p, q) != 0) die("rename");
-            close(fd);
-            break;
-        case 0:
-            snprintf(p, sizeof p, "%s/spool-%d", dir, i);
-            if ((fd = open(p, O_RDWR | O_CREAT | O_EXCL, 0644)) < 0) die("open");
-            write_all(fd, data, Size, 0);
-            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-            write_all(journal, data, 300, jpos);
-            jpos += 300;
-            pthread_create(&a, NULL, data_sync, (void *)(long)fd);
-            pthread_create(&b, NULL, full_sync, (void *)(long)folder);
-            data_sync((void *)(long)journal);
-            pthread_join(a, NULL);
-            pthread_join(b, NULL);
+            if (pattern == 0) pthread_join(b, NULL);
             snprintf(q, sizeof q, "%s/stored-%d.dcm", dir, i);
             if (rename(p, q) != 0) die("rename");
             close(fd);
