@@ -5,9 +5,9 @@
 #   storescp   DCMTK 3.6.7, writes each file, no fsync, no index (--fork for parallel associations)
 #   mednode    `mednode serve` (SQLite index, durable ingest: acknowledged only when on disk and indexed)
 #   orthanc    Orthanc 1.10.1 (SQLite index, fsync of each file: SyncStorageArea defaults to true)
-#   floor      storescp --ignore: receives every data set and answers, stores nothing. Not a competitor: the time of the
-#              association and the transfer themselves (storescu's pace), the floor under any receiver's time; with
-#              bench/disk-floor.py's per-instance flush it bounds what a durable receiver can reach (bench/RESULTS.md)
+#   floor      storescp --ignore: receives every data set and answers, stores nothing. Not a competitor: DCMTK's receive
+#              path without storage. It is not storescu's pace: the durable floor below, without its fdatasync, took
+#              0.18 s per 200 against its 0.29-0.33 s (bench/RESULTS.md, C-STORE, 2026-11-26 22:29), so it bounds nothing
 #   durable    bench/durable-floor.c (built here with cc): answers each C-STORE only after an fdatasync of a pre-written
 #              journal that holds its data set, and does nothing else (no file per instance, no index, no checksum). Not
 #              a competitor either: the leanest durable receiver, so the floor under MedNode's contract on this machine
