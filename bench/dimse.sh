@@ -24,6 +24,8 @@
 #        SLICES=400 REPS=3 bench/dimse.sh
 #        MEDNODE_TIERED=1 bench/dimse.sh   (tiered JIT on, as `mednode serve` runs by default)
 #        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
+# MedNode's own stage timers (mednode_ingest_stage_seconds, mednode_store_commit_stage_seconds) are read from /metrics
+# before and after each send, and printed as milliseconds per instance after the medians.
 #        RECEIVERS="floor storescp mednode orthanc" bench/dimse.sh   (with the protocol floor)
 #        RECEIVERS="floor durable storescp mednode orthanc" bench/dimse.sh   (and the durable floor; needs cc)
 #        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
@@ -63,14 +65,18 @@ mapfile -t files < <(ls "$ct"/*.dcm | sort)
 bytes=$(cat "${files[@]}" | wc -c)
 tick=$(getconf CLK_TCK)
 results="$work/results-$slices.tsv"
+stages="$work/stages-$slices.tsv"
 trap 'rm -rf "$work"/run-*' EXIT
 : > "$results"
+: > "$stages"
 
 freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # utime+stime+cutime+cstime of a process, in ticks (PS3 nothing: proc(5), fields 14-17).
 cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 steal_ticks() { awk '$1 == "cpu" { print $9; exit }' /proc/stat; }
 hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+# The sums of MedNode's ingest and commit stage histograms (mednode_ingest_stage_seconds, mednode_store_commit_stage_seconds).
+stage_sums() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^mednode_(ingest_stage|store_commit_stage)_seconds_sum/ { print $1, $2 }'; }
 child_of() { local t; for _ in $(seq 1 100); do t=$(pgrep -P "$1" | head -1 || true); [ -n "$t" ] && { echo "$t"; return; }; sleep 0.05; done; return 1; }
 wait_echo() { for _ in $(seq 1 600); do echoscu -aec "$1" 127.0.0.1 "$2" >/dev/null 2>&1 && return 0; kill -0 "$3" 2>/dev/null || return 1; sleep 0.1; done; return 1; }
 
@@ -139,7 +145,8 @@ run_one() {
   for ((i = 0; i < n; i++)); do groups[i]=""; done
   for i in "${!files[@]}"; do groups[i % n]+="${files[i]}"$'\n'; done
   local c0 t0 t1 c1 pids=() fail=0
-  local s0 s1
+  local s0 s1 m0=""
+  [ -n "${HTTP:-}" ] && m0=$(stage_sums "$HTTP")
   c0=$(cpu_ticks "$SRV"); s0=$(steal_ticks); t0=$(date +%s.%N)
   for ((i = 0; i < n; i++)); do
     mapfile -t g <<<"${groups[i]%$'\n'}"
@@ -150,6 +157,12 @@ run_one() {
   t1=$(date +%s.%N); s1=$(steal_ticks)
   [[ "$recv" = storescp || "$recv" = floor ]] && [ "$n" -gt 1 ] && echoscu -aec "$AET" 127.0.0.1 "$PORT" >/dev/null 2>&1 || true # lets storescp reap its children (their CPU counts in cutime)
   c1=$(cpu_ticks "$SRV")
+  # MedNode's own timing of each ingest stage (/metrics), as milliseconds per instance of this send; builds without it print none.
+  if [ -n "$m0" ]; then
+    printf '%s\n' "$m0" >"$d/stages0"; stage_sums "$HTTP" >"$d/stages1"
+    awk -v r="$recv" -v n="$n" -v rep="$rep" -v k="${#files[@]}" 'NR == FNR { a[$1] = $2; next } ($1 in a) { printf "%s\t%s\t%s\t%s\t%.3f\n", r, n, rep, $1, ($2 - a[$1]) / k * 1000 }' \
+      "$d/stages0" "$d/stages1" >>"$stages"
+  fi
   local hwm; hwm=$(hwm_kib "$SRV")
   kill -TERM "$SRV"; wait "$TPID" 2>/dev/null || true
   local rss; rss=$(cat "$d/time" 2>/dev/null | tail -1); [[ "$rss" =~ ^[0-9]+$ ]] || rss=$hwm
@@ -171,10 +184,11 @@ for rep in $(seq 1 "$reps"); do
   done
 done
 
-/usr/bin/python3 - "$results" "${#files[@]}" "$bytes" "${STEAL_MAX:-0.05}" <<'EOF'
+/usr/bin/python3 - "$results" "${#files[@]}" "$bytes" "${STEAL_MAX:-0.05}" "$stages" <<'EOF'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 images, size, steal_max = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+stage_rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[5]) if l.strip()]
 groups = {}
 for r in rows:
     groups.setdefault((r[0], int(r[1])), []).append(r)
@@ -204,4 +218,19 @@ for n in sorted({k[1] for k in med}):
         print(f"{n} association(s): durable floor {d:.2f} s"
               + "".join(f"; {other} / durable = {med[(other, n)] / d:.2f}" for other in ("storescp", "orthanc") if (other, n) in med)
               + " (the most a durable receiver reached against each)")
+if stage_rows:
+    # MedNode's own stage timers, ms per instance, medians over the same runs as the table above.
+    kept = {(r[0], int(r[1]), r[2]) for rs in by.values() for r in rs}
+    per = {}
+    for recv, n, rep, series, ms in stage_rows:
+        if (recv, int(n), rep) in kept:
+            per.setdefault((recv, int(n)), {}).setdefault(series, []).append(float(ms))
+    order = ["parse", "lookup", "commit", "index", "notify", "commit hash", "commit flush", "commit place"]
+    label = lambda x: ("commit " if "commit_stage" in x else "") + x.split('stage="')[1].rstrip('"}')
+    names = sorted({k for v in per.values() for k in v}, key=lambda x: order.index(label(x)) if label(x) in order else len(order))
+    print("\n## MedNode's stage timers (/metrics), ms per instance, medians\n")
+    print("| receiver | associations | " + " | ".join(label(x) for x in names) + " |")
+    print("| --- | --- |" + " --- |" * len(names))
+    for (recv, n), v in sorted(per.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"| {recv} | {n} | " + " | ".join(f"{st.median(v[x]):.2f}" if x in v else "—" for x in names) + " |")
 EOF

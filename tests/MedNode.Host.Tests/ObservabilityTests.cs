@@ -75,6 +75,16 @@ public sealed class ObservabilityTests : IDisposable
         var storedBytes = Directory.GetFiles(Path.Combine(_dir.Path, "data", "store"), "*.dcm", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Sample(after, "mednode_received_bytes_total{channel=\"DIMSE\"}").Should().Be(storedBytes);
         Sample(after, "mednode_store_duration_seconds_count{channel=\"DIMSE\"}").Should().Be(1);
+        // Each stage of that one ingest, and of its journaled commit, was timed once; the stages fit within the whole.
+        var stages = new[] { "parse", "lookup", "commit", "index", "notify" };
+        foreach (var stage in stages)
+            Sample(after, $"mednode_ingest_stage_seconds_count{{channel=\"DIMSE\",stage=\"{stage}\"}}").Should().Be(1, stage);
+        foreach (var stage in new[] { "hash", "flush", "place" })
+            Sample(after, $"mednode_store_commit_stage_seconds_count{{stage=\"{stage}\"}}").Should().Be(1, stage);
+        var stageSum = stages.Sum(stage => Sample(after, $"mednode_ingest_stage_seconds_sum{{channel=\"DIMSE\",stage=\"{stage}\"}}")!.Value);
+        stageSum.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(Sample(after, "mednode_store_duration_seconds_sum{channel=\"DIMSE\"}")!.Value);
+        var commitParts = new[] { "hash", "flush", "place" }.Sum(stage => Sample(after, $"mednode_store_commit_stage_seconds_sum{{stage=\"{stage}\"}}")!.Value);
+        commitParts.Should().BeLessThanOrEqualTo(Sample(after, "mednode_ingest_stage_seconds_sum{channel=\"DIMSE\",stage=\"commit\"}")!.Value);
     }
 
     [RequiresFact("corpus", "storescu")]

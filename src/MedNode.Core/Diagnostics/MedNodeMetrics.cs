@@ -20,10 +20,13 @@ public static class MedNodeMetrics
     public const string DestinationTag = "destination";
     public const string SinkTag = "sink";
     public const string SourceTag = "source";
+    public const string StageTag = "stage";
 
     public const string InstancesReceivedName = "mednode.instances.received";
     public const string BytesReceivedName = "mednode.instances.received.bytes";
     public const string StoreDurationName = "mednode.store.duration";
+    public const string IngestStageDurationName = "mednode.ingest.stage.duration";
+    public const string CommitStageDurationName = "mednode.store.commit.stage.duration";
     public const string JobsName = "mednode.jobs";
     public const string JobQueueDepthName = "mednode.jobs.queue.depth";
     public const string InferenceDurationName = "mednode.inference.duration";
@@ -43,6 +46,21 @@ public static class MedNodeMetrics
 
     /// <summary>Seconds from a spooled instance to its durable, indexed commit, tagged with <see cref="ChannelTag"/>.</summary>
     public static Histogram<double> StoreDuration { get; } = Meter.CreateHistogram<double>(StoreDurationName, "s", "Time to check, commit and index one instance");
+
+    /// <summary>
+    /// Seconds of each stage of one instance's ingest, tagged with <see cref="ChannelTag"/> and <see cref="StageTag"/>:
+    /// <c>parse</c> (read and check the data set up to its pixel data), <c>lookup</c> (the duplicate check), <c>commit</c>
+    /// (the store's durable commit, <see cref="CommitStageDuration"/>), <c>index</c> (the index insert) and <c>notify</c>
+    /// (the instance-stored listeners). They add up to <see cref="StoreDuration"/> but for bookkeeping.
+    /// </summary>
+    public static Histogram<double> IngestStageDuration { get; } = Meter.CreateHistogram<double>(IngestStageDurationName, "s", "Time of each stage of one instance's ingest");
+
+    /// <summary>
+    /// Seconds of each stage of a journaled commit in the file store, tagged with <see cref="StageTag"/>: <c>hash</c> (its
+    /// SHA-256 and stamp), <c>flush</c> (the journal record and the wait for the flush that makes it and the file durable)
+    /// and <c>place</c> (the rename into place).
+    /// </summary>
+    public static Histogram<double> CommitStageDuration { get; } = Meter.CreateHistogram<double>(CommitStageDurationName, "s", "Time of each stage of a journaled commit");
 
     /// <summary>Jobs by <see cref="StateTag"/>: add +1 on entering a state and -1 on leaving it.</summary>
     public static UpDownCounter<long> Jobs { get; } = Meter.CreateUpDownCounter<long>(JobsName, "{job}", "Jobs by state");

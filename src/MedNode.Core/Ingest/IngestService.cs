@@ -69,6 +69,7 @@ public sealed class IngestService : IIngestService
 
     private async Task<IngestResult> IngestCoreAsync(IngestRequest request, CancellationToken ct)
     {
+        var stages = new StageClock(_time, request.Source.Channel);
         DicomFile file;
         try
         {
@@ -88,8 +89,10 @@ public sealed class IngestService : IIngestService
         if ((request.ExpectedSopClassUid != null && request.ExpectedSopClassUid != sopClass) || (request.ExpectedSopInstanceUid != null && request.ExpectedSopInstanceUid != sopInstance))
             return Fail(IngestOutcome.Failed, DimseStatus.DataSetDoesNotMatchSopClassError, sopClass, sopInstance, study, "Data set SOP Class/Instance UID differs from the command", request);
 
+        stages.End("parse");
         // The one lookup of the instance before its write: the index's insert needs none (it takes the replace path by itself).
         var existing = await _index.ContainsInstanceAsync(sopInstance!, ct);
+        stages.End("lookup");
         if (existing)
         {
             switch (_options.DuplicatePolicy)
@@ -117,6 +120,7 @@ public sealed class IngestService : IIngestService
             return Fail(IngestOutcome.Failed, DimseStatus.OutOfResources, sopClass, sopInstance, study, "Out of resources: the store could not write the instance", request);
         }
 
+        stages.End("commit");
         MedNodeMetrics.BytesReceived.Add(blob.Size, new KeyValuePair<string, object?>(MedNodeMetrics.ChannelTag, request.Source.Channel));
         var record = InstanceRecord.FromDataset(ds, file.TransferSyntax.Uid, blob, new IngestMeta(request.Source.Channel, request.Source.CallingAeTitle, _time.GetUtcNow()));
         try
@@ -127,6 +131,7 @@ public sealed class IngestService : IIngestService
         {
             _store.CommitCompleted(blob);
         }
+        stages.End("index");
         var stored = new InstanceStored(record, existing, request.Source.CalledAeTitle, request.Source.AssociationId);
         foreach (var listener in _listeners)
         {
@@ -139,6 +144,7 @@ public sealed class IngestService : IIngestService
                 _log.LogError(ex, "An instance-stored listener failed ({Listener})", listener.GetType().Name);
             }
         }
+        stages.End("notify");
         return existing
             ? new IngestResult(IngestOutcome.Duplicate, IngestStatus.DuplicateOverwritten, sopClass, sopInstance, study, "Duplicate SOP Instance UID: replaced (Overwrite)")
             : new IngestResult(IngestOutcome.Stored, DimseStatus.Success, sopClass, sopInstance, study);
@@ -153,6 +159,20 @@ public sealed class IngestService : IIngestService
         var file = DicomFile.Open(_store.GetPath(blob.Key), new DicomReadOptions { StopAtPixelData = true });
         var record = InstanceRecord.FromDataset(file.Dataset, file.TransferSyntax.Uid, blob, new IngestMeta("JOURNAL", null, _time.GetUtcNow()));
         await _index.AddOrReplaceAsync(record, cancellationToken);
+    }
+
+    /// <summary>Records each stage's time since the previous one (<see cref="MedNodeMetrics.IngestStageDuration"/>).</summary>
+    private struct StageClock(TimeProvider time, string channel)
+    {
+        private long _since = time.GetTimestamp();
+
+        public void End(string stage)
+        {
+            var now = time.GetTimestamp();
+            MedNodeMetrics.IngestStageDuration.Record(time.GetElapsedTime(_since, now).TotalSeconds,
+                new KeyValuePair<string, object?>(MedNodeMetrics.ChannelTag, channel), new KeyValuePair<string, object?>(MedNodeMetrics.StageTag, stage));
+            _since = now;
+        }
     }
 
     private IngestResult Fail(IngestOutcome outcome, ushort status, string? sopClass, string? sopInstance, string? study, string reason, IngestRequest request)

@@ -31,6 +31,10 @@ public sealed class PrometheusMetrics : IDisposable
         BytesReceived = f.CreateCounter("mednode_received_bytes_total", "Bytes of instances committed to the store, by channel.", "channel");
         StoreDuration = f.CreateHistogram("mednode_store_duration_seconds", "Time to check, commit and index one instance, by channel.",
             new HistogramConfiguration { LabelNames = ["channel"], Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+        IngestStageDuration = f.CreateHistogram("mednode_ingest_stage_seconds", "Time of each stage of one instance's ingest (parse, lookup, commit, index, notify), by channel.",
+            new HistogramConfiguration { LabelNames = ["channel", "stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+        CommitStageDuration = f.CreateHistogram("mednode_store_commit_stage_seconds", "Time of each stage of a journaled commit in the file store (hash, flush, place).",
+            new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
         StorageFreeBytes = f.CreateGauge("mednode_storage_free_bytes", "Free bytes on the file system of the instance store.");
         StorageMinFreeBytes = f.CreateGauge("mednode_storage_min_free_bytes", "Free-space watermark below which stores are refused.");
         Jobs = f.CreateGauge("mednode_jobs", "Jobs by state.", "state");
@@ -51,6 +55,8 @@ public sealed class PrometheusMetrics : IDisposable
             [MedNodeMetrics.InstancesReceivedName] = (v, t) => InstancesReceived.WithLabels(Tag(t, MedNodeMetrics.ChannelTag), Tag(t, MedNodeMetrics.OutcomeTag)).Inc(v),
             [MedNodeMetrics.BytesReceivedName] = (v, t) => BytesReceived.WithLabels(Tag(t, MedNodeMetrics.ChannelTag)).Inc(v),
             [MedNodeMetrics.StoreDurationName] = (v, t) => StoreDuration.WithLabels(Tag(t, MedNodeMetrics.ChannelTag)).Observe(v),
+            [MedNodeMetrics.IngestStageDurationName] = (v, t) => IngestStageDuration.WithLabels(Tag(t, MedNodeMetrics.ChannelTag), Tag(t, MedNodeMetrics.StageTag)).Observe(v),
+            [MedNodeMetrics.CommitStageDurationName] = (v, t) => CommitStageDuration.WithLabels(Tag(t, MedNodeMetrics.StageTag)).Observe(v),
             [MedNodeMetrics.JobsName] = (v, t) => Jobs.WithLabels(Tag(t, MedNodeMetrics.StateTag)).Inc(v),
             [MedNodeMetrics.JobQueueDepthName] = (v, _) => JobQueueDepth.Inc(v),
             [MedNodeMetrics.InferenceDurationName] = (v, t) => InferenceDuration.WithLabels(Tag(t, MedNodeMetrics.ModelTag), Tag(t, MedNodeMetrics.DeviceTag)).Observe(v),
@@ -76,6 +82,8 @@ public sealed class PrometheusMetrics : IDisposable
     public Counter InstancesReceived { get; }
     public Counter BytesReceived { get; }
     public Histogram StoreDuration { get; }
+    public Histogram IngestStageDuration { get; }
+    public Histogram CommitStageDuration { get; }
     public Gauge StorageFreeBytes { get; }
     public Gauge StorageMinFreeBytes { get; }
     public Gauge Jobs { get; }

@@ -16,6 +16,7 @@ public sealed partial class FileSystemBlobStore
     private async Task<BlobInfo> CommitThroughJournalAsync(string tempFilePath, string key, string target, bool overwrite, CancellationToken ct)
     {
         var spool = Path.GetFullPath(tempFilePath);
+        var started = _time.GetTimestamp();
         JournalTicket ticket;
         long size;
         byte[] digest;
@@ -26,6 +27,7 @@ public sealed partial class FileSystemBlobStore
             IngestJournal.StartWriteback(handle);
             hashed = BlobStamp.Of(handle);
             (size, digest) = Hash(handle);
+            started = RecordStage("hash", started);
             ticket = await _journal!.AppendReferenceAsync(key, target, handle, spool, size, digest, ct);
             try
             {
@@ -37,6 +39,7 @@ public sealed partial class FileSystemBlobStore
                 throw;
             }
         }
+        started = RecordStage("flush", started);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -47,12 +50,22 @@ public sealed partial class FileSystemBlobStore
             _journal.Release(ticket);
             throw;
         }
+        RecordStage("place", started);
         var sha256 = Convert.ToHexStringLower(digest);
         Integrity.RecordCommitted(key, sha256, hashed, hashStarted);
         var blob = new BlobInfo(key, size, sha256);
         _tickets.Add(blob, ticket);
         if (_journal.HasClosedSegments) _ = Task.Run(() => CheckpointInBackgroundAsync(), CancellationToken.None);
         return blob;
+    }
+
+    /// <summary>Records a stage of the journaled commit (<see cref="MedNode.Core.Diagnostics.MedNodeMetrics.CommitStageDuration"/>); returns now.</summary>
+    private long RecordStage(string stage, long since)
+    {
+        var now = _time.GetTimestamp();
+        MedNode.Core.Diagnostics.MedNodeMetrics.CommitStageDuration.Record(_time.GetElapsedTime(since, now).TotalSeconds,
+            new KeyValuePair<string, object?>(MedNode.Core.Diagnostics.MedNodeMetrics.StageTag, stage));
+        return now;
     }
 
     /// <summary>Length and SHA-256 of an open file, read from the page cache through one pooled buffer.</summary>
