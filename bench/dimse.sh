@@ -24,11 +24,11 @@
 #        SLICES=400 REPS=3 bench/dimse.sh
 #        MEDNODE_TIERED=1 bench/dimse.sh   (tiered JIT on, as `mednode serve` runs by default)
 #        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
-# MedNode's own stage timers (mednode_ingest_stage_seconds, mednode_store_commit_stage_seconds) are read from /metrics
-# before and after each send, and printed as milliseconds per instance after the medians.
 #        RECEIVERS="floor storescp mednode orthanc" bench/dimse.sh   (with the protocol floor)
 #        RECEIVERS="floor durable storescp mednode orthanc" bench/dimse.sh   (and the durable floor; needs cc)
 #        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
+# MedNode's own stage timers (mednode_ingest_stage_seconds, mednode_store_commit_stage_seconds) are read from /metrics
+# before and after each send, and printed as milliseconds per instance after the medians.
 # Run folders are kept until the script exits, then deleted together: on this machine's ext4, which has no journal, a new
 # inode is found only after skipping every inode of its block group deleted in roughly the last minute (recently_deleted()
 # in fs/ext4/ialloc.c), so deleting the previous run's ~400 files charged the next server 8–16 % more CPU (perf, STOW-RS,
