@@ -21,14 +21,38 @@ public sealed partial class Association
     /// stream. Returns null when the peer asks to release (Sta8): answer with <see cref="SendReleaseResponseAsync"/>
     /// after sending any outstanding responses. After <see cref="PeekMessageAsync"/>, returns the peeked message.
     /// </summary>
-    public Task<DimseMessage?> ReceiveMessageAsync(CancellationToken cancellationToken = default)
+    public Task<DimseMessage?> ReceiveMessageAsync(CancellationToken cancellationToken = default) => ReceiveMessageAsync(leaveSocketThread: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReceiveMessageAsync(CancellationToken)"/>; with <paramref name="leaveSocketThread"/> false the caller may go on
+    /// on the socket engine's thread (<see cref="SocketTransport.TryPreferInlineCompletions"/>) and must leave it before any
+    /// long work (<see cref="LeaveSocketThreadAsync"/>). Every public receive leaves it.
+    /// </summary>
+    internal Task<DimseMessage?> ReceiveMessageAsync(bool leaveSocketThread, CancellationToken cancellationToken)
     {
         if (_peeked is { } peeked)
         {
             _peeked = null;
             return peeked;
         }
-        return ReceiveNextAsync(cancellationToken);
+        return leaveSocketThread ? ReceiveOffSocketThreadAsync(cancellationToken) : ReceiveNextAsync(cancellationToken);
+    }
+
+    private async Task<DimseMessage?> ReceiveOffSocketThreadAsync(CancellationToken cancellationToken)
+    {
+        var message = await ReceiveNextAsync(cancellationToken);
+        await LeaveSocketThreadAsync();
+        return message;
+    }
+
+    /// <summary>
+    /// Continues on the thread pool when running elsewhere: on the socket engine's thread, where a socket that prefers inline
+    /// completions (<see cref="SocketTransport.TryPreferInlineCompletions"/>) resumes its readers, anything long would hold
+    /// up every other socket of the process. A thread-pool thread goes on where it is.
+    /// </summary>
+    internal static async ValueTask LeaveSocketThreadAsync()
+    {
+        if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
     }
 
     /// <summary>
@@ -38,7 +62,7 @@ public sealed partial class Association
     /// </summary>
     /// <param name="cancellationToken">Ends the receive; it should live as long as the association's receive loop.</param>
     public Task<DimseMessage?> PeekMessageAsync(CancellationToken cancellationToken = default) =>
-        _peeked ??= ReceiveNextAsync(cancellationToken);
+        _peeked ??= ReceiveOffSocketThreadAsync(cancellationToken);
 
     private async Task<DimseMessage?> ReceiveNextAsync(CancellationToken cancellationToken)
     {

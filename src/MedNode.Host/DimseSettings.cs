@@ -47,6 +47,12 @@ public sealed class DimseSettings
 
     public int IdleTimeoutSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Whether association sockets' reads continue on the runtime's socket thread (fewer thread switches per instance);
+    /// <see cref="DicomServerOptions.InlineSocketCompletions"/>.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     /// <summary>Transfer syntax UIDs in order of preference; empty keeps the default (Explicit, then Implicit VR Little Endian).</summary>
     public List<string> TransferSyntaxPreference { get; set; } = [];
 
@@ -97,6 +103,7 @@ public sealed class DimseSettings
             RequireKnownPeers = RequireKnownPeers,
             ArtimTimeout = TimeSpan.FromSeconds(ArtimTimeoutSeconds),
             IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSeconds),
+            InlineSocketCompletions = InlineSocketCompletions,
             TransferSyntaxPreference = TransferSyntaxPreference.Count > 0 ? TransferSyntaxPreference : defaults.TransferSyntaxPreference,
             StorageTransferSyntaxes = StorageTransferSyntaxes.Count > 0 ? StorageTransferSyntaxes.ToHashSet(StringComparer.Ordinal) : null,
             TimeProvider = time,

@@ -24,7 +24,7 @@ public sealed partial class DicomServer
             DimseMessage? message;
             try
             {
-                message = await association.ReceiveMessageAsync(waiting.Token);
+                message = await association.ReceiveMessageAsync(leaveSocketThread: false, waiting.Token);
             }
             catch (OperationCanceledException) when (draining.IsCancellationRequested && !linked.IsCancellationRequested)
             {
@@ -48,6 +48,9 @@ public sealed partial class DicomServer
                 await association.AbortAsync(ct);
                 return false;
             }
+            // A C-STORE-RQ's data set is read fragment by fragment (short steps) and its ingest is handed on below; any other
+            // service (a query, a retrieve) may run long, so it leaves the socket engine's thread first.
+            if (command is not CStoreRq) await Association.LeaveSocketThreadAsync();
             switch (command)
             {
                 case CEchoRq echo:
@@ -112,6 +115,7 @@ public sealed partial class DicomServer
             }
             if (!DicomUidTextOk(store.AffectedSopClassUid) || !DicomUidTextOk(store.AffectedSopInstanceUid))
                 return new StoreScpResult(DimseStatus.CannotUnderstand, "The command's SOP Class or SOP Instance UID is not a UID.");
+            await Association.LeaveSocketThreadAsync();
             try
             {
                 return await _store.StoreAsync(new StoreScpRequest(path, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim(), remote?.ToString(), associationId), ct);

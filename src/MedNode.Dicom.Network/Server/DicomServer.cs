@@ -228,6 +228,8 @@ public sealed partial class DicomServer : IAsyncDisposable
         {
             await using var association = await Association.AcceptAsync(transport, policy, associationOptions, negotiation.Token);
             established = true;
+            // Only once associated: the negotiation and its rejections (which audit) keep the runtime's default.
+            if (Options.InlineSocketCompletions) SocketTransport.TryPreferInlineCompletions(socket);
             (callingAe, calledAe) = (association.CallingAeTitle.Trim(), association.CalledAeTitle.Trim());
             if (policy.StorageCommitmentRefused)
                 await RaiseAsync(new DicomSecurityEvent(DicomSecurityEventKind.StorageCommitmentRefused, remote,
@@ -263,6 +265,7 @@ public sealed partial class DicomServer : IAsyncDisposable
             if (policy.ReservedCallingAe is { } calling) Release(calling);
             if (established) DicomNetworkMetrics.AssociationsActive.Add(-1);
         }
+        await Association.LeaveSocketThreadAsync();
         if (established && AssociationObserver != null) await NotifyEndedAsync(new AssociationEnded(associationId, callingAe!, calledAe!, released));
     }
 

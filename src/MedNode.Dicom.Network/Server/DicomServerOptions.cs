@@ -56,6 +56,16 @@ public sealed record DicomServerOptions
     /// <summary>The Maximum Length announced (PS3.8 §D.1).</summary>
     public uint MaxPduLength { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Whether an accepted association's socket reads continue on the socket engine's own thread instead of being handed to
+    /// the thread pool (<see cref="SocketTransport.TryPreferInlineCompletions"/>), once the association is established. The
+    /// server leaves that thread before anything longer than one fragment's handling: before serving each message other
+    /// than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; every public
+    /// receive of <see cref="Association"/> leaves it by itself. It halved the thread switches of a one-association C-STORE
+    /// and cut the server's CPU per instance by about a sixth (bench/RESULTS.md, 2026-11-27).
+    /// </summary>
+    public bool InlineSocketCompletions { get; init; } = true;
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>DICOM over TLS (PS3.15 Annex B.10); null serves unencrypted DIMSE only.</summary>
