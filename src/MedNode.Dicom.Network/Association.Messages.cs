@@ -26,7 +26,8 @@ public sealed partial class Association
     /// <summary>
     /// <see cref="ReceiveMessageAsync(CancellationToken)"/>; with <paramref name="leaveSocketThread"/> false the caller may go on
     /// on the socket engine's thread (<see cref="SocketTransport.TryPreferInlineCompletions"/>) and must leave it before any
-    /// long work (<see cref="LeaveSocketThreadAsync"/>). Every public receive leaves it.
+    /// long work (<see cref="LeaveSocketThreadAsync"/>). The public receives, sends and data set reads of an association leave
+    /// it when one of their reads or writes had to wait, so that a caller on the thread pool is never brought onto it.
     /// </summary>
     internal Task<DimseMessage?> ReceiveMessageAsync(bool leaveSocketThread, CancellationToken cancellationToken)
     {
@@ -47,12 +48,27 @@ public sealed partial class Association
 
     /// <summary>
     /// Continues on the thread pool when running elsewhere: on the socket engine's thread, where a socket that prefers inline
-    /// completions (<see cref="SocketTransport.TryPreferInlineCompletions"/>) resumes its readers, anything long would hold
-    /// up every other socket of the process. A thread-pool thread goes on where it is.
+    /// completions (<see cref="SocketTransport.TryPreferInlineCompletions"/>) resumes its readers and writers, anything long
+    /// would hold up every other socket of the process. A thread-pool thread goes on where it is. (An awaitable rather than an
+    /// async method: a helper that awaited <c>Task.Yield</c> could complete on the pool before its caller checked it, and
+    /// the caller then went on on the socket thread.)
     /// </summary>
-    internal static async ValueTask LeaveSocketThreadAsync()
+    internal static SocketThreadExit LeaveSocketThreadAsync() => default;
+
+    /// <summary>The awaitable of <see cref="LeaveSocketThreadAsync"/>.</summary>
+    internal readonly struct SocketThreadExit : ICriticalNotifyCompletion
     {
-        if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
+        public SocketThreadExit GetAwaiter() => this;
+
+        public bool IsCompleted => Thread.CurrentThread.IsThreadPoolThread;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => ThreadPool.QueueUserWorkItem(static c => c(), continuation, preferLocal: false);
+
+        public void UnsafeOnCompleted(Action continuation) => ThreadPool.UnsafeQueueUserWorkItem(static c => c(), continuation, preferLocal: false);
     }
 
     /// <summary>
@@ -68,7 +84,7 @@ public sealed partial class Association
     {
         if (_current is { DataSetConsumed: false } unread)
         {
-            await foreach (var _ in ReadDataSetFragmentsAsync(unread, cancellationToken))
+            await foreach (var _ in ReadDataSetFragmentsAsync(unread, leaveSocketThread: false, cancellationToken))
             {
                 // Discarded: the caller did not want the data set.
             }
@@ -95,7 +111,8 @@ public sealed partial class Association
         return _current;
     }
 
-    internal async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadDataSetFragmentsAsync(DimseMessage message, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="leaveSocketThread">Whether the caller goes on on the thread pool after the last fragment (<see cref="LeaveSocketThreadAsync"/>).</param>
+    internal async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadDataSetFragmentsAsync(DimseMessage message, bool leaveSocketThread, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (message.DataSetConsumed) yield break;
         if (!ReferenceEquals(message, _current)) throw new InvalidOperationException("Only the data set of the message received last can be read.");
@@ -109,6 +126,7 @@ public sealed partial class Association
             if (v.IsLastFragment)
             {
                 message.DataSetConsumed = true;
+                if (leaveSocketThread) await LeaveSocketThreadAsync();
                 yield break;
             }
         }
@@ -184,6 +202,8 @@ public sealed partial class Association
         {
             _writeLock.Release();
         }
+        // A send that had to wait for the socket resumes where its reads would (SocketTransport.TryPreferInlineCompletions).
+        await LeaveSocketThreadAsync();
     }
 
     private async Task SendFragmentsAsync(byte pcid, bool isCommand, ReadOnlyMemory<byte> bytes, int max, CancellationToken ct)
@@ -216,6 +236,7 @@ public sealed partial class Association
                 var nb = await stream.ReadAtLeastAsync(b.AsMemory(0, max), max, throwOnEndOfStream: false, ct);
                 await WritePDataAsync(pcid, false, nb == 0, a.AsSpan(0, na), ct);
                 if (nb == 0) return;
+                await LeaveSocketThreadAsync(); // the next read of the data set is not for the socket engine's thread
                 (a, b) = (b, a);
                 na = nb;
             }

@@ -199,6 +199,7 @@ public sealed partial class Association
         {
             _writeLock.Release();
         }
+        await LeaveSocketThreadAsync();
     }
 
     /// <summary>Sends an A-ABORT or the like where the peer may already be gone.</summary>

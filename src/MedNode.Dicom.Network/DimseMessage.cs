@@ -33,10 +33,17 @@ public sealed class DimseMessage
 
     /// <summary>
     /// Streams the data set's PDV fragments as they arrive. Each chunk is valid only until the next one is asked
-    /// for: copy or write it before moving on.
+    /// for: copy or write it before moving on. After the last one the caller goes on on the thread pool.
     /// </summary>
     public IAsyncEnumerable<ReadOnlyMemory<byte>> ReadDataSetAsync(CancellationToken cancellationToken = default) =>
-        _owner.ReadDataSetFragmentsAsync(this, cancellationToken);
+        _owner.ReadDataSetFragmentsAsync(this, leaveSocketThread: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReadDataSetAsync"/> for the C-STORE SCP's spool loop: the caller may stay on the socket engine's thread
+    /// after the last fragment and leaves it itself before the store handler.
+    /// </summary>
+    internal IAsyncEnumerable<ReadOnlyMemory<byte>> ReadDataSetOnSocketThreadAsync(CancellationToken cancellationToken) =>
+        _owner.ReadDataSetFragmentsAsync(this, leaveSocketThread: false, cancellationToken);
 
     /// <summary>Writes the data set to <paramref name="destination"/> fragment by fragment; the whole data set is never held in memory.</summary>
     public async Task CopyDataSetToAsync(Stream destination, CancellationToken cancellationToken = default)

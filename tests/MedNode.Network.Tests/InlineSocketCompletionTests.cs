@@ -168,5 +168,58 @@ public sealed class InlineSocketCompletionTests : IDisposable
         retrieve.OnThreadPool.Should().HaveCount(cts).And.OnlyContain(onPool => onPool, "no sub-operation is prepared on the socket engine's thread");
     }
 
+    /// <summary>Yields many large matches, recording for each whether the server asked for it on a thread-pool thread.</summary>
+    private sealed class LargeMatchesQuery(int count) : IQueryRetrieveScpHandler
+    {
+        public ConcurrentQueue<bool> OnThreadPool { get; } = new();
+
+        public async IAsyncEnumerable<FindScpMatch> FindAsync(QueryRetrieveScpRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                OnThreadPool.Enqueue(Thread.CurrentThread.IsThreadPoolThread);
+                var ds = new DicomDataset();
+                ds.AddOrUpdate(DicomTags.QueryRetrieveLevel, DicomVR.CS, "STUDY");
+                ds.AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, $"1.2.3.{i + 1}");
+                ds.AddOrUpdate(DicomTags.PatientComments, DicomVR.LT, new string('x', 10_000));
+                yield return new FindScpMatch(ds);
+            }
+            await Task.CompletedTask;
+        }
+
+        public Task<IReadOnlyList<RetrieveScpInstance>> RetrieveAsync(QueryRetrieveScpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public DicomPeer? FindMoveDestination(string aeTitle) => null;
+    }
+
+    /// <summary>
+    /// A requestor that stops reading makes the server's sends wait for the socket; such a send resumes on the socket engine's
+    /// thread, and the server leaves it before asking the handler for the next match.
+    /// </summary>
+    [Fact]
+    public async Task DicomServer_CFindToASlowReader_EachMatchIsAskedForOnTheThreadPool()
+    {
+        const int count = 2000; // about 20 MB of responses: more than the loopback socket buffers hold
+        var query = new LargeMatchesQuery(count);
+        await using var server = new DicomServer(new DicomServerOptions { BindAddress = IPAddress.Loopback, Port = 0, AeTitle = "MEDNODE", InlineSocketCompletions = true }, new ThreadRecordingStore(_dir.Path))
+        {
+            QueryRetrieveHandler = query,
+        };
+        await server.StartAsync();
+        var identifier = new DicomDataset();
+        identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, DicomVR.CS, "STUDY");
+        identifier.AddOrUpdate(DicomTags.StudyInstanceUID, DicomVR.UI, "");
+        identifier.AddOrUpdate(DicomTags.PatientComments, DicomVR.LT, "");
+
+        var matches = 0;
+        await foreach (var _ in new DicomClient("127.0.0.1", server.Port, "MEDNODE", "INLINESCU").FindAsync(QueryRetrieveSopClasses.StudyRootFind, identifier))
+        {
+            if (matches++ == 0) await Task.Delay(TimeSpan.FromSeconds(1)); // the server fills the socket buffers meanwhile
+        }
+
+        matches.Should().Be(count);
+        query.OnThreadPool.Should().HaveCount(count).And.OnlyContain(onPool => onPool, "no match is produced on the socket engine's thread");
+    }
+
     public void Dispose() => _dir.Dispose();
 }

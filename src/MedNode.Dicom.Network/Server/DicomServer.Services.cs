@@ -107,7 +107,7 @@ public sealed partial class DicomServer
             using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.None))
             {
                 Client.Part10Header.Write(file, store.AffectedSopClassUid, store.AffectedSopInstanceUid, ts, association.CallingAeTitle.Trim());
-                await foreach (var chunk in message.ReadDataSetAsync(ct))
+                await foreach (var chunk in message.ReadDataSetOnSocketThreadAsync(ct))
                 {
                     idle.CancelAfter(Options.IdleTimeout);
                     file.Write(chunk.Span);

@@ -60,8 +60,8 @@ public sealed record DicomServerOptions
     /// Whether an accepted association's socket reads continue on the socket engine's own thread instead of being handed to
     /// the thread pool (<see cref="SocketTransport.TryPreferInlineCompletions"/>), once the association is established. The
     /// server leaves that thread before anything longer than one fragment's handling: before serving each message other
-    /// than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; every public
-    /// receive of <see cref="Association"/> leaves it by itself. It halved the thread switches of a one-association C-STORE
+    /// than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; the public
+    /// receives, sends and data set reads of <see cref="Association"/> leave it by themselves. It halved the thread switches of a one-association C-STORE
     /// and cut the server's CPU per instance by about a sixth (bench/RESULTS.md, 2026-11-27).
     /// </summary>
     public bool InlineSocketCompletions { get; init; } = true;
