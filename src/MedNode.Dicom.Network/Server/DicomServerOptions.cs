@@ -61,8 +61,9 @@ public sealed record DicomServerOptions
     /// the thread pool (<see cref="SocketTransport.TryPreferInlineCompletions"/>), once the association is established. The
     /// server leaves that thread before anything longer than one fragment's handling: before serving each message other
     /// than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; the public
-    /// receives, sends and data set reads of <see cref="Association"/> leave it by themselves. It halved the thread switches of a one-association C-STORE
-    /// and cut the server's CPU per instance by about a sixth (bench/RESULTS.md, 2026-11-27).
+    /// receives, sends and data set reads of <see cref="Association"/> leave it by themselves. With one association it
+    /// about halved a C-STORE's thread switches and cut the server's CPU by a sixth to a quarter in the A/B runs
+    /// (bench/RESULTS.md, 2026-11-27 02:56).
     /// </summary>
     public bool InlineSocketCompletions { get; init; } = true;
 
