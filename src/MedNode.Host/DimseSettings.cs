@@ -48,7 +48,7 @@ public sealed class DimseSettings
     public int IdleTimeoutSeconds { get; set; } = 300;
 
     /// <summary>
-    /// Whether association sockets' reads continue on the runtime's socket thread (fewer thread switches per instance);
+    /// Whether association sockets' reads and writes that had to wait continue on the runtime's socket thread (fewer thread switches per instance);
     /// <see cref="DicomServerOptions.InlineSocketCompletions"/>.
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;

@@ -57,10 +57,10 @@ public sealed record DicomServerOptions
     public uint MaxPduLength { get; init; } = 256 * 1024;
 
     /// <summary>
-    /// Whether an accepted association's socket reads continue on the socket engine's own thread instead of being handed to
-    /// the thread pool (<see cref="SocketTransport.TryPreferInlineCompletions"/>), once the association is established. The
-    /// server leaves that thread before anything longer than one fragment's handling: before serving each message other
-    /// than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; the public
+    /// Whether an accepted association's socket reads and writes that had to wait continue on the socket engine's own thread
+    /// instead of being handed to the thread pool (<see cref="SocketTransport.TryPreferInlineCompletions"/>), once the
+    /// association is established. The server leaves that thread before anything longer than one fragment's handling:
+    /// before serving each message other than a C-STORE-RQ, before the store handler, and before telling the association observer of its end; the public
     /// receives, sends and data set reads of <see cref="Association"/> leave it by themselves. With one association it
     /// about halved a C-STORE's thread switches and cut the server's CPU by a sixth to a quarter in the A/B runs
     /// (bench/RESULTS.md, 2026-11-27 02:56).
