@@ -11,6 +11,18 @@
 #   durable    bench/durable-floor.c (built here with cc): answers each C-STORE only after an fdatasync of a pre-written
 #              journal that holds its data set, and does nothing else (no file per instance, no index, no checksum). Not
 #              a competitor either: the leanest durable receiver, so the floor under MedNode's contract on this machine
+#   dotnet-journal  `MedNode.Bench durable-scp --hash --parse --index` (bench/MedNode.Bench/DurableScp.cs): the durable floor
+#              in C#, a thread per association with blocking socket calls, plus the contract's own work with MedNode's own
+#              parts: SHA-256 of each fragment as it arrives, MedNode's parser up to the pixel data, and MedNode's SQLite
+#              index (duplicate lookup, insert, aggregates), all before the answer. It keeps no file per instance: what a
+#              node whose stored file is made after the answer could reach. Not a competitor
+#   dotnet-file  the same with a new file per instance made durable before the answer (create, write, fdatasync, rename,
+#              the folder's fsync) instead of the journal: the cost of having the stored file before answering
+#   dotnet-materialize  dotnet-journal, and after each answer a thread of the association makes the stored file from the
+#              journal record (copy_file_range, rename; no sync), and before a journal is reused every file made from it
+#              is synced (syncfs): what a node that answers from its journal and keeps a file per instance could reach
+#   dotnet-pool  the same into files made before the send (256 files of 1 MiB, written with zeros and synced), with the
+#              data set's length in the file's last 4 KiB, one fdatasync, then truncated and renamed without a sync
 # each with 1 association and with 4 parallel associations (the files dealt round-robin to 4 storescu processes).
 # TCP_NODELAY=1 is exported for DCMTK and Orthanc; MedNode sets NoDelay itself. Every repetition starts a fresh server on
 # empty temporary storage and free ports, and stops it by PID.
@@ -26,6 +38,7 @@
 #        BASELINE_DLL=/tmp/base/mednode.dll RECEIVERS="baseline mednode" bench/dimse.sh   (an older build, interleaved)
 #        RECEIVERS="floor storescp mednode orthanc" bench/dimse.sh   (with the protocol floor)
 #        RECEIVERS="floor durable storescp mednode orthanc" bench/dimse.sh   (and the durable floor; needs cc)
+#        RECEIVERS="durable dotnet-journal dotnet-materialize dotnet-pool dotnet-file storescp mednode orthanc" bench/dimse.sh   (C# floors)
 #        MEDNODE_TIERED=default ...         (no DOTNET_TieredCompilation in the environment: the runtimeconfig decides)
 # MedNode's own stage timers (mednode_ingest_stage_seconds, mednode_store_commit_stage_seconds) are read from /metrics
 # before and after each send, and printed as milliseconds per instance after the medians.
@@ -98,6 +111,20 @@ start_durable() {
   /usr/bin/time -f '%M' -o "$d/time" "$work/durable-floor" "$PORT" "$d/journal" "$n" 64 >"$d/log" 2>&1 &
   TPID=$!; SRV=$(child_of $TPID)
 }
+# MedNode.Bench durable-scp: four pre-written journals (64 MiB each), one per association at a time.
+start_dotnet() {
+  local d=$1; HTTP=
+  PORT=$(freeport); AET=DURABLESCP
+  [ "${MEDNODE_TIERED:-0}" = default ] && unset DOTNET_TieredCompilation || export DOTNET_TieredCompilation=${MEDNODE_TIERED:-0}
+  /usr/bin/time -f '%M' -o "$d/time" dotnet "$repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll" durable-scp "$PORT" "$d/scp" \
+    "${@:3}" --hash --parse --index >"$d/log" 2>&1 &
+  TPID=$!; SRV=$(child_of $TPID)
+  unset DOTNET_TieredCompilation
+}
+start_dotnet-journal() { start_dotnet "$1" "$2"; }
+start_dotnet-file() { start_dotnet "$1" "$2" --file; }
+start_dotnet-pool() { start_dotnet "$1" "$2" --pool=zero; }
+start_dotnet-materialize() { start_dotnet "$1" "$2" --materialize; }
 start_baseline() { start_mednode "$1" "$2" "$baseline_dll"; }
 start_mednode() {
   local d=$1 dll=${3:-$mednode_dll} tiered=()
@@ -127,6 +154,7 @@ stored_count() {
     floor|durable) echo $(( ${#warm[@]} + ${#files[@]} )) ;; # no file per instance by design; storescu's exit status says each was answered
     mednode|baseline) find "$2/store" -path "$2/store/.*" -prune -o -name '*.dcm' -type f -print | wc -l ;;
     orthanc) find "$2/storage" -type f -name '*-*' | wc -l ;;
+    dotnet-journal|dotnet-file|dotnet-pool|dotnet-materialize) /usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from Instance").fetchone()[0])' "$2/scp/index.db" ;;
   esac
 }
 
