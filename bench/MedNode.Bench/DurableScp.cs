@@ -17,31 +17,35 @@ using Microsoft.Win32.SafeHandles;
 namespace MedNode.Bench;
 
 /// <summary>
-/// A benchmark peer for <c>bench/dimse.sh</c>, not a product: the durable floor of <c>bench/durable-floor.c</c> written in
-/// C#, to which the contract's per-instance work can be added one piece at a time, so that a run shows what .NET and that
-/// work cost without the product's architecture around them. For each association (a thread each, blocking socket calls)
-/// it accepts every presentation context with its first transfer syntax (PS3.8 §9.3.3), answers C-ECHO, and for each
-/// C-STORE writes the data set's fragments as they arrive, then makes them durable and answers Success (PS3.4 Table B.2-1).
+/// A benchmark peer for <c>bench/dimse.sh</c>, not a product: the durable floor of <c>bench/durable-floor.c</c> written
+/// in C#, to which the contract's per-instance work can be added one piece at a time, so that a run shows what .NET and
+/// that work cost without the product's architecture around them. For each association (a thread each, blocking socket
+/// calls) it accepts every presentation context with its first transfer syntax (PS3.8 §9.3.3), answers C-ECHO, and for
+/// each C-STORE writes the data set's fragments as they arrive, then makes them durable and answers Success (PS3.4
+/// Table B.2-1).
 /// <list type="bullet">
-/// <item>default: into a journal written with zeros and flushed at start (64 MiB per association, <c>--journal-mib=N</c>),
-/// one fdatasync per instance (no file-system metadata), as the C floor;</item>
-/// <item><c>--materialize</c>: the same, and after each answer a thread of the association makes the stored file from the
-/// journal record (a new file, <c>copy_file_range</c>, rename; no sync); before the journal is reused from its start,
-/// every file made from it is made durable with <c>syncfs</c>;</item>
-/// <item><c>--file</c>: into a new file per instance instead (create, write, fdatasync, rename, and the folder's fsync), the
-/// pattern of a node that has the stored file before it answers;</item>
+/// <item>default: into a journal written with zeros and flushed at start (64 MiB per association,
+/// <c>--journal-mib=N</c>), one fdatasync per instance (no file-system metadata), as the C floor;</item>
+/// <item><c>--materialize</c>: the same, and after each answer a thread of the association makes the stored file from
+/// the journal record (a new file, <c>copy_file_range</c>, rename; no sync); before the journal is reused from its
+/// start, every file made from it is made durable with <c>syncfs</c>;</item>
+/// <item><c>--file</c>: into a new file per instance instead (create, write, fdatasync, rename, and the folder's
+/// fsync), the pattern of a node that has the stored file before it answers;</item>
 /// <item><c>--file --no-folder-sync</c>: the same without the folder's fsync;</item>
-/// <item><c>--pool=zero</c> or <c>--pool=falloc</c>: into one of 256 files (<c>--pool-files=N</c>) of 1 MiB made before it
-/// listens (written with zeros, or allocated with fallocate; each fsynced, and their folder), with a 16-byte descriptor
-/// (the length) in the file's last 4 KiB, so that one fdatasync covers the data and its description; then the file is
-/// truncated to the data set's length and renamed without a sync (a recovery, not written here, would redo both from the
-/// descriptor). Instances over 1 MiB less 4 KiB close the association;</item>
-/// <item><c>--hash</c>: SHA-256 of each fragment as it arrives (the product keeps and verifies one per instance);</item>
+/// <item><c>--pool=zero</c> or <c>--pool=falloc</c>: into one of 256 files (<c>--pool-files=N</c>) of 1 MiB made before
+/// it listens (written with zeros, or allocated with fallocate; each fsynced, and their folder), with a 16-byte
+/// descriptor (the length) in the file's last 4 KiB, so that one fdatasync covers the data and its description; then
+/// the file is truncated to the data set's length and renamed without a sync (a recovery, not written here, would redo
+/// both from the descriptor). Instances over 1 MiB less 4 KiB close the association;</item>
+/// <item><c>--hash</c>: SHA-256 of each fragment as it arrives (the product keeps and verifies one per
+/// instance);</item>
 /// <item><c>--parse</c>: MedNode's parser reads the data set up to the pixel data, as the ingest does;</item>
 /// <item><c>--index</c>: MedNode's SQLite index (as <c>mednode serve</c> configures it): the duplicate lookup, then the
 /// insert with its study and series aggregates, before the answer (with <c>--parse</c>, the parsed attributes).</item>
 /// </list>
-/// It checks what it needs to frame PDUs and trusts storescu for the rest.
+/// A stored file holds the data set as received, without the Part 10 preamble and meta header that MedNode's files add
+/// (344 bytes per instance of the benchmark series). It checks what it needs to frame PDUs and trusts storescu for the
+/// rest.
 /// </summary>
 internal static partial class DurableScp
 {
@@ -179,8 +183,9 @@ internal static partial class DurableScp
     }
 
     /// <summary>
-    /// --materialize: after the answer, a thread per association makes each instance's stored file from its journal record
-    /// (a new file, copy_file_range, rename; no sync: the journal holds the instance until the next syncfs).
+    /// <c>--materialize</c>: after the answer, a thread per association makes each instance's stored file from its
+    /// journal record (a new file, <c>copy_file_range</c>, rename; no sync: the journal holds the instance until the
+    /// next <c>syncfs</c>).
     /// </summary>
     private sealed unsafe class Materializer : IDisposable
     {
