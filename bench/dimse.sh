@@ -14,15 +14,15 @@
 #   dotnet-journal  `MedNode.Bench durable-scp --hash --parse --index` (bench/MedNode.Bench/DurableScp.cs): the durable floor
 #              in C#, a thread per association with blocking socket calls, plus the contract's own work with MedNode's own
 #              parts: SHA-256 of each fragment as it arrives, MedNode's parser up to the pixel data, and MedNode's SQLite
-#              index (duplicate lookup, insert, aggregates), all before the answer. It keeps no file per instance: what a
-#              node whose stored file is made after the answer could reach. Not a competitor
-#   dotnet-file  the same with a new file per instance made durable before the answer (create, write, fdatasync, rename,
-#              the folder's fsync) instead of the journal: the cost of having the stored file before answering
-#   dotnet-materialize  dotnet-journal, and after each answer a thread of the association makes the stored file from the
-#              journal record (copy_file_range, rename; no sync), and before a journal is reused every file made from it
-#              is synced (syncfs): what a node that answers from its journal and keeps a file per instance could reach
-#   dotnet-pool  the same into files made before the send (256 files of 1 MiB, written with zeros and synced), with the
-#              data set's length in the file's last 4 KiB, one fdatasync, then truncated and renamed without a sync
+#              index (duplicate lookup, insert, aggregates), all before the answer. It keeps no file per instance. Not a
+#              competitor: what a C# node could reach without MedNode's architecture
+#   dotnet-materialize  dotnet-journal, plus the stored file made from the journal record after each answer by a thread of
+#              the association (copy_file_range, rename; no sync), and every file made from a journal synced (syncfs)
+#              before the journal is reused: a node that answers from its journal and keeps a file per instance
+#   dotnet-file  dotnet-journal's work with a new file per instance made durable before the answer instead of the journal
+#              (create, write, fdatasync, rename, the folder's fsync): a node that has the stored file before it answers
+#   dotnet-pool  dotnet-file, but into files made before the send (256 files of 1 MiB, written with zeros and synced), with
+#              the data set's length in the file's last 4 KiB, one fdatasync, then truncated and renamed without a sync
 # each with 1 association and with 4 parallel associations (the files dealt round-robin to 4 storescu processes).
 # TCP_NODELAY=1 is exported for DCMTK and Orthanc; MedNode sets NoDelay itself. Every repetition starts a fresh server on
 # empty temporary storage and free ports, and stops it by PID.
@@ -113,13 +113,12 @@ start_durable() {
 }
 # MedNode.Bench durable-scp: four pre-written journals (64 MiB each), one per association at a time.
 start_dotnet() {
-  local d=$1; HTTP=
+  local d=$1 tiered=(); HTTP=
   PORT=$(freeport); AET=DURABLESCP
-  [ "${MEDNODE_TIERED:-0}" = default ] && unset DOTNET_TieredCompilation || export DOTNET_TieredCompilation=${MEDNODE_TIERED:-0}
-  /usr/bin/time -f '%M' -o "$d/time" dotnet "$repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll" durable-scp "$PORT" "$d/scp" \
-    "${@:3}" --hash --parse --index >"$d/log" 2>&1 &
+  [ "${MEDNODE_TIERED:-0}" = default ] || tiered=("DOTNET_TieredCompilation=${MEDNODE_TIERED:-0}")
+  /usr/bin/time -f '%M' -o "$d/time" env "${tiered[@]}" dotnet "$repo/bench/MedNode.Bench/bin/Release/net10.0/MedNode.Bench.dll" \
+    durable-scp "$PORT" "$d/scp" "${@:3}" --hash --parse --index >"$d/log" 2>&1 &
   TPID=$!; SRV=$(child_of $TPID)
-  unset DOTNET_TieredCompilation
 }
 start_dotnet-journal() { start_dotnet "$1" "$2"; }
 start_dotnet-file() { start_dotnet "$1" "$2" --file; }

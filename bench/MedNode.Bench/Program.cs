@@ -6,7 +6,7 @@ using MedNode.Dicom.IO;
 // usage: gen-ct DIR [slices] | parse DIR (metadata|full) [repeats] | decode DIR
 //        analyze SERIES_DIR MODEL_DIR [cpu|cuda|auto] [REPEATS] [THREADS]
 //        gen-studies DIR COUNT [FIRST] | multipart SRC_DIR OUT_DIR PER_BODY | stow URL BODY_DIR | wado URL | qido URL COUNT MAX_SECONDS OUT_FILE [WARM_UP]
-//        index FOLDER [COUNT] [REPEATS] | durable-scp PORT FOLDER [--file] [--hash] [--parse] [--index]
+//        index FOLDER [COUNT] [REPEATS] | durable-scp PORT FOLDER [FLAGS: see DurableScp]
 switch (args.ElementAtOrDefault(0))
 {
     case "gen-ct":
@@ -75,7 +75,8 @@ switch (args.ElementAtOrDefault(0))
         return await IndexBench.RunAsync(args[1], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000,
             args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 5);
     case "durable-scp":
-        // durable-scp PORT FOLDER [--file] [--hash] [--parse] [--index]: a benchmark peer for bench/dimse.sh (DurableScp)
+        // durable-scp PORT FOLDER [--hash] [--parse] [--index] [--file|--materialize|--pool=zero|falloc] ...: a benchmark
+        // peer for bench/dimse.sh (DurableScp)
         return await DurableScp.RunAsync(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), args[2], args[3..]);
     case "qido":
         return await WebBench.QidoAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 3, CancellationToken.None);
