@@ -403,7 +403,6 @@ internal static partial class DurableScp
             if (_hash is not null) _hash.GetHashAndReset(sha);
             if (shared.Index is { } index)
             {
-                var sop = Encoding.ASCII.GetString(Find(0x1000)).TrimEnd('\0', ' ');
                 var blob = new BlobInfo(key, _size, Convert.ToHexStringLower(sha));
                 var meta = new IngestMeta("DIMSE", _callingAe, DateTimeOffset.UtcNow);
                 InstanceRecord record;
@@ -417,7 +416,8 @@ internal static partial class DurableScp
                 {
                     record = new InstanceRecord
                     {
-                        SopInstanceUid = sop, SopClassUid = Encoding.ASCII.GetString(Find(0x0002)).TrimEnd('\0', ' '),
+                        SopInstanceUid = Encoding.ASCII.GetString(Find(0x1000)).TrimEnd('\0', ' '),
+                        SopClassUid = Encoding.ASCII.GetString(Find(0x0002)).TrimEnd('\0', ' '),
                         StudyInstanceUid = "1.2.826.0.1.3680043.10.543.8", SeriesInstanceUid = "1.2.826.0.1.3680043.10.543.8.1",
                         TransferSyntaxUid = _transferSyntaxes[context], BlobKey = key, Size = _size, Sha256 = blob.Sha256,
                     };
